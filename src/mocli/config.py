@@ -1,0 +1,282 @@
+"""Configuration: shipped defaults from config/, a user file of the same name overrides any key,
+MOCLI_* environment variables override both. Validated once, errors name the file and the key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal
+
+from mocli.errors import ConfigError
+
+CONFIG_FILES = ("settings.toml", "tiers.toml", "policy.toml", "messages.toml", "known_issues.toml")
+
+# Environment variables that override a settings key (documented in the README).
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "MOCLI_TIMEZONE": ("calendar", "timezone"),
+    "MOCLI_COUNTRY": ("calendar", "country"),
+    "MOCLI_DEMO_DATA": ("providers", "demo_data"),
+    "MOCLI_LOCK_TIMEOUT": ("store", "lock_timeout_seconds"),
+}
+
+
+def shipped_config_dir() -> Path:
+    """The defaults shipped with mocli: inside the wheel, or the repository's config/ when editable."""
+    packaged = Path(__file__).parent / "_config"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "config"
+
+
+def user_config_dir() -> Path:
+    if env := os.environ.get("MOCLI_CONFIG_DIR"):
+        return Path(env)
+    from platformdirs import user_config_dir as _ucd  # noqa: TID253
+
+    return Path(_ucd("mocli", appauthor=False))
+
+
+def data_dir() -> Path:
+    """Where cases and drafts live: MOCLI_HOME, else the platform's user data directory."""
+    if env := os.environ.get("MOCLI_HOME"):
+        return Path(env)
+    from platformdirs import user_data_dir  # noqa: TID253
+
+    return Path(user_data_dir("mocli", appauthor=False))
+
+
+# ---------------------------------------------------------------- validated shapes
+
+
+def _models():
+    """Build the pydantic models lazily (pydantic is not imported by `mocli --help`)."""
+    from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: TID253
+
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    class Calendar(Strict):
+        timezone: str = "UTC"
+        country: str = "US"
+        subdivision: str = ""
+        workday_start: time = time(9)
+        workday_end: time = time(17)
+
+        @field_validator("timezone")
+        @classmethod
+        def _tz(cls, v: str) -> str:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r}") from None
+            return v
+
+        @field_validator("country")
+        @classmethod
+        def _country(cls, v: str) -> str:
+            import holidays  # noqa: TID253
+
+            if v.upper() not in holidays.list_supported_countries():
+                raise ValueError(f"no public-holiday calendar for country {v!r}")
+            return v.upper()
+
+    class Store(Strict):
+        lock_timeout_seconds: float = Field(10, gt=0, le=600)
+
+    class Providers(Strict):
+        customers: str = "demo"
+        orders: str = "demo"
+        demo_data: str = ""
+        tracking: dict[str, str] = Field(default_factory=lambda: {"default": "demo"})
+        # Per-provider settings (base_url, secret_env, ...), used by the real adapters.
+        settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    class Situation(Strict):
+        late_after_days: int = Field(2, ge=0)
+        stalled_after_days: int = Field(4, ge=1)
+
+    class Settings(Strict):
+        calendar: Calendar = Calendar()
+        store: Store = Store()
+        providers: Providers = Providers()
+        situation: Situation = Situation()
+
+    class Sla(Strict):
+        amount: float = Field(gt=0)
+        unit: Literal["business_days", "business_hours"]
+
+    class Tier(Strict):
+        sla: Sla
+        notes: str = ""
+        on_delivered_not_received: Literal["refund_or_replacement", "carrier_investigation"]
+        on_lost: Literal["refund_or_replacement", "carrier_investigation"]
+        remedy_choice: Literal["customer", "policy"] = "policy"
+        refund_approval_limit: float = Field(0, ge=0)
+
+    class Tiers(Strict):
+        tiers: dict[str, Tier]
+
+    class RepeatClaims(Strict):
+        enabled: bool = True
+        window_days: int = Field(180, ge=1)
+        max_prior_claims: int = Field(1, ge=0)
+
+    class AddressClaims(Strict):
+        enabled: bool = True
+        window_days: int = Field(90, ge=1)
+        max_other_customers: int = Field(0, ge=0)
+
+    class HighValueNew(Strict):
+        enabled: bool = True
+        tiers: list[str] = ["New Customer"]
+        min_order_value: float = Field(500, ge=0)
+
+    class AddressMismatch(Strict):
+        enabled: bool = True
+
+    class Fraud(Strict):
+        repeat_claims: RepeatClaims = RepeatClaims()
+        address_claims: AddressClaims = AddressClaims()
+        high_value_new_customer: HighValueNew = HighValueNew()
+        address_mismatch: AddressMismatch = AddressMismatch()
+
+    class Policy(Strict):
+        fraud: Fraud = Fraud()
+
+    class Outcome(Strict):
+        macro: str = Field(min_length=1)
+        template: str = Field(min_length=1)
+
+    class Messages(Strict):
+        closing: str
+        outcomes: dict[str, Outcome]
+        resolutions: dict[str, Outcome] = Field(default_factory=dict)
+
+    class Issue(Strict):
+        id: str
+        note: str
+        carrier: str | None = None
+        region: str | None = None
+        warehouse: str | None = None
+        start: date
+        end: date | None = None
+
+    class KnownIssues(Strict):
+        issues: list[Issue] = Field(default_factory=list)
+
+    return {
+        "settings.toml": Settings,
+        "tiers.toml": Tiers,
+        "policy.toml": Policy,
+        "messages.toml": Messages,
+        "known_issues.toml": KnownIssues,
+    }
+
+
+@dataclass
+class Config:
+    """The validated configuration, one attribute per file."""
+
+    settings: Any
+    tiers: dict[str, Any]
+    policy: Any
+    messages: Any
+    known_issues: list[Any]
+    files: dict[str, list[Path]] = field(default_factory=dict)  # file name -> layers read
+
+    def tier(self, name: str):
+        try:
+            return self.tiers[name]
+        except KeyError:
+            known = ", ".join(self.tiers)
+            raise ConfigError(f"tiers.toml: no tier named {name!r} (known: {known})") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def _env_layer() -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if (value := os.environ.get(var)) is not None:
+            layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def load_config() -> Config:
+    """Read, merge and validate every config file; raise ConfigError naming file and key."""
+    from pydantic import ValidationError  # noqa: TID253
+
+    models = _models()
+    shipped, user = shipped_config_dir(), user_config_dir()
+    validated: dict[str, Any] = {}
+    files: dict[str, list[Path]] = {}
+    for name in CONFIG_FILES:
+        layers: list[tuple[str, dict[str, Any]]] = []
+        if (shipped / name).is_file():
+            layers.append((str(shipped / name), _read_toml(shipped / name)))
+        if (user / name).is_file():
+            layers.append((str(user / name), _read_toml(user / name)))
+        if name == "settings.toml":
+            env = _env_layer()
+            if env:
+                layers.append(("environment (MOCLI_*)", env))
+        files[name] = [Path(src) for src, _ in layers if not src.startswith("environment")]
+        merged: dict[str, Any] = {}
+        for _, data in layers:
+            merged = _merge(merged, data)
+        try:
+            validated[name] = models[name].model_validate(merged)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = tuple(err["loc"])
+            source = next((src for src, data in reversed(layers) if _has_path(data, loc)), layers[-1][0]
+                          if layers else name)
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            raise ConfigError(f"{source}: {key}: {err['msg']}") from None
+    cfg = Config(
+        settings=validated["settings.toml"],
+        tiers=validated["tiers.toml"].tiers,
+        policy=validated["policy.toml"],
+        messages=validated["messages.toml"],
+        known_issues=validated["known_issues.toml"].issues,
+        files=files,
+    )
+    from mocli.messages import check_templates
+
+    check_templates(cfg)
+    return cfg

@@ -1,0 +1,102 @@
+"""Customer messages and macros from the configured templates, rendered in a locked-down sandbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mocli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mocli.config import Config
+
+# Every name a template may use (README, "Message placeholders"). All values are plain strings.
+PLACEHOLDERS = {
+    "first_name": "the customer's first name",
+    "customer_name": "the customer's full name",
+    "tier": "the customer's tier",
+    "order_number": "the order number",
+    "carrier": "the carrier's name",
+    "tracking_number": "the tracking number",
+    "expected_delivery": "the expected delivery date",
+    "new_ship_date": "the new ship date of an order not yet shipped",
+    "not_shipped_reason": "why the order has not shipped",
+    "follow_up_date": "the follow-up date from the tier's SLA",
+    "sla": "the tier's SLA in words, e.g. '2 business days'",
+    "case_id": "the case id",
+    "agent": "the agent's name",
+    "address": "the shipping address on one line",
+    "amount": "the refunded amount with currency",
+}
+
+
+def _environment():
+    from jinja2 import StrictUndefined  # noqa: TID253
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError  # noqa: TID253
+
+    class NoAttributes(SandboxedEnvironment):
+        """Only {{ name }} works: attribute and item access, calls and filters are refused."""
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            raise SecurityError(f"attribute access is not allowed in templates (.{attribute})")
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            raise SecurityError("item access is not allowed in templates")
+
+        def call(self, context: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
+            raise SecurityError("calls are not allowed in templates")
+
+    env = NoAttributes(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env.filters.clear()
+    env.tests.clear()
+    env.globals.clear()
+    return env
+
+
+def _check_one(env: Any, where: str, source: str) -> None:
+    from jinja2 import TemplateSyntaxError, meta, nodes  # noqa: TID253
+
+    try:
+        ast = env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ConfigError(f"{where}: template syntax error: {exc.message}") from None
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Call, nodes.Filter, nodes.Test)):
+        raise ConfigError(
+            f"{where}: only plain {{{{ placeholder }}}} names are allowed in templates "
+            f"(found {type(node).__name__.lower()} at line {node.lineno})"
+        )
+    for node in ast.find_all((nodes.For, nodes.Macro, nodes.Import, nodes.FromImport, nodes.Include,
+                              nodes.Extends, nodes.Assign, nodes.With, nodes.CallBlock)):
+        raise ConfigError(f"{where}: template statements are not allowed (line {node.lineno})")
+    unknown = sorted(meta.find_undeclared_variables(ast) - PLACEHOLDERS.keys())
+    if unknown:
+        raise ConfigError(f"{where}: unknown placeholder {', '.join(unknown)} "
+                          f"(known: {', '.join(sorted(PLACEHOLDERS))})")
+
+
+def check_templates(cfg: Config) -> None:
+    """Refuse any template that uses an unknown name, attribute access, calls or statements."""
+    env = _environment()
+    _check_one(env, "messages.toml: closing", cfg.messages.closing)
+    for section in ("outcomes", "resolutions"):
+        for key, outcome in getattr(cfg.messages, section).items():
+            _check_one(env, f"messages.toml: {section}.{key}.template", outcome.template)
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """Render a checked template; every value is a string and is inserted literally."""
+    from jinja2 import UndefinedError  # noqa: TID253
+
+    env = _environment()
+    safe = {k: str(v) for k, v in values.items() if k in PLACEHOLDERS}
+    try:
+        return env.from_string(template).render(**safe).strip()
+    except UndefinedError as exc:
+        raise ConfigError(f"messages.toml: template needs a value it was not given: {exc.message}") from None
+
+
+def compose(cfg: Config, section: str, key: str, values: dict[str, str]) -> tuple[str, str]:
+    """The (macro, full customer message with step 9's closing) for an outcome or resolution."""
+    outcome = getattr(cfg.messages, section)[key]
+    body = render(outcome.template, values)
+    closing = render(cfg.messages.closing, values)
+    return outcome.macro, f"{body}\n\n{closing}"

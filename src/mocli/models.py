@@ -1,0 +1,197 @@
+"""The support team's nouns: customer, order, tracking, case. Pydantic models, JSON in and out.
+
+Import this module only inside commands (pydantic is not loaded by `mocli --help`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field  # noqa: TID253 (models load only inside commands)
+
+TIERS = ("VIP", "Standard", "New Customer", "B2B")
+
+TrackingStatus = Literal[
+    "pre_transit",
+    "in_transit",
+    "out_for_delivery",
+    "attempt_failed",
+    "available_for_pickup",
+    "delivered",
+    "exception",
+    "return_to_sender",
+    "cancelled",
+    "expired",
+    "unknown",
+]
+TRACKING_STATUSES: tuple[str, ...] = TrackingStatus.__args__  # type: ignore[attr-defined]
+
+FulfillmentStatus = Literal[
+    "unfulfilled", "packed", "delayed", "partially_shipped", "shipped", "delivered", "cancelled"
+]
+
+Action = Literal[
+    "refund_or_replacement",
+    "carrier_investigation",
+    "fraud_review",
+    "awaiting_shipment",
+    "awaiting_delivery",
+    "found",
+]
+ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
+
+CaseStatus = Literal["open", "resolved"]
+
+
+class Model(BaseModel):
+    """Base: unknown keys are refused, so a typo in a data file is an error, not a silent blank."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Address(Model):
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str
+    country: str = "US"
+
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, self.region, self.postal_code, self.country]
+        return ", ".join(p for p in parts if p)
+
+    def key(self) -> str:
+        """A normalised form for comparing delivery addresses across customers."""
+        raw = f"{self.line1} {self.line2 or ''} {self.postal_code} {self.country}"
+        return " ".join("".join(c for c in raw.lower() if c.isalnum() or c.isspace()).split())
+
+
+class PriorClaim(Model):
+    """A missing-order claim the CRM already knows of (before mocli, or from another system)."""
+
+    date: date
+    order: str
+    address: Address | None = None
+
+
+class Customer(Model):
+    id: str
+    email: str
+    name: str
+    tier: str
+    phone: str | None = None
+    since: date | None = None
+    notes: str | None = None  # special handling instructions from the CRM
+    address: Address | None = None
+    prior_claims: list[PriorClaim] = Field(default_factory=list)
+    source: str = "demo"
+
+
+class Order(Model):
+    number: str
+    customer_id: str
+    placed_at: datetime
+    expected_delivery: date | None = None
+    shipping_method: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    address: Address
+    value: float = 0.0
+    currency: str = "USD"
+    fulfillment_status: FulfillmentStatus = "unfulfilled"
+    warehouse: str | None = None
+    not_shipped_reason: str | None = None
+    new_ship_date: date | None = None
+    items: list[str] = Field(default_factory=list)
+    source: str = "demo"
+
+
+class TrackingEvent(Model):
+    at: datetime
+    status: str
+    description: str
+    location: str | None = None
+    raw_code: str | None = None
+
+
+class Gps(Model):
+    lat: float
+    lon: float
+
+
+class ProofOfDelivery(Model):
+    photo_available: bool = False
+    signature_available: bool = False
+    received_by: str | None = None
+    location_note: str | None = None  # e.g. "Front Door", "Left with neighbour at No. 12"
+    gps: Gps | None = None
+
+
+class Tracking(Model):
+    tracking_number: str
+    carrier: str
+    status: str = "unknown"
+    raw_status: str | None = None
+    raw_description: str | None = None
+    estimated_delivery: datetime | None = None
+    delivered_at: datetime | None = None
+    delivered_location: str | None = None
+    events: list[TrackingEvent] = Field(default_factory=list)  # newest first
+    proof_of_delivery: ProofOfDelivery | None = None
+    source: str = "demo"
+
+
+class Signal(Model):
+    """A fraud / repeat-claim rule that fired, with its evidence."""
+
+    rule: str
+    evidence: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Decision(Model):
+    action: Action
+    macro: str
+    reasons: list[str]
+    situation: str
+
+
+class HistoryEvent(Model):
+    at: datetime
+    agent: str
+    event: str
+    detail: str | None = None
+
+
+class KnownIssue(Model):
+    id: str
+    note: str
+    carrier: str | None = None
+    region: str | None = None
+    warehouse: str | None = None
+    start: date
+    end: date | None = None
+
+
+class Case(Model):
+    """A stored missing-order case (schema documented in README, "The case record")."""
+
+    id: str
+    created_at: datetime
+    agent: str
+    customer: Customer
+    order: Order
+    tracking: Tracking | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+    signals: list[Signal] = Field(default_factory=list)
+    known_issues: list[KnownIssue] = Field(default_factory=list)
+    decision: Decision
+    follow_up_by: datetime
+    message: str
+    status: CaseStatus = "open"
+    ticket: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict)
+    resolution: dict[str, Any] | None = None
+    history: list[HistoryEvent] = Field(default_factory=list)

@@ -1,0 +1,56 @@
+"""Step 6: the action the procedure prescribes, from tier, situation, answers and signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mocli.models import Signal
+from mocli.policy.situation import Situation
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str
+    reasons: list[str]
+
+
+def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: str,
+           answers: dict[str, Any], signals: list[Signal]) -> Verdict:
+    """Pure: the same inputs give the same action and reasons, every time."""
+    reasons = [situation_reason]
+    if answers.get("package_found") is True:
+        return Verdict("found", reasons + ["customer found the package"])
+    mismatch = answers.get("address_confirmed") is False
+    if situation is Situation.NOT_SHIPPED:
+        if mismatch:
+            reasons.append("address mismatch: correct the shipping address before the order ships")
+        return Verdict("awaiting_shipment", reasons)
+    if situation is Situation.IN_TRANSIT:
+        if mismatch:
+            return Verdict("carrier_investigation",
+                           reasons + ["address mismatch on a parcel in transit: ask the carrier to "
+                                      "intercept or redirect it"])
+        return Verdict("awaiting_delivery", reasons)
+    # A claim: the parcel should be with the customer and is not.
+    if signals:
+        return Verdict("fraud_review", reasons + [f"fraud signal: {s.evidence}" for s in signals]
+                       + ["suspicious or repeated claims go to internal fraud review, whatever the tier"])
+    if situation is Situation.DELIVERED:
+        action = tier.on_delivered_not_received
+        reasons.append(f"{tier_name} policy for delivered-but-not-received: {action.replace('_', ' ')}")
+        _note_answers(answers, reasons)
+    else:
+        action = tier.on_lost
+        reasons.append(f"{tier_name} policy for a late, stalled, returned or lost parcel: "
+                       f"{action.replace('_', ' ')}")
+    return Verdict(action, reasons)
+
+
+def _note_answers(answers: dict[str, Any], reasons: list[str]) -> None:
+    if answers.get("received_by_someone_else") is True:
+        reasons.append("customer says someone else may have received it; not yet recovered")
+    if answers.get("checked_drop_off_spots") is False:
+        reasons.append("customer has not yet checked the usual drop-off spots")
+    if answers.get("theft_in_area") is True:
+        reasons.append("customer reports recent parcel theft in the area")

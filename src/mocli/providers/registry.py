@@ -1,0 +1,58 @@
+"""Config names -> provider instances. The demo provider is the default for every role."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mocli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from mocli.config import Config
+    from mocli.providers.base import CustomerProvider, OrderProvider, TrackingProvider
+
+
+class Providers:
+    """The providers of one run, built from the config; shares one demo data set."""
+
+    def __init__(self, cfg: Config, today: date) -> None:
+        self.cfg = cfg
+        self.today = today
+        self._demo: Any = None
+
+    @property
+    def demo(self):
+        if self._demo is None:
+            from mocli.providers.demo import DemoData, DemoProvider
+
+            self._demo = DemoProvider(DemoData(self.cfg.settings.providers.demo_data or None, self.today))
+        return self._demo
+
+    def _settings(self, name: str) -> dict[str, Any]:
+        return dict(self.cfg.settings.providers.settings.get(name, {}))
+
+    def customers(self) -> CustomerProvider:
+        name = self.cfg.settings.providers.customers
+        if name == "demo":
+            return self.demo
+        raise ConfigError(f"settings.toml: providers.customers: unknown provider {name!r} (known: demo)")
+
+    def orders(self) -> OrderProvider:
+        name = self.cfg.settings.providers.orders
+        if name == "demo":
+            return self.demo
+        raise ConfigError(f"settings.toml: providers.orders: unknown provider {name!r} (known: demo)")
+
+    def tracking(self, carrier: str | None) -> TrackingProvider:
+        table = self.cfg.settings.providers.tracking
+        name = table.get(carrier or "", table.get("default", "demo"))
+        if name == "demo":
+            return self.demo
+        raise ConfigError(f"settings.toml: providers.tracking: unknown provider {name!r} (known: demo)")
+
+    def prior_claims(self):
+        """Claims known to the CRM from before mocli (only the demo CRM has them so far)."""
+        if self.cfg.settings.providers.customers == "demo":
+            return self.demo.prior_claims()
+        return []

@@ -1,0 +1,199 @@
+"""Everything formatted for people: Rich views, and the sanitiser for untrusted text.
+
+Text from APIs, the CRM or customers is untrusted: it goes through `sanitize` (control characters,
+escape sequences and bidi overrides removed) and into Rich as `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# C0/C1 controls except \n and \t, DEL, ANSI/OSC escape sequences, bidi controls, zero-width joiners.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+MAX_FIELD = 2000
+
+
+def sanitize(text: Any, limit: int = MAX_FIELD) -> str:
+    """Untrusted text made safe to show: no escape sequences or controls, bounded length."""
+    s = str(text)
+    s = _ESCAPES.sub("", s)
+    s = _CONTROLS.sub("", s)
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return s
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def t(text: Any, style: str = "") -> Any:
+    """A Rich Text from untrusted text: sanitised, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(sanitize("" if text is None else text), style=style)
+
+
+def print_json(data: Any) -> None:
+    """Data for scripts on stdout: stable, UTF-8, nothing else on the line."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+STATUS_STYLE = {
+    "delivered": "bold green", "in_transit": "cyan", "out_for_delivery": "bold cyan",
+    "pre_transit": "dim", "attempt_failed": "yellow", "available_for_pickup": "yellow",
+    "exception": "bold red", "return_to_sender": "red", "cancelled": "red", "expired": "red",
+    "unknown": "magenta",
+}
+ACTION_STYLE = {
+    "refund_or_replacement": "bold green", "carrier_investigation": "bold yellow",
+    "fraud_review": "bold red", "awaiting_shipment": "bold cyan", "awaiting_delivery": "bold cyan",
+    "found": "bold green",
+}
+
+
+def status_badge(status: str) -> Any:
+    from rich.text import Text
+
+    return Text(f" {status.replace('_', ' ').upper()} ", style=f"reverse {STATUS_STYLE.get(status, '')}")
+
+
+def _kv_table(rows: list[tuple[str, Any]]):
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        if value is None or value == "":
+            continue
+        table.add_row(key, value if not isinstance(value, str) else t(value))
+    return table
+
+
+def customer_panel(customer: Any, tier: Any, sla_text: str):
+    from rich.panel import Panel
+
+    rows = [
+        ("Customer", f"{customer.name} <{customer.email}>"),
+        ("Id", customer.id),
+        ("Tier", t(customer.tier, "bold magenta")),
+        ("SLA", f"follow up within {sla_text}"),
+        ("Handling", tier.notes),
+        ("CRM notes", customer.notes),
+        ("Customer since", customer.since.isoformat() if customer.since else None),
+        ("Prior claims", ", ".join(f"{c.order} ({c.date})" for c in customer.prior_claims) or None),
+        ("Source", customer.source),
+    ]
+    return Panel(_kv_table(rows), title="Customer", title_align="left", border_style="magenta")
+
+
+def order_panel(order: Any, customer: Any = None):
+    from rich.panel import Panel
+
+    value = f"{order.value:,.2f} {order.currency}"
+    rows = [
+        ("Order", order.number),
+        ("Placed", f"{order.placed_at:%Y-%m-%d %H:%M}"),
+        ("Expected delivery", order.expected_delivery.isoformat() if order.expected_delivery else "unknown"),
+        ("Shipping", " / ".join(x for x in (order.shipping_method, order.carrier) if x) or "not assigned"),
+        ("Tracking number", order.tracking_number or "none yet"),
+        ("Ship to", order.address.one_line()),
+        ("Fulfilment", order.fulfillment_status),
+        ("Warehouse", order.warehouse),
+        ("Value", value),
+        ("Items", ", ".join(order.items) or None),
+    ]
+    if customer is not None and customer.address and customer.address.key() != order.address.key():
+        rows.append(("CRM address", t(f"{customer.address.one_line()}  (differs from the order!)", "yellow")))
+    return Panel(_kv_table(rows), title="Order", title_align="left", border_style="blue")
+
+
+def timeline_table(tracking: Any, limit: int = 8):
+    from rich.table import Table
+
+    table = Table(title=None, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("When")
+    table.add_column("Status")
+    table.add_column("Event")
+    table.add_column("Where")
+    for ev in tracking.events[:limit]:
+        table.add_row(f"{ev.at:%Y-%m-%d %H:%M %Z}".strip(), t(ev.status, STATUS_STYLE.get(ev.status, "")),
+                      t(ev.description), t(ev.location or ""))
+    return table
+
+
+def tracking_panel(tracking: Any):
+    from rich.console import Group
+    from rich.panel import Panel
+
+    head = _kv_table([
+        ("Status", status_badge(tracking.status)),
+        ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
+        ("Estimated delivery",
+         f"{tracking.estimated_delivery:%Y-%m-%d %H:%M}" if tracking.estimated_delivery else None),
+        ("Carrier says", tracking.raw_description),
+    ])
+    return Panel(Group(head, timeline_table(tracking)), title="Tracking", title_align="left", border_style="cyan")
+
+
+def delivery_panel(tracking: Any):
+    from rich.panel import Panel
+
+    pod = tracking.proof_of_delivery
+    rows: list[tuple[str, Any]] = [
+        ("Delivered", f"{tracking.delivered_at:%A %Y-%m-%d at %H:%M %Z}" if tracking.delivered_at else None),
+        ("Where", tracking.delivered_location),
+    ]
+    if pod is not None:
+        rows += [
+            ("Photo", "yes (not shown here; see the carrier's site or `mocli track --save-proof`)"
+             if pod.photo_available else "no"),
+            ("Signature", "yes" if pod.signature_available else "no"),
+            ("Received by", pod.received_by),
+            ("Location note", pod.location_note),
+            ("GPS", f"{pod.gps.lat:.5f}, {pod.gps.lon:.5f}" if pod.gps else None),
+        ]
+    else:
+        rows.append(("Proof of delivery", "none available"))
+    exceptions = [e for e in tracking.events if e.status in ("exception", "attempt_failed")]
+    for ev in exceptions:
+        rows.append(("Exception", f"{ev.at:%Y-%m-%d} {sanitize(ev.description)}"))
+    return Panel(_kv_table(rows), title="Delivery and proof", title_align="left", border_style="green")
+
+
+def decision_panel(case: Any, sla_text: str):
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    d = case.decision
+    parts: list[Any] = [
+        Text.assemble(("Action  ", "bold"), (d.action.replace("_", " "), ACTION_STYLE.get(d.action, "bold"))),
+        Text.assemble(("Macro   ", "bold"), (d.macro, "bold")),
+        Text("Why", style="bold"),
+    ]
+    parts += [t(f"  • {r}") for r in d.reasons]
+    if case.signals:
+        parts.append(Text("Fraud signals", style="bold red"))
+        parts += [t(f"  • {s.rule}: {s.evidence}") for s in case.signals]
+    parts.append(Text.assemble(("Follow up by  ", "bold"),
+                               f"{case.follow_up_by:%A %Y-%m-%d %H:%M %Z}  ({sla_text})"))
+    return Panel(Group(*parts), title="Decision", title_align="left", border_style="yellow")
+
+
+def message_panel(message: str, macro: str):
+    from rich.panel import Panel
+
+    return Panel(t(message, ""), title=f"Customer message · apply macro: {sanitize(macro)}",
+                 title_align="left", border_style="green")
