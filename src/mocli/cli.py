@@ -54,21 +54,20 @@ app.add_typer(config_cmd.app, name="config")
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
-    import click
-
     try:
         code = app(args=argv, standalone_mode=False)
     except MocliError as exc:
         _fail(str(exc), exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         _fail("cancelled", ExitCode.CANCELLED)
-    except KeyboardInterrupt:
-        _fail("cancelled", ExitCode.CANCELLED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad flag, missing value, bad choice
+        if hasattr(exc, "show"):
+            exc.show()
+        else:
+            sys.stderr.write(f"mocli: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(ExitCode.FAILED)

@@ -123,12 +123,12 @@ def timeline_table(tracking: Any, limit: int = 8):
     from rich.table import Table
 
     table = Table(title=None, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("When")
+    table.add_column("When", no_wrap=True)
     table.add_column("Status")
     table.add_column("Event")
     table.add_column("Where")
     for ev in tracking.events[:limit]:
-        table.add_row(f"{ev.at:%Y-%m-%d %H:%M %Z}".strip(), t(ev.status, STATUS_STYLE.get(ev.status, "")),
+        table.add_row(f"{ev.at:%Y-%m-%d %H:%M}", t(ev.status, STATUS_STYLE.get(ev.status, "")),
                       t(ev.description), t(ev.location or ""))
     return table
 
@@ -193,7 +193,11 @@ def decision_panel(case: Any, sla_text: str):
 
 
 def message_panel(message: str, macro: str):
+    """The customer message, ready to paste, under the exact macro to apply (never truncated)."""
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.text import Text
 
-    return Panel(t(message, ""), title=f"Customer message · apply macro: {sanitize(macro)}",
-                 title_align="left", border_style="green")
+    macro_line = Text.assemble(("Apply macro: ", "bold"), (sanitize(macro), "bold green"))
+    return Group(macro_line, Panel(t(message, ""), title="Customer message (ready to paste)",
+                                   title_align="left", border_style="green"))

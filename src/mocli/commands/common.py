@@ -1,0 +1,44 @@
+"""Small things every command needs: the config, the clock, the agent's name, TTY detection."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from mocli.config import Config
+
+
+def load() -> tuple[Config, datetime]:
+    """The validated config and the current time in the configured time zone."""
+    from mocli.clock import now
+    from mocli.config import load_config
+
+    cfg = load_config()
+    return cfg, now(cfg.settings.calendar.timezone)
+
+
+def agent_name(flag: str | None = None) -> str:
+    if flag:
+        return flag
+    if env := os.environ.get("MOCLI_AGENT"):
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "agent"
+
+
+def interactive() -> bool:
+    """Prompt only when both stdin and stdout are terminals (like gh)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def store(cfg: Config, path: str | None = None):
+    from mocli.store import CaseStore
+
+    return CaseStore(path, lock_timeout=cfg.settings.store.lock_timeout_seconds)

@@ -1,0 +1,80 @@
+"""`mocli config show | check | path`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Show, check and locate mocli's configuration.", no_args_is_help=True)
+
+
+@app.command("path")
+def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as JSON.")) -> None:
+    """Where config files and cases live.
+
+    Example: mocli config path
+    """
+    from mocli.config import CONFIG_FILES, data_dir, shipped_config_dir, user_config_dir
+    from mocli.render import print_json
+
+    info = {
+        "shipped_defaults": str(shipped_config_dir()),
+        "user_config": str(user_config_dir()),
+        "user_files": [str(user_config_dir() / n) for n in CONFIG_FILES],
+        "data": str(data_dir()),
+        "cases": str(data_dir() / "cases.db"),
+    }
+    if json_out:
+        print_json(info)
+        return
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        typer.echo(f"{key:17} {value}")
+
+
+@app.command("check")
+def check() -> None:
+    """Validate every config file (and the demo data); name the file and key of the first error.
+
+    Example: mocli config check
+    """
+    from mocli.commands.common import load
+    from mocli.providers.registry import Providers
+
+    cfg, now = load()
+    _ = Providers(cfg, now.date()).demo.demo.data  # validates the demo data file too
+    files = sum(len(v) for v in cfg.files.values())
+    typer.echo(f"config OK: {files} file(s), {len(cfg.tiers)} tiers, "
+               f"{len(cfg.messages.outcomes) + len(cfg.messages.resolutions)} message templates, "
+               f"{len(cfg.known_issues)} known issues", err=True)
+
+
+@app.command("show")
+def show(json_out: bool = typer.Option(False, "--json", help="Print the merged config as JSON.")) -> None:
+    """Print the merged configuration (shipped defaults + your files + MOCLI_* variables).
+
+    Example: mocli config show --json
+    """
+    from mocli.commands.common import load
+    from mocli.render import print_json
+
+    cfg, _ = load()
+    merged = {
+        "settings": cfg.settings.model_dump(mode="json"),
+        "tiers": {k: v.model_dump(mode="json") for k, v in cfg.tiers.items()},
+        "policy": cfg.policy.model_dump(mode="json"),
+        "messages": cfg.messages.model_dump(mode="json"),
+        "known_issues": [k.model_dump(mode="json") for k in cfg.known_issues],
+        "files": {k: [str(p) for p in v] for k, v in cfg.files.items()},
+    }
+    if json_out:
+        print_json(merged)
+        return
+    import tomllib  # noqa: F401 - TOML is what users edit; show it in a readable form
+
+    from mocli.render import console
+
+    con = console()
+    for section, data in merged.items():
+        con.rule(section)
+        con.print_json(data=data)

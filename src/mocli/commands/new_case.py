@@ -1,0 +1,57 @@
+"""`mocli new-case`: the nine steps of the missing-order procedure, from lookup to stored case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+YES_NO = "yes|no"
+
+
+def new_case(
+    customer: str = typer.Option(None, "--customer", help="Customer email or CRM id (step 1)."),
+    order: str = typer.Option(None, "--order", help="Order number, e.g. 1001 or '#1001' (step 2)."),
+    address_confirmed: str = typer.Option(None, "--address-confirmed", metavar=YES_NO,
+                                          help="Customer confirms the order's shipping address (step 2)."),
+    received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
+                                                 help="A neighbour or household member may have it (step 5)."),
+    checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
+                                               help="Porch, mailbox, package room checked (step 5)."),
+    theft_in_area: str = typer.Option(None, "--theft-in-area", metavar=YES_NO,
+                                      help="Recent parcel theft in the area (step 5)."),
+    package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
+                                      help="The customer found the package after checking (step 5)."),
+    notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
+    answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
+                                      help="Answers from a TOML or JSON file (keys as the flags, with _)."),
+    agent: str = typer.Option(None, "--agent", help="Agent name recorded on the case [default: MOCLI_AGENT "
+                                                      "or your login]."),
+    ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
+                                                        "Zendesk provider)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
+                            help="Case file [default: the data directory, see `mocli config path`]."),
+) -> None:
+    """Open a missing-order case: the wizard walks the nine steps of the procedure.
+
+    Interactive on a terminal; otherwise (or with --no-input) every answer comes from flags or
+    --answers FILE. Ctrl-C keeps a draft that --resume continues.
+
+    Examples:
+      mocli new-case
+      mocli new-case --customer ava.thompson@example.com --order 1001
+      mocli new-case --no-input --json --customer ben.carter@example.com --order 1003 --address-confirmed yes
+    """
+    from mocli.wizard.flow import run_new_case
+
+    flags = {
+        "customer": customer, "order": order, "address_confirmed": address_confirmed,
+        "received_by_someone_else": received_by_someone_else,
+        "checked_drop_off_spots": checked_drop_off_spots, "theft_in_area": theft_in_area,
+        "package_found": package_found, "notes": notes,
+    }
+    run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
+                 no_input=no_input, json_out=json_out, db=db)

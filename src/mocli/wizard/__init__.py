@@ -1,0 +1,1 @@
+"""The new-case wizard: the steps and questions as data, one prompter that talks to questionary."""

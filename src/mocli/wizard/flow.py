@@ -1,0 +1,376 @@
+"""The new-case flow: the nine steps in order, answers from flags / file / draft / prompts.
+
+Imported only when `mocli new-case` runs. Lookups are async and shown with a spinner; the policy,
+the follow-up date and the message come from `casework.build_case` (pure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mocli import render
+from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
+from mocli.wizard.questions import (
+    BY_KEY,
+    STEPS,
+    Question,
+    applicable,
+    load_answers_file,
+    validate_answer,
+)
+
+DRAFT_NAME = "draft.json"
+
+
+# ------------------------------------------------------------------ drafts
+
+
+def draft_path() -> Path:
+    from mocli.config import data_dir
+
+    return data_dir() / DRAFT_NAME
+
+
+def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path:
+    """Keep the answers so far (atomic, 0600) for `new-case --resume`."""
+    from mocli.store import atomic_write, ensure_private_dir
+
+    path = draft_path()
+    ensure_private_dir(path.parent)
+    payload = {"answers": answers, **{k: v for k, v in extra.items() if v is not None}}
+    atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
+    return path
+
+
+def load_draft() -> dict[str, Any]:
+    path = draft_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C)") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the draft {path} cannot be read ({exc}); delete it to start afresh") from None
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(answers, dict):
+        raise InvalidInput(f"the draft {path} holds no answers; delete it to start afresh")
+    out = {}
+    for key, value in answers.items():
+        if key in BY_KEY and value is not None:
+            out[key] = validate_answer(key, value)
+    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket")}
+
+
+# ------------------------------------------------------------------ the session
+
+
+@dataclass
+class Facts:
+    customer: Any = None
+    order: Any = None
+    tracking: Any = None
+    situation: Any = None
+    situation_reason: str = ""
+    known_issues: list[Any] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        return self.tracking is not None and self.tracking.status == "delivered"
+
+
+class Wizard:
+    def __init__(self, cfg: Any, now: Any, agent: str, given: dict[str, Any], prompter: Any,
+                 out: Any, ticket: str | None) -> None:
+        from mocli.providers.registry import Providers
+
+        self.cfg, self.now, self.agent, self.ticket = cfg, now, agent, ticket
+        self.given = given  # answers from flags / file / draft, validated
+        self.answers: dict[str, Any] = {}
+        self.prompter = prompter  # None when not interactive
+        self.out = out
+        self.providers = Providers(cfg, now.date())
+        self.facts = Facts()
+
+    # -- output helpers
+    def header(self, step: int) -> None:
+        self.out.print()
+        self.out.rule(f"[bold]Step {step} of 9 · {STEPS[step]}", align="left", style="blue")
+
+    def spin(self, text: str):
+        if self.prompter is not None:
+            return self.out.status(text, spinner="dots")
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+    # -- answers
+    def answer(self, key: str) -> Any:
+        """From what was given, else from the agent; None if neither (non-interactive)."""
+        if key in self.answers:
+            return self.answers[key]
+        if key in self.given:
+            self.answers[key] = self.given[key]
+            if self.prompter is not None:
+                q = BY_KEY[key]
+                shown = "yes" if self.given[key] is True else "no" if self.given[key] is False else self.given[key]
+                self.out.print(render.t(f"{q.prompt} {shown}", "dim"))
+            return self.answers[key]
+        if self.prompter is None:
+            return None
+        self.answers[key] = self.prompter.ask(BY_KEY[key])
+        return self.answers[key]
+
+    # -- lookups
+    def _run(self, coro):
+        return asyncio.run(coro)
+
+    def lookup_customer(self, ref: str) -> Any:
+        with self.spin("Looking up the customer in the CRM…"):
+            return self._run(self.providers.customers().find_customer(ref))
+
+    def lookup_order(self, number: str) -> Any:
+        with self.spin("Looking up the order…"):
+            order = self._run(self.providers.orders().find_order(number))
+        if order.customer_id != self.facts.customer.id:
+            raise InvalidInput(f"order {order.number} belongs to another customer, not {self.facts.customer.email}")
+        return order
+
+    def lookup_tracking(self, order: Any) -> Any:
+        if not order.tracking_number:
+            return None
+        with self.spin(f"Asking {order.carrier or 'the carrier'} for tracking…"):
+            return self._run(self.providers.tracking(order.carrier).track(order.tracking_number, order.carrier))
+
+    # -- the steps
+    def step1(self) -> None:
+        self.header(1)
+        ref = self.answer("customer")
+        if self.facts.customer is None or ref not in (self.facts.customer.email, self.facts.customer.id):
+            self.facts = Facts(customer=self.lookup_customer(ref))
+        c = self.facts.customer
+        tier = self.cfg.tier(c.tier)
+        from mocli.casework import sla_text
+
+        self.out.print(render.customer_panel(c, tier, sla_text(self.cfg, c.tier)))
+
+    def step2(self) -> None:
+        self.header(2)
+        number = self.answer("order")
+        if self.facts.order is None or self.facts.order.number != number:
+            self.facts.order = self.lookup_order(number)
+            self.facts.tracking = self.lookup_tracking(self.facts.order)
+        self.out.print(render.order_panel(self.facts.order, self.facts.customer))
+        self.answer("address_confirmed")
+
+    def step3(self) -> None:
+        from mocli.casework import matching_known_issues
+        from mocli.policy.situation import classify
+
+        self.header(3)
+        f, sit = self.facts, self.cfg.settings.situation
+        f.situation, f.situation_reason = classify(f.order, f.tracking, self.now,
+                                                   late_after_days=sit.late_after_days,
+                                                   stalled_after_days=sit.stalled_after_days)
+        f.known_issues = matching_known_issues(self.cfg, f.order, f.tracking, self.now.date())
+        self.out.print(render.t(f"Fulfilment: {f.order.fulfillment_status}   Situation: {f.situation_reason}",
+                                "bold"))
+        if f.situation.value == "not_shipped":
+            when = f.order.new_ship_date.isoformat() if f.order.new_ship_date else "not yet known"
+            self.out.print(render.t(f"Not shipped: {f.order.not_shipped_reason or 'reason not recorded'}. "
+                                    f"New ship date: {when}.", "yellow"))
+        if f.tracking is not None:
+            self.out.print(render.tracking_panel(f.tracking))
+        for issue in f.known_issues:
+            self.out.print(render.t(f"Known issue {issue.id}: {issue.note}", "bold yellow"))
+
+    def step4(self) -> None:
+        self.header(4)
+        f = self.facts
+        if f.tracking is None:
+            self.out.print(render.t("No tracking yet: nothing to confirm with the carrier.", "dim"))
+        elif f.delivered or any(e.status in ("exception", "attempt_failed") for e in f.tracking.events):
+            self.out.print(render.delivery_panel(f.tracking))
+        else:
+            self.out.print(render.t("The carrier does not report a delivery yet.", "dim"))
+
+    def step5(self) -> None:
+        self.header(5)
+        if not self.facts.delivered:
+            self.out.print(render.t("Tracking does not say delivered: no delivery questions to ask.", "dim"))
+        for q in applicable(self.facts.delivered):
+            if q.step == 5:
+                value = self.answer(q.key)
+                if self.prompter is None and value is not None:
+                    shown = "yes" if value is True else "no" if value is False else value
+                    self.out.print(render.t(f"{q.prompt} {shown}"))
+
+    def collect(self) -> None:
+        self.step1()
+        self.step2()
+        self.step3()
+        self.step4()
+        self.step5()
+
+    def missing(self) -> list[str]:
+        keys = [q.key for q in applicable(self.facts.delivered) if not q.optional]
+        return [k for k in keys if k not in self.answers and k not in self.given]
+
+    def build(self):
+        from mocli.casework import build_case, claims_from_cases
+
+        f = self.facts
+        answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
+        answers.setdefault("notes", "")
+        claims = self.providers.prior_claims() + claims_from_cases(self.existing_cases)
+        sources = {"customer": f.customer.source, "order": f.order.source}
+        if f.tracking is not None:
+            sources["tracking"] = f.tracking.source
+        return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
+                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
+
+    def show_decision(self, case: Any) -> None:
+        from mocli.casework import sla_text
+
+        self.header(6)
+        self.out.print(render.decision_panel(case, sla_text(self.cfg, case.customer.tier)))
+        self.header(7)
+        self.out.print(render.t(f"Follow up by {case.follow_up_by:%A %B %-d, %Y %H:%M %Z}.", "bold"))
+
+    def review(self, case: Any) -> bool:
+        """The review screen: True to save; a changed answer re-runs what depends on it."""
+        from rich.table import Table
+
+        table = Table(title="Review before saving", show_header=True)
+        table.add_column("Answer")
+        table.add_column("Value")
+        for q in applicable(self.facts.delivered):
+            value = self.answers.get(q.key)
+            shown = "yes" if value is True else "no" if value is False else (value or "")
+            table.add_row(q.key, render.t(shown))
+        table.add_row("decision", render.t(case.decision.action))
+        self.out.print(table)
+        choice = self.prompter.choose("Save this case?",
+                                      ["Save the case", "Change an answer", "Cancel (keep a draft)"])
+        if choice == "Save the case":
+            return True
+        if choice.startswith("Cancel"):
+            raise KeyboardInterrupt
+        keys = [q.key for q in applicable(self.facts.delivered)]
+        key = self.prompter.choose("Which answer?", keys)
+        previous = self.answers.pop(key, None)
+        self.given.pop(key, None)
+        self.answers[key] = self.prompter.ask(BY_KEY[key], default=previous)
+        return False
+
+
+def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool) -> tuple[dict[str, Any], dict]:
+    given: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if resume:
+        draft = load_draft()
+        given.update(draft["answers"])
+        extra = {k: draft[k] for k in ("agent", "ticket") if draft.get(k)}
+    if answers_file is not None:
+        data = load_answers_file(str(answers_file))
+        for k in ("agent", "ticket"):
+            if k in data:
+                extra[k] = data.pop(k)
+        given.update(data)
+    for key, value in flags.items():
+        if value is not None:
+            given[key] = validate_answer(key, value)
+    return given, extra
+
+
+def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
+                 resume: bool, no_input: bool, json_out: bool, db: Path | None) -> None:
+    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.render import console
+
+    given, extra = _gather_given(flags, answers_file, resume)
+    agent = agent_name(agent or extra.get("agent"))
+    ticket = ticket or extra.get("ticket")
+    prompting = interactive() and not no_input
+    if not prompting:
+        early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
+        if early:
+            raise MissingAnswers(early + (["(and step 5's answers if tracking says delivered)"]
+                                          if {"customer", "order"} & set(early) else []))
+    cfg, now = load()
+    cases = store(cfg, str(db) if db else None)
+    out = console(stderr=json_out) if (prompting or not json_out) else _quiet_console()
+    prompter = None
+    if prompting:
+        from mocli.wizard.prompter import Prompter
+
+        prompter = Prompter()
+    wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
+    try:
+        wiz.existing_cases = cases.all()
+        wiz.collect()
+        if prompter is None:
+            missing = wiz.missing()
+            if missing:
+                raise MissingAnswers(missing)
+        case = wiz.build()
+        wiz.show_decision(case)
+        if prompter is not None:
+            while not wiz.review(case):
+                wiz.collect()
+                case = wiz.build()
+                wiz.show_decision(case)
+    except KeyboardInterrupt:
+        if prompter is None:
+            raise
+        answers = {**wiz.given, **wiz.answers}
+        path = save_draft(answers, {"agent": agent, "ticket": ticket})
+        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
+    record = case.model_dump(mode="json")
+    cases.add(record)
+    if resume:
+        draft_path().unlink(missing_ok=True)
+    wiz.header(8)
+    if case.decision.action == "found":
+        out.print(render.t("Resolved now: the customer found the package.", "green"))
+    else:
+        out.print(render.t(f"When the investigation concludes: mocli resolve {case.id}", "bold"))
+    wiz.header(9)
+    out.print(render.message_panel(case.message, case.decision.macro))
+    out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
+    if ticket:
+        _offer_ticket(cfg, record, ticket, prompter, out)
+    if json_out:
+        render.print_json(record)
+
+
+def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any) -> None:
+    """Post the case to the helpdesk ticket when a helpdesk provider is configured."""
+    try:
+        from mocli.commands.ticket import offer_ticket_update
+    except ImportError:
+        out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk provider to update).", "dim"))
+        return
+
+    def confirm(message: str) -> bool:
+        if prompter is None:
+            return True
+        return prompter.choose(message, ["yes", "no"]) == "yes"
+
+    try:
+        offer_ticket_update(cfg, record, ticket, confirm)
+    except MocliError as exc:
+        out.print(render.t(f"The case is saved, but ticket {ticket} was not updated: {exc}", "bold red"))
+
+
+def _quiet_console():
+    from rich.console import Console
+
+    return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
+
+
+__all__ = ["run_new_case", "Question", "sys"]

@@ -1,0 +1,198 @@
+"""The procedure as tables: tier x situation x answers -> action, macro, follow-up date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mocli.casework import build_case
+from mocli.models import Address, Customer, Order, ProofOfDelivery, Tracking, TrackingEvent
+from mocli.policy.calendar import BusinessCalendar, describe_sla
+from mocli.policy.fraud import Claim
+from mocli.policy.situation import Situation, classify
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=NY)  # Friday after Thanksgiving
+INVESTIGATE = "Retail::Missing Order – Carrier Investigation"
+RESOLVED = "Retail::Missing Order – Resolved (Refund/Replacement)"
+ADDR = Address(line1="1 Main St", city="Springfield", region="OH", postal_code="45501")
+
+
+def customer(tier: str, cid: str = "C-1") -> Customer:
+    return Customer(id=cid, email=f"{cid.lower()}@example.com", name="Pat Doe", tier=tier)
+
+
+def order(value: float = 80.0, status: str = "shipped", expected: date | None = date(2026, 11, 25)) -> Order:
+    return Order(number="#5001", customer_id="C-1", placed_at=NOW - timedelta(days=7), expected_delivery=expected,
+                 carrier="UPS", tracking_number="1Z4E57A20368154024", address=ADDR, value=value,
+                 fulfillment_status=status, not_shipped_reason="backorder", new_ship_date=date(2026, 12, 2))
+
+
+def tracking(state: str) -> Tracking | None:
+    ev = lambda days, status, text: TrackingEvent(at=NOW - timedelta(days=days), status=status, description=text)  # noqa: E731
+    if state == "none":
+        return None
+    if state == "delivered":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="delivered", delivered_at=NOW - timedelta(days=2),
+                        proof_of_delivery=ProofOfDelivery(photo_available=True),
+                        events=[ev(2, "delivered", "Delivered"), ev(3, "in_transit", "Arrived")])
+    if state == "on_time":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
+                        estimated_delivery=NOW + timedelta(days=1), events=[ev(1, "in_transit", "Departed")])
+    if state == "late":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
+                        estimated_delivery=NOW - timedelta(days=4), events=[ev(1, "in_transit", "Departed")])
+    if state == "stalled":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
+                        estimated_delivery=NOW + timedelta(days=1), events=[ev(6, "in_transit", "Departed")])
+    if state == "exception":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="exception",
+                        events=[ev(1, "exception", "Damaged")])
+    if state == "returned":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="return_to_sender",
+                        events=[ev(1, "return_to_sender", "Returning")])
+    raise ValueError(state)
+
+
+NOT_FOUND = {"address_confirmed": True, "received_by_someone_else": False, "checked_drop_off_spots": True,
+             "theft_in_area": False, "package_found": False}
+
+# tier, order status, tracking state, answers, -> action, macro, follow-up (local)
+TABLE = [
+    ("VIP", "delivered", "delivered", NOT_FOUND, "refund_or_replacement", RESOLVED, "2026-11-30 17:00"),
+    ("Standard", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-12-01 17:00"),
+    ("New Customer", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-30 10:00"),
+    ("B2B", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-27 14:00"),
+    ("VIP", "shipped", "late", {"address_confirmed": True}, "refund_or_replacement", RESOLVED, "2026-11-30 17:00"),
+    ("Standard", "shipped", "late", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-12-01 17:00"),
+    ("B2B", "shipped", "stalled", {"address_confirmed": True}, "refund_or_replacement", RESOLVED, "2026-11-27 14:00"),
+    ("Standard", "shipped", "exception", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-12-01 17:00"),
+    ("Standard", "shipped", "returned", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-12-01 17:00"),
+    ("Standard", "shipped", "on_time", {"address_confirmed": True}, "awaiting_delivery",
+     "Retail::Missing Order – In Transit", "2026-12-01 17:00"),
+    ("VIP", "unfulfilled", "none", {"address_confirmed": True}, "awaiting_shipment",
+     "Retail::Missing Order – Not Yet Shipped", "2026-11-30 17:00"),
+    ("Standard", "delivered", "delivered", {**NOT_FOUND, "package_found": True}, "found",
+     "Retail::Missing Order – Found", "2026-12-01 17:00"),
+    ("VIP", "delivered", "delivered", {**NOT_FOUND, "address_confirmed": False}, "fraud_review",
+     "Retail::Missing Order – Under Review", "2026-11-30 17:00"),
+    ("Standard", "shipped", "on_time", {"address_confirmed": False}, "carrier_investigation", INVESTIGATE,
+     "2026-12-01 17:00"),
+]
+
+
+@pytest.mark.parametrize("tier,status,state,answers,action,macro,follow_up", TABLE)
+def test_policy_table(cfg, tier, status, state, answers, action, macro, follow_up):
+    case = build_case(cfg, customer=customer(tier), order=order(status=status), tracking=tracking(state),
+                      answers=answers, claims=[], now=NOW, agent="a")
+    assert case.decision.action == action
+    assert case.decision.macro == macro
+    assert f"{case.follow_up_by.astimezone(NY):%Y-%m-%d %H:%M}" == follow_up
+    assert case.message.endswith("we're here whenever you need us.")  # step 9's closing
+
+
+def test_fraud_review_overrides_vip_and_never_accuses(cfg):
+    claims = [Claim("C-1", f"#40{i}", date(2026, 10, i + 1), None, "crm") for i in range(2)]
+    case = build_case(cfg, customer=customer("VIP"), order=order(status="delivered"), tracking=tracking("delivered"),
+                      answers=NOT_FOUND, claims=claims, now=NOW, agent="a")
+    assert case.decision.action == "fraud_review"
+    [signal] = case.signals
+    assert signal.rule == "repeat_claims" and "#400" in signal.evidence and "#401" in signal.evidence
+    for word in ("fraud", "suspicious", "suspect"):
+        assert word not in case.message.lower()
+
+
+def test_one_prior_claim_is_not_yet_a_pattern(cfg):
+    claims = [Claim("C-1", "#400", date(2026, 10, 1), None, "crm")]
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=NOT_FOUND, claims=claims, now=NOW, agent="a")
+    assert case.decision.action == "carrier_investigation" and case.signals == []
+
+
+def test_claims_outside_the_window_do_not_count(cfg):
+    claims = [Claim("C-1", f"#40{i}", date(2025, 1, i + 1), None, "crm") for i in range(3)]
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=NOT_FOUND, claims=claims, now=NOW, agent="a")
+    assert case.signals == []
+
+
+def test_same_address_claimed_by_another_customer(cfg):
+    claims = [Claim("C-9", "#77", date(2026, 11, 1), ADDR.key(), "case MO-1")]
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=NOT_FOUND, claims=claims, now=NOW, agent="a")
+    assert [s.rule for s in case.signals] == ["address_claims"]
+    assert case.signals[0].detail["other_customers"] == ["C-9"]
+
+
+def test_high_value_new_customer(cfg):
+    case = build_case(cfg, customer=customer("New Customer"), order=order(value=500.0, status="delivered"),
+                      tracking=tracking("delivered"), answers=NOT_FOUND, claims=[], now=NOW, agent="a")
+    assert [s.rule for s in case.signals] == ["high_value_new_customer"]
+    assert case.decision.action == "fraud_review"
+    cheap = build_case(cfg, customer=customer("New Customer"), order=order(value=499.99, status="delivered"),
+                       tracking=tracking("delivered"), answers=NOT_FOUND, claims=[], now=NOW, agent="a")
+    assert cheap.signals == []
+
+
+def test_signals_are_recorded_but_do_not_block_a_parcel_still_on_its_way(cfg):
+    case = build_case(cfg, customer=customer("New Customer"), order=order(value=900.0),
+                      tracking=tracking("on_time"), answers={"address_confirmed": True}, claims=[], now=NOW,
+                      agent="a")
+    assert case.decision.action == "awaiting_delivery"
+    assert [s.rule for s in case.signals] == ["high_value_new_customer"]
+
+
+def test_situations():
+    kw = {"late_after_days": 2, "stalled_after_days": 4}
+    assert classify(order(status="unfulfilled"), None, NOW, **kw)[0] is Situation.NOT_SHIPPED
+    assert classify(order(), tracking("on_time"), NOW, **kw)[0] is Situation.IN_TRANSIT
+    assert classify(order(), tracking("late"), NOW, **kw)[0] is Situation.LATE
+    assert classify(order(), tracking("stalled"), NOW, **kw)[0] is Situation.STALLED
+    assert classify(order(), tracking("exception"), NOW, **kw)[0] is Situation.EXCEPTION
+    assert classify(order(), tracking("returned"), NOW, **kw)[0] is Situation.RETURNED
+    assert classify(order(), tracking("delivered"), NOW, **kw)[0] is Situation.DELIVERED
+    assert classify(order(status="shipped"), None, NOW, **kw)[0] is Situation.LOST
+
+
+US = BusinessCalendar("America/New_York", "US")
+
+
+@pytest.mark.parametrize("start,amount,unit,expected", [
+    # Friday after Thanksgiving (a business day) + 1 day -> Monday.
+    ("2026-11-27 10:00", 1, "business_days", "2026-11-30 17:00"),
+    # Wednesday before Thanksgiving + 1 day skips Thursday (holiday) -> Friday.
+    ("2026-11-25 12:00", 1, "business_days", "2026-11-27 17:00"),
+    # Saturday + 2 days -> Tuesday.
+    ("2026-11-28 09:00", 2, "business_days", "2026-12-01 17:00"),
+    # 8 business hours from Friday 10:00 -> Monday 10:00.
+    ("2026-11-27 10:00", 8, "business_hours", "2026-11-30 10:00"),
+    # 4 business hours from 15:00 Wednesday before Thanksgiving -> Friday 11:00.
+    ("2026-11-25 15:00", 4, "business_hours", "2026-11-27 11:00"),
+    # Before opening counts from 09:00; on a Sunday from Monday 09:00.
+    ("2026-11-30 06:00", 2, "business_hours", "2026-11-30 11:00"),
+    ("2026-11-29 12:00", 3, "business_hours", "2026-11-30 12:00"),
+    # Christmas Day (Friday 2026-12-25) is skipped.
+    ("2026-12-24 16:00", 1, "business_days", "2026-12-28 17:00"),
+])
+def test_business_calendar(start, amount, unit, expected):
+    begin = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=NY)
+    assert f"{US.follow_up(begin, amount, unit):%Y-%m-%d %H:%M}" == expected
+
+
+def test_holidays_follow_the_configured_country():
+    de = BusinessCalendar("Europe/Berlin", "DE")
+    # 3 October (German Unity Day) 2025 is a Friday: Thursday + 1 business day -> Monday 6th.
+    start = datetime(2025, 10, 2, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert de.follow_up(start, 1, "business_days").date() == date(2025, 10, 6)
+    assert US.follow_up(start.astimezone(NY), 1, "business_days").date() == date(2025, 10, 3)
+
+
+def test_describe_sla():
+    assert describe_sla(2, "business_days") == "2 business days"
+    assert describe_sla(1, "business_days") == "1 business day"
+    assert describe_sla(8, "business_hours") == "8 business hours"

@@ -1,0 +1,141 @@
+"""The durable case store: atomic appends, two writers at once, torn tails, corruption, modes."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import stat
+
+import pytest
+from tinydb import Query
+
+from mocli.errors import NotFound, StoreBusy, StoreCorrupt
+from mocli.store import HEADER, CaseStore
+
+
+def test_add_find_update_and_file_modes(tmp_path):
+    s = CaseStore(tmp_path / "d" / "cases.db")
+    s.add({"id": "MO-261127-AAAAA", "status": "open", "n": 1})
+    s.add({"id": "MO-261127-BBBBB", "status": "open", "n": 2})
+    assert s.find("bbbbb")["n"] == 2  # a unique suffix, any case
+    s.update("AAAAA", lambda c: {**c, "status": "resolved"})
+    assert [c["status"] for c in CaseStore(tmp_path / "d" / "cases.db").all()] == ["resolved", "open"]
+    assert stat.S_IMODE(os.stat(tmp_path / "d" / "cases.db").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "d").st_mode) == 0o700
+    assert s.table.search(Query().n == 2)[0]["id"] == "MO-261127-BBBBB"  # TinyDB's API still works
+    with pytest.raises(NotFound):
+        s.find("ZZZZZ")
+
+
+def test_looser_modes_are_tightened_on_open(tmp_path):
+    d = tmp_path / "d"
+    CaseStore(d / "cases.db").add({"id": "X"})
+    os.chmod(d, 0o755)
+    os.chmod(d / "cases.db", 0o644)
+    CaseStore(d / "cases.db")
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(d / "cases.db").st_mode) == 0o600
+
+
+def test_ambiguous_suffix(tmp_path):
+    s = CaseStore(tmp_path / "cases.db")
+    s.add({"id": "MO-1-AB"})
+    s.add({"id": "MO-2-AB"})
+    with pytest.raises(NotFound, match="ambiguous"):
+        s.find("AB")
+
+
+def _writer(path: str, who: str, count: int) -> None:
+    s = CaseStore(path, lock_timeout=30)
+    for i in range(count):
+        s.add({"id": f"{who}-{i}"})
+        if i % 10 == 0:
+            s.update(f"{who}-{i}", lambda c: {**c, "touched": True})
+
+
+def test_two_writers_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "cases.db")
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(path, who, 60)) for who in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    cases = CaseStore(path).all()
+    assert sorted(c["id"] for c in cases) == sorted(f"{w}-{i}" for w in "ab" for i in range(60))
+    assert sum(1 for c in cases if c.get("touched")) == 12
+    ids = [d.doc_id for d in CaseStore(path).table.all()]
+    assert len(set(ids)) == len(ids) == 120
+
+
+def test_a_torn_last_line_is_ignored_then_cut_off(tmp_path):
+    path = tmp_path / "cases.db"
+    s = CaseStore(path)
+    s.add({"id": "kept"})
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"cases","i":2,"n":3,"d":{"id":"half-writ')  # a crash mid-append
+    assert [c["id"] for c in CaseStore(path).all()] == ["kept"]
+    CaseStore(path).add({"id": "next"})
+    assert [c["id"] for c in CaseStore(path).all()] == ["kept", "next"]
+    assert b"half-writ" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("content", [
+    b"",
+    b"not a store at all\n",
+    HEADER + b'{"t":"cases","i":1,"n":2,"d":{"id":"a"}}\n{oops}\n{"t":"cases","i":2,"n":3,"d":{"id":"b"}}\n',
+    HEADER + b'{"t":"cases","i":1,"n":2,"d":"not a document"}\n',
+    HEADER + b'\xff\xfe\n',
+])
+def test_corruption_is_an_error_and_the_file_is_untouched(tmp_path, content):
+    path = tmp_path / "cases.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreCorrupt):
+        CaseStore(path).all()
+    with pytest.raises(StoreCorrupt):
+        CaseStore(path).update("a", lambda c: c)
+    assert path.read_bytes() == content
+
+
+def test_busy_store(tmp_path):
+    from filelock import FileLock
+
+    path = tmp_path / "cases.db"
+    s = CaseStore(path, lock_timeout=0.2)
+    lock = FileLock(str(path) + ".lock")
+    lock.acquire()
+    try:
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        p = ctx.Process(target=_try_add, args=(str(path), q))
+        p.start()
+        p.join(20)
+        assert q.get(timeout=5) == "busy"
+    finally:
+        lock.release()
+    s.add({"id": "after"})
+    assert s.find("after")
+
+
+def _try_add(path: str, q) -> None:
+    try:
+        CaseStore(path, lock_timeout=0.2).add({"id": "x"})
+        q.put("added")
+    except StoreBusy:
+        q.put("busy")
+
+
+def test_compaction_keeps_every_live_case(tmp_path):
+    path = tmp_path / "cases.db"
+    s = CaseStore(path)
+    for i in range(5):
+        s.add({"id": f"C{i}", "v": 0})
+    for round_ in range(1, 1200):
+        s.update("C0", lambda c, r=round_: {**c, "v": r})
+    lines = path.read_bytes().count(b"\n")
+    assert lines < 1000 + 2 * 5 + 2  # compacted at least once instead of growing without bound
+    cases = {c["id"]: c["v"] for c in CaseStore(path).all()}
+    assert cases == {"C0": 1199, "C1": 0, "C2": 0, "C3": 0, "C4": 0}
+    s.add({"id": "C5"})
+    assert [d.doc_id for d in CaseStore(path).table.all()] == [1, 2, 3, 4, 5, 6]

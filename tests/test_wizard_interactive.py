@@ -1,0 +1,110 @@
+"""Type keys into the real questionary wizard through prompt_toolkit's pipe input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from mocli.store import CaseStore
+
+ENTER = "\r"
+DOWN = "\x1b[B"
+UP = "\x1b[A"
+CTRL_C = "\x03"
+YES = ENTER  # the first choice ("yes") is under the pointer
+NO = DOWN + ENTER
+
+
+@pytest.fixture
+def wizard(cli, monkeypatch):
+    """Run `mocli new-case ARGS` as if on a terminal, typing `keys`; the pipe is closed after them,
+    so a prompt the test did not expect fails instead of hanging."""
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+
+    def run(keys: list[str], *args: str):
+        with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+            inp.send_text("".join(keys))
+            inp.close()
+            return cli("new-case", *args)
+
+    return run
+
+
+def stored(mocli_env) -> list[dict]:
+    return CaseStore(mocli_env["home"] / "cases.db").all()
+
+
+def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES,  # customer, order, address ok
+            NO, YES, NO, NO,  # neighbour? checked spots? theft? found?
+            "Checked porch and lobby" + ENTER,
+            ENTER]  # review: Save the case
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    for step in range(1, 10):
+        assert f"Step {step} of 9" in r.out
+    [case] = stored(mocli_env)
+    assert case["decision"]["action"] == "refund_or_replacement"
+    assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+    assert case["answers"] == {"address_confirmed": True, "received_by_someone_else": False,
+                               "checked_drop_off_spots": True, "theft_in_area": False,
+                               "package_found": False, "notes": "Checked porch and lobby"}
+    assert "Monday, November 30" in case["message"]  # 1 business day after Friday 27 Nov
+    assert "Retail::Missing Order – Resolved (Refund/Replacement)" in r.out
+
+
+def test_step5_questions_are_not_asked_when_not_delivered(wizard, mocli_env):
+    # In transit: after the address question only the notes and the review remain.
+    r = wizard(["ben.carter@example.com" + ENTER, "#1003" + ENTER, YES, ENTER, ENTER])
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["decision"]["action"] == "awaiting_delivery"
+    assert set(case["answers"]) == {"address_confirmed", "notes"}
+
+
+def test_invalid_email_is_refused_at_the_prompt_and_asked_again(wizard, mocli_env):
+    keys = ["not-an-email@" + ENTER,  # refused by the prompt's validator: still on the same prompt
+            "\x7f" * 20 + "ben.carter@example.com" + ENTER, "1003" + ENTER, YES, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    assert stored(mocli_env)[0]["customer"]["email"] == "ben.carter@example.com"
+
+
+def test_review_lets_the_agent_change_an_answer(wizard, mocli_env):
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER,
+            DOWN + ENTER,  # review: Change an answer
+            DOWN * 6 + ENTER,  # which: package_found (customer, order, address, neighbour, spots, theft, found)
+            UP + ENTER,  # the pointer starts on the previous answer ("no"): up to "yes"
+            ENTER]  # review again: Save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["package_found"] is True
+    assert case["decision"]["action"] == "found"
+    assert case["status"] == "resolved"
+
+
+def test_ctrl_c_keeps_a_draft_and_resume_continues(wizard, cli, mocli_env):
+    r = wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, CTRL_C])
+    assert r.code == 130
+    assert "--resume" in r.err
+    assert stored(mocli_env) == []  # nothing half-written in the case store
+    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    assert draft["answers"] == {"customer": "ava.thompson@example.com", "order": "#1001",
+                                "address_confirmed": True}
+    r = cli("new-case", "--resume", "--no-input", "--json", "--received-by-someone-else", "no",
+            "--checked-drop-off-spots", "yes", "--theft-in-area", "no", "--package-found", "no")
+    assert r.code == 0, r.err
+    case = json.loads(r.out)
+    assert case["customer"]["id"] == "C-1001" and case["order"]["number"] == "#1001"
+    assert not (mocli_env["home"] / "draft.json").exists()
+
+
+def test_a_missing_keypress_fails_instead_of_hanging(wizard, mocli_env):
+    r = wizard(["ava.thompson@example.com" + ENTER])  # then the input ends
+    assert r.code != 0
+    assert stored(mocli_env) == []
