@@ -76,14 +76,20 @@ class DemoData:
         shifted = _shift({k: raw.get(k, []) for k in ("customers", "orders", "tracking", "scenarios")},
                          (self.today - as_of).days)
         where = self.path or "demo.json"
-        try:
-            customers = [Customer.model_validate(c) for c in shifted["customers"]]
-            orders = [Order.model_validate(o) for o in shifted["orders"]]
-            tracking = [Tracking.model_validate(t) for t in shifted["tracking"]]
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"])
-            raise ConfigError(f"demo data {where}: {key}: {err['msg']}") from None
+        parsed: dict[str, list[Any]] = {}
+        for section, model in (("customers", Customer), ("orders", Order), ("tracking", Tracking)):
+            items = shifted[section]
+            if not isinstance(items, list):
+                raise ConfigError(f"demo data {where}: {section}: expected a list")
+            parsed[section] = []
+            for index, item in enumerate(items):
+                try:
+                    parsed[section].append(model.model_validate(item))
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    key = ".".join(str(p) for p in (section, index, *err["loc"]))
+                    raise ConfigError(f"demo data {where}: {key}: {err['msg']}") from None
+        customers, orders, tracking = parsed["customers"], parsed["orders"], parsed["tracking"]
         return {
             "customers": {c.id: c for c in customers},
             "orders": {o.number: o for o in orders},
