@@ -45,11 +45,17 @@ class Providers:
         raise ConfigError(f"settings.toml: providers.orders: unknown provider {name!r} (known: demo)")
 
     def tracking(self, carrier: str | None) -> TrackingProvider:
+        """The provider serving `carrier` (``[providers.tracking]``, else its ``default``), made once per run."""
+        from mocli.providers.carriers import registry as carriers
+
         table = self.cfg.settings.providers.tracking
         name = table.get(carrier or "", table.get("default", "demo"))
         if name == "demo":
             return self.demo
-        raise ConfigError(f"settings.toml: providers.tracking: unknown provider {name!r} (known: demo)")
+        made = self.__dict__.setdefault("_tracking_adapters", {})
+        if name not in made:
+            made[name] = carriers.make(name, self._settings(name))
+        return made[name]
 
     def prior_claims(self):
         """Claims known to the CRM from before mocli (only the demo CRM has them so far)."""

@@ -1,0 +1,114 @@
+"""What every carrier adapter shares: settings, secrets, time parsing, and the lookup result."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from mocli.errors import ConfigError, ProviderError
+from mocli.models import Tracking  # noqa: TID253 (adapters are imported only inside commands)
+from mocli.providers import http
+
+
+@dataclass
+class ProofFile:
+    """A proof-of-delivery image or document: never printed, written by ``--save-proof``."""
+
+    kind: str  # "photo", "signature", "pod"
+    extension: str  # "png", "jpg", "gif", "pdf"
+    content: bytes
+
+
+@dataclass
+class Lookup:
+    tracking: Tracking
+    files: list[ProofFile] = field(default_factory=list)
+
+
+class Adapter:
+    """Base of the carrier adapters: reads `[providers.settings.<name>]` and builds the HTTP client."""
+
+    name = "carrier"
+    default_base_url = ""
+    default_concurrency = 8
+    default_rate: float | None = None
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        self.settings = dict(settings or {})
+        self.base_url = str(self.settings.get("base_url") or self.default_base_url)
+        try:
+            self.concurrency = int(self.settings.get("concurrency", self.default_concurrency))
+            rate = self.settings.get("rate_per_second", self.default_rate)
+            self.rate = float(rate) if rate else None
+        except (TypeError, ValueError):
+            raise ConfigError(f"settings.toml: providers.settings.{self.name}: concurrency and "
+                              "rate_per_second must be numbers") from None
+        self.check_secrets()
+
+    def check_secrets(self) -> None:
+        """Fail at construction (before any lookup) if a secret's environment variable is unset."""
+
+    def secret(self, key: str, what: str) -> str:
+        return http.env_secret(self.settings.get(key), self.name, setting=what)
+
+    def client(self, **kw: Any) -> http.ProviderClient:
+        return http.current_session().provider(self.name, base_url=self.base_url, concurrency=self.concurrency,
+                                               rate_per_second=self.rate, **kw)
+
+    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
+        raise NotImplementedError
+
+    async def track(self, tracking_number: str, carrier: str | None = None) -> Tracking:
+        return (await self.lookup(tracking_number, carrier)).tracking
+
+
+def parse_time(value: Any, provider: str, default_tz: timezone = UTC) -> datetime | None:
+    """An ISO 8601 time (``Z`` or offset); a time without a zone is taken as `default_tz`."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ProviderError(f"{provider}: a time in the response is not text: {value!r}")
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ProviderError(f"{provider}: a time in the response is not ISO 8601: {value[:40]!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=default_tz)
+
+
+def offset_tz(offset: str | None) -> timezone:
+    """'-05:00' -> a fixed-offset zone; UTC if absent or unreadable."""
+    if not offset:
+        return UTC
+    try:
+        sign = -1 if offset.strip().startswith("-") else 1
+        hh, _, mm = offset.strip().lstrip("+-").partition(":")
+        return timezone(sign * timedelta(hours=int(hh), minutes=int(mm or 0)))
+    except ValueError:
+        return UTC
+
+
+def place(*parts: Any) -> str | None:
+    """'Atlanta, GA, US' from its parts, skipping blanks; None when all are blank."""
+    text = ", ".join(str(p).strip() for p in parts if p not in (None, "") and str(p).strip())
+    return text or None
+
+
+def decode_image(data: Any, kind: str) -> ProofFile | None:
+    """A base64 image from a response as a ProofFile (type from its magic bytes); None if unusable."""
+    if not isinstance(data, str) or not data:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    ext = ("png" if raw.startswith(b"\x89PNG") else "jpg" if raw.startswith(b"\xff\xd8")
+           else "gif" if raw.startswith(b"GIF8") else "pdf" if raw.startswith(b"%PDF") else "bin")
+    return ProofFile(kind, ext, raw)
+
+
+def sort_events(events: list[Any]) -> list[Any]:
+    """Newest first, whatever order the API used."""
+    return sorted(events, key=lambda e: e.at, reverse=True)

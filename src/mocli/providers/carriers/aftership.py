@@ -1,0 +1,121 @@
+"""AfterShip Tracking, the aggregator: any carrier, API version pinned in the config (``api_version``).
+
+Written for version 2024-10 and later: ``data`` holds the result itself, lists are cursor-paginated,
+``courier_estimated_delivery_date`` replaces ``expected_delivery``. A number AfterShip does not follow
+yet is added with ``POST /trackings`` (``auto_create = true``, the default), then read like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
+from mocli.models import Gps, ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
+from mocli.providers import http
+from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, sort_events
+from mocli.tracking import statuses as st
+
+SUPPORTED_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07")
+# Our carrier ids -> AfterShip courier slugs.
+SLUGS = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl": "dhl", "amazon": "amazon",
+         "ontrac": "ontrac", "lasership": "lasership", "royalmail": "royal-mail", "canadapost": "canada-post"}
+
+
+class AftershipAdapter(Adapter):
+    name = "aftership"
+    default_base_url = "https://api.aftership.com"
+    default_concurrency = 10
+
+    def check_secrets(self) -> None:
+        self.api_key = self.secret("api_key_env", "API key")
+        self.version = str(self.settings.get("api_version") or "2024-10")
+        if self.version not in SUPPORTED_VERSIONS:
+            raise ConfigError(f"settings.toml: providers.settings.aftership.api_version: {self.version!r} is not "
+                              f"one mocli speaks (known: {', '.join(SUPPORTED_VERSIONS)})")
+
+    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
+        client = self.client(headers={"as-api-key": self.api_key})
+        base = f"/tracking/{self.version}/trackings"
+        params = {"tracking_numbers": number}
+        if carrier and carrier in SLUGS:
+            params["slug"] = SLUGS[carrier]
+        resp = await client.get(base, params=params, accept=(200, 400, 404))
+        if resp.status != 200:
+            raise _error(resp.data, number, resp.status)
+        trackings = http.dig(resp.data, "data", "trackings", provider=self.name, expect=list)
+        if not trackings:
+            if not self.settings.get("auto_create", True):
+                raise NotFound(f"aftership: {number} is not followed in AfterShip")
+            body: dict[str, Any] = {"tracking_number": number}
+            if "slug" in params:
+                body["slug"] = params["slug"]
+            # Creating is a write: never retried (idempotent=False), so it cannot happen twice.
+            created = await client.post(base, json=body, accept=(200, 201, 400, 404, 409, 422))
+            if created.status not in (200, 201):
+                raise _error(created.data, number, created.status)
+            item = http.dig(created.data, "data", provider=self.name, expect=dict)
+        else:
+            item = http.dig(trackings, 0, provider=self.name, expect=dict)
+        return parse_tracking(item, number, carrier)
+
+
+def _error(data: Any, number: str, status: int) -> Exception:
+    meta = (data or {}).get("meta") if isinstance(data, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    code, message = meta.get("code"), str(meta.get("message") or f"HTTP {status}")
+    if status == 404 or code == 4004:
+        return NotFound(f"aftership: no tracking for {number} ({message})")
+    if status in (400, 422) or code in (4005, 4012, 4013):
+        return InvalidInput(f"aftership: {number} was refused as a tracking number ({message})")
+    return ProviderError(f"aftership: {code or status}: {message}")
+
+
+def _status(tag: Any, subtag: Any) -> str:
+    return st.first((st.AFTERSHIP_SUBTAG, subtag), (st.AFTERSHIP_TAG, tag))
+
+
+def parse_tracking(t: dict[str, Any], number: str, carrier: str | None = None) -> Lookup:
+    """An AfterShip tracking object (documented shape) as our Tracking."""
+    events = []
+    last_gps = None
+    for cp in t.get("checkpoints") or []:
+        if not isinstance(cp, dict):
+            raise ProviderError("aftership: a checkpoint in the response is not an object")
+        at = parse_time(cp.get("checkpoint_time"), "aftership")
+        if at is None:
+            continue
+        events.append(TrackingEvent(
+            at=at, status=_status(cp.get("tag"), cp.get("subtag")), description=str(cp.get("message") or "").strip(),
+            location=cp.get("location") or place(cp.get("city"), cp.get("state"), cp.get("country_iso3")),
+            raw_code=cp.get("subtag") or cp.get("tag")))
+    events = sort_events(events)
+    status = _status(t.get("tag"), t.get("subtag"))
+    delivered = status == "delivered"
+    if delivered:
+        for cp in t.get("checkpoints") or []:
+            coord = cp.get("coordinate") or {}
+            if cp.get("tag") == "Delivered" and coord.get("latitude") is not None:
+                try:
+                    last_gps = Gps(lat=float(coord["latitude"]), lon=float(coord["longitude"]))
+                except (KeyError, TypeError, ValueError):
+                    last_gps = None
+    est = t.get("courier_estimated_delivery_date") or {}
+    latest = t.get("latest_estimated_delivery") or {}
+    estimated = parse_time(latest.get("datetime") or latest.get("datetime_max") or
+                           (est.get("estimated_delivery_date") if isinstance(est, dict) else None), "aftership")
+    pod = None
+    if delivered:
+        pod = ProofOfDelivery(photo_available=False, signature_available=bool(t.get("signed_by")),
+                              received_by=t.get("signed_by") or None,
+                              location_note=t.get("subtag_message") if t.get("subtag") == "Delivered_005" else None,
+                              gps=last_gps)
+    slug = str(t.get("slug") or "")
+    ours = {v: k for k, v in SLUGS.items()}.get(slug, carrier or slug or "unknown")
+    tracking = Tracking(
+        tracking_number=str(t.get("tracking_number") or number), carrier=ours, status=status,
+        raw_status=t.get("subtag") or t.get("tag"), raw_description=t.get("subtag_message"),
+        estimated_delivery=estimated,
+        delivered_at=parse_time(t.get("shipment_delivery_date"), "aftership") if delivered else None,
+        delivered_location=events[0].location if delivered and events else None, events=events,
+        proof_of_delivery=pod, source="aftership")
+    return Lookup(tracking)

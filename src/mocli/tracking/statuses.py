@@ -1,0 +1,141 @@
+"""Each carrier's status codes in our words (the normalised statuses of product.md).
+
+One table per provider, read top to bottom. A code that is in no table becomes ``unknown`` (and the
+adapter keeps the raw code and text beside it): we never guess. To teach mocli a new code, add a row.
+"""
+
+from __future__ import annotations
+
+STATUSES = (
+    "pre_transit", "in_transit", "out_for_delivery", "attempt_failed", "available_for_pickup",
+    "delivered", "exception", "return_to_sender", "cancelled", "expired", "unknown",
+)
+
+# UPS Track API: `status.type` letters, refined by `status.statusCode` where the type is too coarse.
+UPS_TYPE = {
+    "M": "pre_transit",       # manifest: label created, not yet with UPS
+    "P": "in_transit",        # pickup scan
+    "I": "in_transit",
+    "O": "out_for_delivery",
+    "D": "delivered",
+    "X": "exception",
+    "RS": "return_to_sender",
+    "DO": "delivered",        # delivered to a UPS Access Point and collected
+    "MV": "cancelled",        # shipment voided
+}
+UPS_STATUS_CODE = {
+    "003": "pre_transit",     # order processed: ready for UPS
+    "005": "in_transit",
+    "011": "delivered",
+    "021": "out_for_delivery",
+    "017": "available_for_pickup",  # held for customer pickup / at an Access Point
+    "048": "attempt_failed",
+}
+
+# FedEx Track API: `latestStatusDetail.code` and `scanEvents[].derivedStatusCode` / `eventType`.
+FEDEX = {
+    "OC": "pre_transit",      # label created (shipment information sent to FedEx)
+    "PU": "in_transit",       # picked up
+    "PX": "in_transit",
+    "IT": "in_transit",
+    "AR": "in_transit",       # arrived at a FedEx location
+    "AF": "in_transit",
+    "DP": "in_transit",       # departed
+    "CC": "in_transit",       # cleared customs
+    "OD": "out_for_delivery",
+    "DL": "delivered",
+    "DE": "exception",        # delivery exception
+    "SE": "exception",        # shipment exception
+    "CD": "exception",        # clearance delay
+    "DD": "exception",        # delivery delay
+    "HL": "available_for_pickup",   # hold at location
+    "HP": "available_for_pickup",   # ready for recipient pickup
+    "RS": "return_to_sender",
+    "RP": "return_to_sender", # return label link emailed / return in progress
+    "CA": "cancelled",
+}
+
+# USPS Tracking v3: `statusCategory`, then `trackingEvents[].eventCode` for single events.
+USPS_CATEGORY = {
+    "pre-shipment": "pre_transit",
+    "accepted": "in_transit",
+    "in transit": "in_transit",
+    "out for delivery": "out_for_delivery",
+    "delivered": "delivered",
+    "delivery attempt": "attempt_failed",
+    "available for pickup": "available_for_pickup",
+    "alert": "exception",
+    "return to sender": "return_to_sender",
+}
+USPS_EVENT = {
+    "MA": "pre_transit",      # shipping label created
+    "GX": "cancelled",        # label cancelled
+    "03": "in_transit",       # accepted at USPS origin facility
+    "OA": "in_transit",
+    "10": "in_transit",       # processed through facility
+    "L1": "in_transit",
+    "T1": "in_transit",
+    "07": "in_transit",       # arrived at post office
+    "OF": "out_for_delivery",
+    "01": "delivered",
+    "02": "attempt_failed",   # notice left
+    "52": "available_for_pickup",
+    "16": "available_for_pickup",
+    "04": "exception",        # refused
+    "05": "exception",        # undeliverable as addressed
+    "21": "exception",        # no such number
+    "09": "return_to_sender",
+    "29": "return_to_sender",
+}
+
+# DHL Shipment Tracking - Unified: `status.statusCode`.
+DHL = {
+    "pre-transit": "pre_transit",
+    "transit": "in_transit",
+    "delivered": "delivered",
+    "failure": "exception",
+    "unknown": "unknown",
+}
+
+# AfterShip: `tag`, refined by `subtag` (which wins when listed).
+AFTERSHIP_TAG = {
+    "InfoReceived": "pre_transit",
+    "InTransit": "in_transit",
+    "OutForDelivery": "out_for_delivery",
+    "AttemptFail": "attempt_failed",
+    "Delivered": "delivered",
+    "AvailableForPickup": "available_for_pickup",
+    "Exception": "exception",
+    "Expired": "expired",
+    # "Pending" (AfterShip has no information yet) is deliberately absent: it is `unknown`.
+}
+AFTERSHIP_SUBTAG = {
+    "Exception_010": "return_to_sender",
+    "Exception_011": "return_to_sender",
+}
+
+TABLES: dict[str, tuple[dict[str, str], ...]] = {
+    "ups": (UPS_STATUS_CODE, UPS_TYPE),
+    "fedex": (FEDEX,),
+    "usps": (USPS_EVENT, USPS_CATEGORY),
+    "dhl": (DHL,),
+    "aftership": (AFTERSHIP_SUBTAG, AFTERSHIP_TAG),
+}
+
+
+def lookup(table: dict[str, str], code: object) -> str | None:
+    """The normalised status for `code` in one table, or None (case-insensitive for text codes)."""
+    if code is None:
+        return None
+    key = str(code).strip()
+    if key in table:
+        return table[key]
+    return table.get(key.lower())
+
+
+def first(*pairs: tuple[dict[str, str], object]) -> str:
+    """The first (table, code) pair that maps; ``unknown`` if none does."""
+    for table, code in pairs:
+        if (status := lookup(table, code)) is not None:
+            return status
+    return "unknown"
