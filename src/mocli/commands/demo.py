@@ -28,10 +28,11 @@ def demo(json_out: bool = typer.Option(False, "--json", help="Print the scenario
 
     from mocli.render import console, t
 
-    table = Table(title="Demo scenarios (try: mocli new-case --customer EMAIL --order NUMBER)")
-    for col in ("Exercises", "Tier", "Customer", "Order", "Tracking number", "Expected action"):
-        table.add_column(col)
+    table = Table(title="Demo scenarios: mocli new-case --customer EMAIL --order NUMBER", title_justify="left")
+    for col in ("Order", "Customer", "Tier", "Tracking number", "Expected action"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Exercises", ratio=1)
     for r in rows:
-        table.add_row(t(r["title"]), t(r["tier"]), t(r["customer"]), t(r["order"]),
-                      t(r["tracking_number"] or "-"), t(r["expected_action"]))
+        table.add_row(t(r["order"]), t(r["customer"]), t(r["tier"]), t(r["tracking_number"] or "-"),
+                      t(r["expected_action"].split(" (")[0]), t(r["title"]))
     console().print(table)
