@@ -1,0 +1,354 @@
+"""Shopify Admin GraphQL API: customers (tier from tags or a metafield) and orders (fulfilments,
+tracking, delivery dates, value). Settings: `[providers.settings.shopify]`, see docs/providers.md.
+
+Shapes follow the pinned API version's reference (customers / orders queries, Customer, Order,
+Fulfillment, FulfillmentTrackingInfo, MailingAddress, MoneyBag). Throttling is a 200 whose errors
+carry `extensions.code == "THROTTLED"`; we wait for the bucket to refill, then ask again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
+from mocli.models import Customer, Order
+from mocli.providers import http
+from mocli.providers.crm.common import (
+    HTTP_KEYS,
+    TIER_KEYS,
+    Settings,
+    SeveralMatches,
+    TierRule,
+    address,
+    amount,
+    carrier_name,
+    first_last,
+    gid_tail,
+    parse_date,
+    parse_datetime,
+    text,
+)
+
+NAME = "shopify"
+# Pinned: Shopify changes shapes between versions (e.g. `email` -> `defaultEmailAddress` in 2025-04).
+API_VERSION = "2025-07"
+ALLOWED = HTTP_KEYS | TIER_KEYS | {"shop", "api_version", "token_env", "tier_metafield", "order_name_prefix",
+                                   "throttle_retries"}
+
+_ADDRESS = "address1 address2 city provinceCode zip countryCodeV2"
+_CUSTOMER_FIELDS = f"""
+  id displayName firstName lastName createdAt note tags
+  defaultEmailAddress {{ emailAddress }}
+  defaultPhoneNumber {{ phoneNumber }}
+  defaultAddress {{ {_ADDRESS} }}
+"""
+_ORDER_FIELDS = f"""
+  id name createdAt cancelledAt displayFulfillmentStatus
+  customer {{ id }}
+  shippingAddress {{ {_ADDRESS} }}
+  shippingLine {{ title }}
+  totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+  lineItems(first: 20) {{ nodes {{ name quantity }} }}
+  fulfillments(first: 10) {{
+    createdAt status displayStatus estimatedDeliveryAt deliveredAt inTransitAt
+    location {{ name }}
+    trackingInfo(first: 5) {{ company number url }}
+  }}
+"""
+
+# Order.displayFulfillmentStatus -> (our fulfilment status, why it has not shipped).
+_ORDER_STATUS: dict[str, tuple[str, str | None]] = {
+    "UNFULFILLED": ("unfulfilled", None),
+    "OPEN": ("unfulfilled", None),
+    "RESTOCKED": ("unfulfilled", "the items were restocked"),
+    "SCHEDULED": ("unfulfilled", "scheduled for fulfilment at a later date"),
+    "PENDING_FULFILLMENT": ("packed", "waiting for the fulfilment service to accept the request"),
+    "IN_PROGRESS": ("packed", "being prepared by the warehouse / fulfilment service"),
+    "ON_HOLD": ("delayed", "the fulfilment is on hold"),
+    "REQUEST_DECLINED": ("delayed", "the fulfilment service declined the request"),
+    "PARTIALLY_FULFILLED": ("partially_shipped", None),
+    "FULFILLED": ("shipped", None),
+}
+
+
+class ShopifyProvider:
+    """Customers and orders from one Shopify store."""
+
+    name = NAME
+
+    def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
+        s = Settings(NAME, settings, ALLOWED)
+        base = s.get("base_url")
+        if not base:
+            shop = s.require("shop", 'your store, e.g. shop = "example" for example.myshopify.com')
+            base = f"https://{shop if '.' in shop else shop + '.myshopify.com'}"
+        self.base_url = base.rstrip("/")
+        self.api_version = s.get("api_version", API_VERSION)
+        if not re.fullmatch(r"\d{4}-\d{2}|unstable", self.api_version):
+            raise ConfigError(f"{s.where('api_version')}: {self.api_version!r} is not a Shopify API version "
+                              f"(like {API_VERSION!r})")
+        self.token = s.secret("token_env", "Admin API access token")
+        self.tiers = TierRule.from_settings(s, tiers)
+        self.metafield: tuple[str, str] | None = None
+        if mf := s.get("tier_metafield"):
+            ns, _, key = mf.rpartition(".")
+            if not ns or not key:
+                raise ConfigError(f"{s.where('tier_metafield')}: must be 'namespace.key', e.g. 'custom.tier'")
+            self.metafield = (ns, key)
+        self.order_prefix = s.get("order_name_prefix", "#")
+        self.throttle_retries = s.get("throttle_retries", 4, int)
+        self.http_options = s.http_options(default_concurrency=4)
+        self.path = f"/admin/api/{self.api_version}/graphql.json"
+
+    # ------------------------------------------------------------------ the API
+
+    def _client(self) -> http.ProviderClient:
+        return http.current_session().provider(
+            NAME, base_url=self.base_url, headers={"X-Shopify-Access-Token": self.token}, **self.http_options)
+
+    async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run a read-only query; wait out THROTTLED answers; any other GraphQL error is a ProviderError."""
+        client = self._client()
+        attempt = 0
+        while True:
+            attempt += 1
+            # A query only reads, so the helper may retry it on 429/5xx/timeouts like a GET.
+            resp = await client.request("POST", self.path, json={"query": query, "variables": variables},
+                                        idempotent=True)
+            body = resp.data
+            if not isinstance(body, dict):
+                raise ProviderError(f"{NAME}: the response is not what its documentation says (no JSON object)")
+            errors = body.get("errors")
+            if not errors:
+                return http.dig(body, "data", provider=NAME, expect=dict)
+            if _throttled(errors) and attempt <= self.throttle_retries:
+                await _pause(client, _throttle_wait(body), self.path)
+                continue
+            raise ProviderError(_graphql_error(errors, throttled=_throttled(errors)))
+
+    def _customer_query(self, selector: str) -> tuple[str, dict[str, Any]]:
+        params, fields, variables = "", _CUSTOMER_FIELDS, {}
+        if self.metafield:
+            params = ", $tierNs: String!, $tierKey: String!"
+            fields += " tierField: metafield(namespace: $tierNs, key: $tierKey) { value }"
+            variables = {"tierNs": self.metafield[0], "tierKey": self.metafield[1]}
+        if selector == "email":
+            q = f"query MocliCustomerByEmail($query: String!{params}) " \
+                f"{{ customers(first: 5, query: $query) {{ nodes {{ {fields} }} }} }}"
+        else:
+            q = f"query MocliCustomerById($id: ID!{params}) {{ customer(id: $id) {{ {fields} }} }}"
+        return q, variables
+
+    async def find_customer(self, ref: str) -> Customer:
+        """A customer by email, numeric id or gid; NotFound, SeveralMatches, ProviderError otherwise."""
+        ref = ref.strip()
+        if "@" in ref:
+            query, variables = self._customer_query("email")
+            data = await self.graphql(query, {**variables, "query": f"email:{_quote(ref)}"})
+            nodes = http.dig(data, "customers", "nodes", provider=NAME, expect=list)
+            matches = [n for n in nodes if isinstance(n, dict)
+                       and (_email(n) or "").casefold() == ref.casefold()]
+            if not matches:
+                raise NotFound(f"{NAME}: no customer with email {ref}")
+            if len(matches) > 1:
+                raise SeveralMatches(NAME, "customer", ref, [gid_tail(n.get("id")) for n in matches])
+            return self._customer(matches[0], ref)
+        gid = _gid(ref, "Customer")
+        if gid is None:
+            raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a Shopify customer id")
+        query, variables = self._customer_query("id")
+        data = await self.graphql(query, {**variables, "id": gid})
+        node = data.get("customer")
+        if node is None:
+            raise NotFound(f"{NAME}: no customer with id {gid_tail(gid)}")
+        if not isinstance(node, dict):
+            raise ProviderError(f"{NAME}: the response is not what its documentation says (customer)")
+        return self._customer(node, ref)
+
+    def _customer(self, node: dict[str, Any], ref: str) -> Customer:
+        tier_value = None
+        if self.metafield:
+            tier_value = _metafield_value((node.get("tierField") or {}).get("value"))
+        tags = node.get("tags") or []
+        if not isinstance(tags, list):
+            raise ProviderError(f"{NAME}: the response is not what its documentation says (tags is not a list)")
+        a = node.get("defaultAddress") or {}
+        return Customer(
+            id=gid_tail(http.dig(node, "id", provider=NAME)),
+            email=_email(node) or (ref if "@" in ref else ""),
+            name=text(node.get("displayName")) or first_last(node.get("firstName"), node.get("lastName"), _email(node)),
+            tier=self.tiers.resolve(value=tier_value, tags=tags,
+                                    what=f"metafield {'.'.join(self.metafield)}" if self.metafield else "tier"),
+            phone=text((node.get("defaultPhoneNumber") or {}).get("phoneNumber")),
+            since=parse_date(node.get("createdAt"), NAME, "customer createdAt"),
+            notes=text(node.get("note")),
+            address=address(a.get("address1"), a.get("address2"), a.get("city"), a.get("provinceCode"),
+                            a.get("zip"), a.get("countryCodeV2")),
+            source=NAME,
+        )
+
+    async def find_order(self, number: str) -> Order:
+        """An order by its name ('#1001', '1001') or gid; NotFound, SeveralMatches, ProviderError otherwise."""
+        ref = number.strip()
+        if ref.startswith("gid://"):
+            data = await self.graphql(f"query MocliOrderById($id: ID!) {{ order(id: $id) {{ {_ORDER_FIELDS} }} }}",
+                                      {"id": ref})
+            node = data.get("order")
+            if node is None:
+                raise NotFound(f"{NAME}: no order with id {gid_tail(ref)}")
+            if not isinstance(node, dict):
+                raise ProviderError(f"{NAME}: the response is not what its documentation says (order)")
+            return self._order(node)
+        name = ref if ref.startswith(self.order_prefix) else f"{self.order_prefix}{ref.lstrip('#')}"
+        data = await self.graphql(
+            f"query MocliOrderByName($query: String!) "
+            f"{{ orders(first: 5, query: $query) {{ nodes {{ {_ORDER_FIELDS} }} }} }}",
+            {"query": f"name:{_quote(name)}"})
+        nodes = http.dig(data, "orders", "nodes", provider=NAME, expect=list)
+        matches = [n for n in nodes if isinstance(n, dict) and str(n.get("name", "")).casefold() == name.casefold()]
+        if not matches:
+            raise NotFound(f"{NAME}: no order {name}")
+        if len(matches) > 1:
+            raise SeveralMatches(NAME, "order", name, [gid_tail(n.get("id")) for n in matches])
+        return self._order(matches[0])
+
+    def _order(self, node: dict[str, Any]) -> Order:
+        name = str(http.dig(node, "name", provider=NAME))
+        a = node.get("shippingAddress") or {}
+        where = address(a.get("address1"), a.get("address2"), a.get("city"), a.get("provinceCode"), a.get("zip"),
+                        a.get("countryCodeV2"))
+        if where is None:
+            raise ProviderError(f"{NAME}: order {name} has no shipping address (local pickup or no shipping?)")
+        fulfillments = node.get("fulfillments") or []
+        if not isinstance(fulfillments, list):
+            raise ProviderError(f"{NAME}: the response is not what its documentation says (fulfillments)")
+        shipment = _main_fulfillment(fulfillments)
+        tracking = _tracking_info(shipment)
+        status, reason = _fulfillment_status(node, fulfillments)
+        money = (node.get("totalPriceSet") or {}).get("shopMoney") or {}
+        items = []
+        for item in ((node.get("lineItems") or {}).get("nodes") or []):
+            if isinstance(item, dict) and text(item.get("name")):
+                qty = item.get("quantity") or 1
+                items.append(f"{text(item.get('name'))}" + (f" ×{qty}" if qty != 1 else ""))
+        return Order(
+            number=name,
+            customer_id=gid_tail((node.get("customer") or {}).get("id")),
+            placed_at=parse_datetime(http.dig(node, "createdAt", provider=NAME), NAME, f"order {name} createdAt"),
+            expected_delivery=parse_date((shipment or {}).get("estimatedDeliveryAt"), NAME, "estimatedDeliveryAt"),
+            shipping_method=text((node.get("shippingLine") or {}).get("title")),
+            carrier=carrier_name(tracking.get("company")),
+            tracking_number=text(tracking.get("number")),
+            address=where,
+            value=amount(money.get("amount"), NAME, f"order {name} total"),
+            currency=text(money.get("currencyCode")) or "USD",
+            fulfillment_status=status,
+            warehouse=text(((shipment or {}).get("location") or {}).get("name")),
+            not_shipped_reason=reason,
+            items=items,
+            source=NAME,
+        )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _quote(value: str) -> str:
+    """A value for Shopify's search syntax, quoted so spaces and colons stay inside it."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _gid(ref: str, kind: str) -> str | None:
+    if ref.startswith(f"gid://shopify/{kind}/"):
+        return ref
+    if ref.isdigit():
+        return f"gid://shopify/{kind}/{ref}"
+    return None
+
+
+def _email(node: dict[str, Any]) -> str | None:
+    return text((node.get("defaultEmailAddress") or {}).get("emailAddress"))
+
+
+def _metafield_value(value: Any) -> Any:
+    """A metafield's value; list-type metafields hold a JSON array in a string."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        return parsed if isinstance(parsed, list) else value
+    return value
+
+
+def _main_fulfillment(fulfillments: list[Any]) -> dict[str, Any] | None:
+    """The latest fulfilment that was not cancelled, preferring one with a tracking number."""
+    live = [f for f in fulfillments if isinstance(f, dict) and f.get("status") not in ("CANCELLED", "ERROR", "FAILURE")]
+    tracked = [f for f in live if _tracking_info(f).get("number")]
+    pool = tracked or live
+    return max(pool, key=lambda f: str(f.get("createdAt") or "")) if pool else None
+
+
+def _tracking_info(fulfillment: dict[str, Any] | None) -> dict[str, Any]:
+    infos = (fulfillment or {}).get("trackingInfo") or []
+    for info in infos if isinstance(infos, list) else []:
+        if isinstance(info, dict) and text(info.get("number")):
+            return info
+    return {}
+
+
+def _fulfillment_status(node: dict[str, Any], fulfillments: list[Any]) -> tuple[str, str | None]:
+    if node.get("cancelledAt"):
+        return "cancelled", "the order was cancelled"
+    display = str(node.get("displayFulfillmentStatus") or "")
+    live = [f for f in fulfillments if isinstance(f, dict) and f.get("status") not in ("CANCELLED", "ERROR", "FAILURE")]
+    if display == "FULFILLED" and live and all(f.get("displayStatus") == "DELIVERED" or f.get("deliveredAt")
+                                               for f in live):
+        return "delivered", None
+    if display in _ORDER_STATUS:
+        return _ORDER_STATUS[display]
+    # A status newer than the pinned version: judge by what has shipped, never guess "delivered".
+    return ("shipped", None) if live else ("unfulfilled", None)
+
+
+def _throttled(errors: Any) -> bool:
+    if not isinstance(errors, list):
+        return False
+    return any(isinstance(e, dict) and ((e.get("extensions") or {}).get("code") == "THROTTLED"
+                                        or e.get("message") == "Throttled") for e in errors)
+
+
+def _throttle_wait(body: dict[str, Any]) -> float:
+    """Seconds until the cost bucket holds this query's cost again (1 s if Shopify does not say)."""
+    cost = (body.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    try:
+        needed = float(cost.get("requestedQueryCost")) - float(status.get("currentlyAvailable"))
+        rate = float(status.get("restoreRate"))
+    except (TypeError, ValueError):
+        return 1.0
+    if rate <= 0:
+        return 1.0
+    return max(0.1, needed / rate)
+
+
+async def _pause(client: http.ProviderClient, seconds: float, path: str) -> None:
+    # The helper's pause caps the wait, respects the run's deadline and the session's (test) clock.
+    await client._pause(seconds, path)
+
+
+def _graphql_error(errors: Any, *, throttled: bool) -> str:
+    if throttled:
+        return (f"{NAME}: still throttled after waiting; try again in a minute or lower "
+                "providers.settings.shopify.concurrency")
+    if isinstance(errors, str):
+        return f"{NAME}: {errors[:200]}"
+    codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
+    messages = "; ".join(str(e.get("message"))[:160] for e in errors if isinstance(e, dict))[:400]
+    if "ACCESS_DENIED" in codes:
+        return (f"{NAME}: access denied ({messages}); the app needs the read_customers and read_orders scopes "
+                "(read_all_orders for orders older than 60 days)")
+    return f"{NAME}: GraphQL error: {messages or str(errors)[:200]}"
