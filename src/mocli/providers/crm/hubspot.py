@@ -1,0 +1,99 @@
+"""HubSpot CRM v3: a contact by email (`idProperty=email`) or id, tier from a contact property.
+Settings: `[providers.settings.hubspot]`, see docs/providers.md.
+
+Shape: `GET /crm/v3/objects/contacts/{id}?idProperty=email&properties=a,b` -> `{"id": "...",
+"properties": {...}, "createdAt": ..., "archived": false}`; only the named properties come back.
+A 404 carries `{"status": "error", "category": "OBJECT_NOT_FOUND", ...}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from mocli.errors import InvalidInput, NotFound
+from mocli.models import Customer
+from mocli.providers import http
+from mocli.providers.crm.common import (
+    HTTP_KEYS,
+    TIER_KEYS,
+    Settings,
+    TierRule,
+    address,
+    first_last,
+    parse_date,
+    text,
+)
+
+NAME = "hubspot"
+ALLOWED = HTTP_KEYS | TIER_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
+_STANDARD = ("email", "firstname", "lastname", "phone", "createdate", "address", "city", "state", "zip", "country")
+
+
+class HubSpotProvider:
+    """Customers from HubSpot contacts."""
+
+    name = NAME
+
+    def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
+        s = Settings(NAME, settings, ALLOWED)
+        self.base_url = (s.get("base_url") or "https://api.hubapi.com").rstrip("/")
+        self.token = s.secret("token_env", "private app access token")
+        self.tiers = TierRule.from_settings(s, tiers)
+        self.tier_property = s.get("tier_property")
+        self.notes_property = s.get("notes_property")
+        self.since_property = s.get("since_property")
+        extra = [p for p in (self.tier_property, self.notes_property, self.since_property) if p]
+        self.properties = ",".join(dict.fromkeys([*_STANDARD, *extra]))
+        # HubSpot allows 100-190 requests per 10 s per app; stay well under it.
+        self.http_options = s.http_options(default_concurrency=4, default_rate=9.0)
+
+    def _client(self) -> http.ProviderClient:
+        return http.current_session().provider(
+            NAME, base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, **self.http_options)
+
+    async def find_customer(self, ref: str) -> Customer:
+        """A contact by email or numeric record id; NotFound if HubSpot has none."""
+        ref = ref.strip()
+        params = {"properties": self.properties}
+        if "@" in ref:
+            params["idProperty"] = "email"  # emails are unique per contact in HubSpot: one match or none
+        elif not ref.isdigit():
+            raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a HubSpot contact id")
+        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}", params=params,
+                                        accept=(200, 404))
+        if resp.status == 404:
+            raise NotFound(f"{NAME}: no contact {ref}")
+        return self._customer(resp.data, ref)
+
+    def _customer(self, data: Any, ref: str) -> Customer:
+        props = http.dig(data, "properties", provider=NAME, expect=dict)
+        tier_value = props.get(self.tier_property) if self.tier_property else None
+        # A multiple-checkbox property holds its options separated by ';'.
+        if isinstance(tier_value, str) and ";" in tier_value:
+            tier_value = [v for v in tier_value.split(";") if v.strip()]
+        email = text(props.get("email")) or (ref if "@" in ref else "")
+        since = props.get(self.since_property) if self.since_property else None
+        return Customer(
+            id=str(http.dig(data, "id", provider=NAME)),
+            email=email,
+            name=first_last(props.get("firstname"), props.get("lastname"), email),
+            tier=self.tiers.resolve(value=tier_value, what=f"property {self.tier_property}"),
+            phone=text(props.get("phone")),
+            since=parse_date(since or props.get("createdate") or data.get("createdAt"), NAME, "contact createdate"),
+            notes=text(props.get(self.notes_property)) if self.notes_property else None,
+            address=address(props.get("address"), None, props.get("city"), props.get("state"), props.get("zip"),
+                            _country(props.get("country"))),
+            source=NAME,
+        )
+
+
+def _country(value: Any) -> str | None:
+    """HubSpot's country is free text: a two-letter code upper-cased, 'United States' as US, else as written."""
+    s = text(value)
+    if s is None:
+        return None
+    if len(s) == 2:
+        return s.upper()
+    return "US" if s.casefold() in ("united states", "usa", "united states of america") else s
