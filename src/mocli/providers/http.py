@@ -354,9 +354,7 @@ class ProviderClient:
         body = resp.content
         if not body.strip():
             return None
-        ctype = resp.headers.get("content-type", "").lower()
-        head = body.lstrip()[:15].lower()
-        if "html" in ctype or head.startswith((b"<!doctype", b"<html", b"<")):
+        if _looks_html(resp):
             raise ProviderError(f"{self.name}: answered {shown} with an HTML page (HTTP {resp.status_code}) "
                                 "instead of JSON; is its base_url right, or is it down?")
         try:
@@ -369,6 +367,9 @@ class ProviderClient:
 
     def _status_error(self, resp: httpx.Response, shown: str) -> ProviderError:
         code = resp.status_code
+        if _looks_html(resp):
+            return ProviderError(f"{self.name}: answered {shown} with an HTML error page (HTTP {code}) instead "
+                                 "of JSON; is its base_url right, or is it down?")
         if code in (401, 403):
             return ProviderError(f"{self.name}: the credentials were refused (HTTP {code} from {shown}); "
                                  "check the environment variables named in the config")
@@ -378,6 +379,10 @@ class ProviderClient:
             return ProviderError(f"{self.name}: rate limit reached (HTTP 429 from {shown}), even after "
                                  "waiting; try again later or lower its concurrency/rate in the config")
         return ProviderError(f"{self.name}: HTTP {code} from {shown}")
+
+
+def _looks_html(resp: httpx.Response) -> bool:
+    return "html" in resp.headers.get("content-type", "").lower() or resp.content.lstrip()[:1] == b"<"
 
 
 class HttpSession:
