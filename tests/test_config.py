@@ -115,3 +115,11 @@ def test_unknown_tier_in_data_is_named(cli, tmp_path, monkeypatch):
     r = cli("new-case", "--no-input", "--customer", data["customers"][0]["email"], "--order", "1001",
             "--address-confirmed", "yes")
     assert r.code == 2 and "no tier named 'Platinum'" in r.err
+
+
+@pytest.mark.parametrize("template", ["Hi {first_name}", "{x.__class__}", "{0[1]}", "Order {order_number }"])
+def test_format_style_placeholders_are_refused(cli, mocli_env, template):
+    (mocli_env["conf"] / "messages.toml").write_text(
+        f"[outcomes.found]\nmacro = \"M\"\ntemplate = {json.dumps(template)}\n")
+    r = cli("config", "check")
+    assert r.code == 2 and "str.format" in r.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from mocli.errors import ConfigError
@@ -27,6 +28,10 @@ PLACEHOLDERS = {
     "address": "the shipping address on one line",
     "amount": "the refunded amount with currency",
 }
+
+
+# "{x}", "{x.__class__}", "{0[1]}": str.format syntax that would otherwise pass through as literal text.
+_FORMAT_STYLE = re.compile(r"(?<!\{)\{\s*[A-Za-z_0-9][^{}]*\}(?!\})")
 
 
 def _environment():
@@ -67,6 +72,9 @@ def _check_one(env: Any, where: str, source: str) -> None:
     for node in ast.find_all((nodes.For, nodes.Macro, nodes.Import, nodes.FromImport, nodes.Include,
                               nodes.Extends, nodes.Assign, nodes.With, nodes.CallBlock)):
         raise ConfigError(f"{where}: template statements are not allowed (line {node.lineno})")
+    if found := _FORMAT_STYLE.search(source):
+        raise ConfigError(f"{where}: {found.group(0)!r} looks like a str.format placeholder; templates only "
+                          "take {{ name }} with a known name")
     unknown = sorted(meta.find_undeclared_variables(ast) - PLACEHOLDERS.keys())
     if unknown:
         raise ConfigError(f"{where}: unknown placeholder {', '.join(unknown)} "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field  # noqa: TID253 (models load only inside commands)
+from pydantic import BaseModel, ConfigDict, Field, model_validator  # noqa: TID253 (loaded inside commands)
 
 TIERS = ("VIP", "Standard", "New Customer", "B2B")
 
@@ -106,6 +106,15 @@ class Order(Model):
     new_ship_date: date | None = None
     items: list[str] = Field(default_factory=list)
     source: str = "demo"
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Order:
+        placed = self.placed_at.date()
+        if self.expected_delivery is not None and self.expected_delivery < placed:
+            raise ValueError(f"expected_delivery {self.expected_delivery} is before the order date {placed}")
+        if self.new_ship_date is not None and self.new_ship_date < placed:
+            raise ValueError(f"new_ship_date {self.new_ship_date} is before the order date {placed}")
+        return self
 
 
 class TrackingEvent(Model):

@@ -34,11 +34,13 @@ def _shift(value: Any, days: int) -> Any:
         return {k: _shift(v, days) for k, v in value.items()}
     if isinstance(value, list):
         return [_shift(v, days) for v in value]
-    if isinstance(value, str):
-        if _ISO_DATE.match(value):
+    try:
+        if isinstance(value, str) and _ISO_DATE.match(value):
             return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
-        if _ISO_DATETIME.match(value):
+        if isinstance(value, str) and _ISO_DATETIME.match(value):
             return (datetime.fromisoformat(value) + timedelta(days=days)).isoformat()
+    except ValueError:
+        pass  # not a real date (e.g. 2026-02-30): left as is for validation to name the field
     return value
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,9 @@ class Wizard:
             order = self._run(self.providers.orders().find_order(number))
         if order.customer_id != self.facts.customer.id:
             raise InvalidInput(f"order {order.number} belongs to another customer, not {self.facts.customer.email}")
+        if order.placed_at > self.now + timedelta(days=1):
+            raise InvalidInput(f"order {order.number}: placed_at {order.placed_at:%Y-%m-%d} is in the future; "
+                               "check the order system's data")
         return order
 
     def lookup_tracking(self, order: Any) -> Any:
