@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mocli.errors import ConfigError
-
 if TYPE_CHECKING:
     from datetime import date
 
@@ -36,13 +34,17 @@ class Providers:
         name = self.cfg.settings.providers.customers
         if name == "demo":
             return self.demo
-        raise ConfigError(f"settings.toml: providers.customers: unknown provider {name!r} (known: demo)")
+        from mocli.providers import crm  # real CRMs: shopify, zendesk, hubspot, generic
+
+        return crm.make(name, self.cfg, "customers")
 
     def orders(self) -> OrderProvider:
         name = self.cfg.settings.providers.orders
         if name == "demo":
             return self.demo
-        raise ConfigError(f"settings.toml: providers.orders: unknown provider {name!r} (known: demo)")
+        from mocli.providers import crm  # real order systems: shopify, generic
+
+        return crm.make(name, self.cfg, "orders")
 
     def tracking(self, carrier: str | None) -> TrackingProvider:
         """The provider serving `carrier` (``[providers.tracking]``, else its ``default``), made once per run."""
@@ -58,7 +60,8 @@ class Providers:
         return made[name]
 
     def prior_claims(self):
-        """Claims known to the CRM from before mocli (only the demo CRM has them so far)."""
+        """Claims known to the CRM from before mocli: only the demo CRM has them (real CRMs keep no
+        missing-order history we can read; the case store supplies past claims for them)."""
         if self.cfg.settings.providers.customers == "demo":
             return self.demo.prior_claims()
         return []
