@@ -1,0 +1,92 @@
+"""`mocli new-case --ticket ID` with Zendesk: the case note and macro, against a local Zendesk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixtures.crm.harness import load
+from fixtures.crm.localserver import LocalServer
+from mocli.commands.ticket import case_note, offer_ticket_update
+from mocli.errors import ConfigError
+
+
+def zendesk(cfg):
+    """A local Zendesk with one active macro per configured outcome and ticket 48213."""
+    titles = [o.macro for o in cfg.messages.outcomes.values()]
+    macros = [{"id": 7000 + i, "title": t, "active": True} for i, t in enumerate(titles)]
+
+    def route(req):
+        if req.headers.get("Authorization", "").split()[0] != "Basic":
+            return 401, {"error": "Couldn't authenticate you"}
+        if req.path == "/api/v2/macros/active.json":
+            return 200, {"macros": macros, "next_page": None, "count": len(macros)}
+        if req.path.startswith("/api/v2/tickets/48213/macros/") and req.path.endswith("/apply.json"):
+            return 200, load("zendesk_macro_apply.json")
+        if req.path == "/api/v2/tickets/48213.json":
+            return 200, load("zendesk_ticket.json")
+        return 404, {"error": "RecordNotFound", "description": "Not found"}
+    return LocalServer(route)
+
+
+def settings_toml(conf, url):
+    (conf / "settings.toml").write_text(
+        f'[providers.settings.zendesk]\nbase_url = "{url}"\nemail = "api@shop.example"\n'
+        'token_env = "TEST_ZD_TOKEN"\n', encoding="utf-8")
+
+
+@pytest.fixture
+def demo_case(cli):
+    result = cli("new-case", "--no-input", "--json", "--customer", "ava.thompson@example.com", "--order", "1001",
+                 "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+                 "--theft-in-area", "no", "--package-found", "no")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_note_summarises_the_case(demo_case):
+    note = case_note(demo_case)
+    assert demo_case["id"] in note and "Ava Thompson" in note and "#1001" in note
+    assert f"macro: {demo_case['decision']['macro']}" in note
+    assert "checked drop off spots: yes" in note
+
+
+def test_agent_says_no_nothing_is_sent(cfg, demo_case, mocli_env, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        cfg.settings.providers.settings["zendesk"] = {"base_url": srv.url, "email": "a@b.c",
+                                                      "token_env": "TEST_ZD_TOKEN"}
+        prompts = []
+        assert offer_ticket_update(cfg, demo_case, "48213", lambda p: prompts.append(p) or False) is None
+    assert srv.requests == [] and "#48213" in prompts[0] and demo_case["decision"]["macro"] in prompts[0]
+
+
+def test_agent_confirms_note_then_macro_are_sent(cfg, demo_case, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        cfg.settings.providers.settings["zendesk"] = {"base_url": srv.url, "email": "a@b.c",
+                                                      "token_env": "TEST_ZD_TOKEN"}
+        sent = offer_ticket_update(cfg, demo_case, "#48213", lambda p: True)
+    puts = [r.json() for r in srv.requests if r.method == "PUT"]
+    assert puts[0] == {"ticket": {"comment": {"body": case_note(demo_case), "public": False}}}
+    assert puts[1]["ticket"]["status"] == "pending"
+    assert sent["note"] == puts[0] and sent["macro"] == demo_case["decision"]["macro"]
+
+
+def test_without_a_helpdesk_it_says_how_to_configure_one(cfg, demo_case):
+    with pytest.raises(ConfigError, match=r"providers.settings.zendesk"):
+        offer_ticket_update(cfg, demo_case, "48213", lambda p: True)
+
+
+def test_new_case_with_ticket_posts_to_zendesk(cli, cfg, mocli_env, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        settings_toml(mocli_env["conf"], srv.url)
+        result = cli("new-case", "--no-input", "--json", "--ticket", "48213", "--customer", "ben.carter@example.com",
+                     "--order", "1003", "--address-confirmed", "yes")
+    assert result.code == 0, result.err
+    case = json.loads(result.out)
+    assert case["ticket"] == "48213"
+    puts = [r.json() for r in srv.requests if r.method == "PUT"]
+    assert len(puts) == 2 and case["id"] in puts[0]["ticket"]["comment"]["body"]
