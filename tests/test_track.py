@@ -1,0 +1,130 @@
+"""`mocli track` end to end: demo numbers, bad numbers, JSON/NDJSON, exit codes, a real adapter."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FIX = Path(__file__).parent / "fixtures" / "carriers"
+KEYS = {"tracking_number", "carrier", "status", "estimated_delivery", "delivered_at", "events",
+        "proof_of_delivery", "error", "candidates"}
+
+
+def test_demo_delivered_number_as_json(cli):
+    r = cli("track", "1Z4E57A20368154024", "--json")
+    assert r.code == 0, r.err
+    [obj] = json.loads(r.out)
+    assert KEYS <= obj.keys()
+    assert obj["carrier"] == "ups" and obj["status"] == "delivered" and obj["error"] is None
+    assert obj["proof_of_delivery"]["photo_available"] is True
+    assert obj["delivered_at"].endswith("-05:00")
+    assert {"at", "status", "description", "location"} <= obj["events"][0].keys()
+    assert obj["candidates"][0]["carrier"] == "ups"
+
+
+def test_batch_never_stops_and_exit_code_reflects_the_worst(cli):
+    r = cli("track", "1Z4E57A20368154024", "123456789012", "--json")  # second: valid FedEx, not in demo
+    assert r.code == 1
+    objs = json.loads(r.out)
+    assert [o["error"] and o["error"]["code"] for o in objs] == [None, "not_found"]
+    r = cli("track", "1Z4E57A20368154025", "794123300255", "--json")  # first: one digit changed
+    assert r.code == 2
+    bad, good = json.loads(r.out)
+    assert bad["error"]["code"] == "probably_mistyped" and "UPS" in bad["error"]["message"]
+    assert bad["candidates"][0]["check_digit"] == "invalid"
+    assert good["status"] == "delivered"
+    assert "probably mistyped" in r.err
+
+
+def test_stdin_and_ndjson(cli):
+    numbers = "1Z4E57A20368154024\n\n# a comment\n794123300255\n4523971130\n"
+    r = cli("track", "-", "--format", "ndjson", stdin=numbers)
+    assert r.code == 0, r.err
+    lines = [json.loads(x) for x in r.out.splitlines()]
+    assert sorted(o["tracking_number"] for o in lines) == ["1Z4E57A20368154024", "4523971130", "794123300255"]
+    assert {o["carrier"] for o in lines} == {"ups", "fedex", "dhl"}
+
+
+def test_unknown_format_and_carrier_override(cli):
+    r = cli("track", "hello-world", "--json")
+    assert r.code == 2
+    assert json.loads(r.out)[0]["error"]["code"] == "invalid_number"
+    r = cli("track", "1Z4E57A20368154024", "--carrier", "pigeon")
+    assert r.code == 2 and "unknown carrier" in r.err
+
+
+def test_human_view_shows_status_and_hides_nothing_dangerous(cli):
+    r = cli("track", "1Z4E57A20368154024", "781004559026")
+    assert r.code == 0, r.err
+    assert "DELIVERED" in r.out and "EXCEPTION" in r.out
+    assert "\x1b" not in r.out  # not a terminal: no escape sequences
+
+
+def test_empty_stdin_is_invalid_input(cli):
+    r = cli("track", "-", stdin="\n")
+    assert r.code == 2 and "no tracking numbers" in r.err
+
+
+# ----------------------------------------------------------------- a real adapter over real HTTP
+
+
+class _Ups(BaseHTTPRequestHandler):
+    def do_POST(self):  # token
+        self._send(200, {"access_token": "tok", "expires_in": 3600})
+
+    def do_GET(self):
+        body = json.loads((FIX / "ups.json").read_text())
+        if self.headers.get("Authorization") != "Bearer tok":
+            self._send(401, {})
+        elif "1Z999AA10123456784" in self.path:
+            self._send(200, body["delivered"]["body"])
+        else:
+            self._send(404, body["not_found"]["body"])
+
+    def _send(self, status, data):
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def ups_server(mocli_env, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ups)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (mocli_env["conf"] / "settings.toml").write_text(
+        '[providers.tracking]\nups = "ups"\n\n[providers.settings.ups]\n'
+        f'base_url = "http://127.0.0.1:{server.server_address[1]}"\n')
+    monkeypatch.setenv("UPS_CLIENT_ID", "id")
+    monkeypatch.setenv("UPS_CLIENT_SECRET", "secret")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_real_ups_adapter_through_the_cli_and_save_proof(cli, ups_server, tmp_path):
+    proof = tmp_path / "proof"
+    r = cli("track", "1Z999AA10123456784", "1Z4E57A20368154024", "--json", "--save-proof", str(proof))
+    assert r.code == 1  # the demo number is not known to "UPS" here
+    found, missing = json.loads(r.out)
+    assert found["status"] == "delivered" and found["source"] == "ups"
+    assert sorted(p.name for p in proof.iterdir()) == ["1Z999AA10123456784-photo.png",
+                                                       "1Z999AA10123456784-signature.gif"]
+    assert found["proof_files"] and "iVBOR" not in r.out  # images go to files, never to stdout
+    assert missing["error"]["code"] == "not_found"
+
+
+def test_missing_secret_stops_the_run_naming_the_variable(cli, ups_server, monkeypatch):
+    monkeypatch.delenv("UPS_CLIENT_SECRET")
+    r = cli("track", "1Z999AA10123456784")
+    assert r.code == 2
+    assert "UPS_CLIENT_SECRET" in r.err and r.out == ""
