@@ -16,10 +16,17 @@ full rewrite (about 1.25 s at 50,000 cases). Here:
   stays fast however many cases exist; when superseded records outnumber live ones the journal is
   compacted: written whole to a temporary file, fsynced, and renamed over the old one;
 * the file is 0600 and its directory 0700, and looser modes are tightened on open.
+
+Speed at 50,000 cases (benchmarks/report_scale.py): reads hold the lock only while the bytes are
+read, and parse outside it (the journal is append-only and compaction renames, so the bytes read are a
+consistent snapshot); parsing runs with the cyclic garbage collector paused (it otherwise rescans
+the millions of new objects a big journal makes, several times the cost of the parse itself);
+`CaseStore.update` appends one record instead of going through TinyDB's whole-table rewrite.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -80,6 +87,19 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+_DOC_KEY = b',"d":'
+
+
+def _doc_bytes(line: bytes, doc: Any) -> bytes:
+    """orjson.dumps(doc), taken from the record line that orjson wrote (record keys t, i, n, d: the
+    document is the rest of the line); only used to spot changed documents, so a line written some
+    other way costs at most one needless rewrite of that document."""
+    start = line.find(_DOC_KEY)
+    if start < 0 or not line.endswith(b"}"):
+        return orjson.dumps(doc)
+    return line[start + len(_DOC_KEY):-1]
+
+
 class JournalStorage(Storage):
     """A TinyDB storage that appends changes to a journal (see the module docstring)."""
 
@@ -90,6 +110,7 @@ class JournalStorage(Storage):
         self._raw: dict[str, dict[str, bytes]] = {}  # table -> doc id -> document bytes as read
         self._next: dict[str, int] = {}
         self._records = 0
+        self._live = 0
         ensure_private_dir(self.path.parent)
         if self.path.exists():
             mode = stat.S_IMODE(self.path.stat().st_mode)
@@ -121,7 +142,17 @@ class JournalStorage(Storage):
         except OSError as exc:
             raise StoreError(f"cannot read the case store {self.path}: {exc.strerror}") from None
 
-    def _parse(self, data: bytes) -> dict[str, dict[str, Any]]:
+    def _parse(self, data: bytes, keep: bool = True) -> dict[str, dict[str, Any]]:
+        """The live documents by table; with `keep`, also remember them to diff the next write."""
+        paused = gc.isenabled()
+        gc.disable()  # see the module docstring: the collector would dominate the cost of a big parse
+        try:
+            return self._parse_lines(data, keep)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _parse_lines(self, data: bytes, keep: bool) -> dict[str, dict[str, Any]]:
         if not data.startswith(HEADER):
             raise StoreCorrupt(
                 f"{self.path} is not a mocli case store (bad or missing header); it was left untouched")
@@ -149,9 +180,13 @@ class JournalStorage(Storage):
                 if not isinstance(doc, dict):
                     raise StoreCorrupt(f"{self.path}: line {number} holds no document; file left untouched")
                 docs[doc_id] = doc
-                raw.setdefault(table, {})[doc_id] = orjson.dumps(doc)
+                if keep:
+                    raw.setdefault(table, {})[doc_id] = _doc_bytes(line, doc)
             nxt[table] = max(nxt.get(table, 1), next_id)
-        self._raw, self._next, self._records = raw, nxt, len(body)
+        if keep:
+            self._raw = raw
+        self._next, self._records = nxt, len(body)
+        self._live = sum(len(d) for d in tables.values())
         return tables
 
     def read(self) -> dict[str, dict[str, Any]] | None:
@@ -161,6 +196,36 @@ class JournalStorage(Storage):
                 self._raw, self._next, self._records = {}, {}, 0
                 return None
             return self._parse(data)
+
+    def read_docs(self, table: str) -> dict[int, dict[str, Any]]:
+        """The live documents of `table` by id, as plain dicts: the fast path for listings and reports.
+
+        The lock is held only while the bytes are read; parsing happens outside it, so a report over a
+        big store does not keep agents from adding cases.
+        """
+        with self.locked():
+            data = self._read_bytes()
+        if data is None:
+            return {}
+        docs = self._parse(data, keep=False).get(table, {})
+        return {int(i): d for i, d in docs.items()}
+
+    def replace_fast(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
+        """Append a new version of one document. Call with the lock held, after `read_docs`.
+
+        Compacts instead, as `write` does, when superseded records would outnumber live ones.
+        """
+        next_id = self._next.get(table, doc_id + 1)
+        line = self._record(table, str(doc_id), max(next_id, doc_id + 1), doc)
+        live = self._live
+        if self._records + 1 > 2 * live + 1000:
+            data = self._read_bytes() or HEADER
+            tables = self._parse(data, keep=False)
+            tables.setdefault(table, {})[str(doc_id)] = doc
+            self._compact(tables, dict(self._next))
+        else:
+            self._append([line])
+            self._records += 1
 
     # -- writing
     def _create(self) -> None:
@@ -343,38 +408,193 @@ class CaseStore:
         self.table.insert(case)
 
     def all(self) -> list[dict[str, Any]]:
-        return [dict(d) for d in self.table.all()]
+        """Every case, in the order they were added (plain dicts; no TinyDB documents built)."""
+        return list(self.storage.read_docs(CASES).values())
 
-    def _find_doc(self, ref: str) -> Document:
+    def _find(self, ref: str) -> tuple[int, dict[str, Any]]:
         ref = ref.strip().upper()
         if not ref:
             raise NotFound("no case id given")
-        docs = self.table.all()
-        exact = [d for d in docs if str(d.get("id", "")).upper() == ref]
+        docs = self.storage.read_docs(CASES)
+        exact = [(i, d) for i, d in docs.items() if str(d.get("id", "")).upper() == ref]
         if exact:
             return exact[0]
-        matches = [d for d in docs if str(d.get("id", "")).upper().endswith(ref)]
+        matches = [(i, d) for i, d in docs.items() if str(d.get("id", "")).upper().endswith(ref)]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            ids = ", ".join(d["id"] for d in matches[:5])
+            ids = ", ".join(d["id"] for _, d in matches[:5])
             raise NotFound(f"case {ref!r} is ambiguous: {ids}")
         raise NotFound(f"no case {ref!r} in {self.path}")
 
+    def _find_doc(self, ref: str) -> Document:
+        doc_id, doc = self._find(ref)
+        return Document(doc, doc_id=doc_id)
+
     def find(self, ref: str) -> dict[str, Any]:
         """A case by id, or by a unique id suffix (what agents type)."""
-        return dict(self._find_doc(ref))
+        return self._find(ref)[1]
 
     def update(self, ref: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        """Apply `change` to one case under the lock and return the stored result."""
+        """Apply `change` to one case under the lock and return the stored result.
 
+        The lock is held from the read to the append, so two agents cannot both change one case
+        from the same old version; only the changed case is written (one appended record).
+        """
         with self.storage.locked():
-            doc = self._find_doc(ref)
+            doc_id, doc = self._find(ref)
             updated = change(dict(doc))
-
-            def replace(stored: dict[str, Any]) -> None:
-                stored.clear()
-                stored.update(updated)
-
-            self.table.update(replace, doc_ids=[doc.doc_id])
+            self.storage.replace_fast(CASES, doc_id, updated)
             return updated
+
+
+# ---------------------------------------------------------------- read-only projections (reports)
+
+_ANCHOR = 4096  # bytes before the cached offset that must still be there for the cache to be trusted
+_CACHE_REFRESH = 500  # records read past the cache before it is rewritten
+
+
+def _cache_path(path: Path, key: str) -> Path:
+    return path.with_name(f".{path.name}.{key}.cache")
+
+
+def _pread_all(fd: int, start: int, end: int) -> bytes:
+    chunks, pos = [], start
+    while pos < end:
+        block = os.pread(fd, min(end - pos, 1 << 24), pos)
+        if not block:
+            break
+        chunks.append(block)
+        pos += len(block)
+    return b"".join(chunks)
+
+
+def _load_cache(cache: Path, key: str, st: os.stat_result) -> tuple[int, str, dict[int, Any]] | None:
+    """The cached (offset, anchor digest, projections) if it belongs to this journal file, else None."""
+    paused = gc.isenabled()
+    gc.disable()  # see the module docstring
+    try:
+        data = orjson.loads(cache.read_bytes())
+        if (data.get("key") != key or data.get("ino") != st.st_ino or data.get("dev") != st.st_dev
+                or not isinstance(data.get("offset"), int) or not len(HEADER) <= data["offset"] <= st.st_size):
+            return None
+        return data["offset"], str(data["anchor"]), {int(i): p for i, p in data["docs"]}
+    except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None  # no cache, or an unusable one: read the whole journal
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _anchor(fd: int, offset: int) -> str:
+    import hashlib
+
+    start = max(0, offset - _ANCHOR)
+    return hashlib.blake2b(os.pread(fd, offset - start, start), digest_size=16).hexdigest()
+
+
+def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, Any]], Any], key: str, *,
+                    table: str = CASES, lock_timeout: float = 10.0) -> list[Any]:
+    """`project(document)` for every live document of `table`, in insertion order; read-only.
+
+    For reports over big stores and over other agents' files. It never creates, rewrites or chmods a
+    journal. The projections are cached beside a journal this user owns (``.NAME.KEY.cache``, 0600),
+    valid for the journal's first N bytes: the journal only grows by whole records until a compaction
+    renames a new file over it (another inode), so a cache whose file identity and last 4 KB still
+    match holds, and only the records appended since are parsed. Any doubt: the whole file is read.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise NotFound(f"no case file {path}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+    own = st.st_uid == os.getuid() if hasattr(os, "getuid") else True
+    cache = _cache_path(path, key)
+    cached = _load_cache(cache, key, st) if own else None
+
+    def snapshot() -> tuple[os.stat_result, bytes, int, dict[int, Any] | None, str]:
+        """(stat, bytes from offset, offset, cached projections or None, anchor of the last record)."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            now_st = os.fstat(fd)
+            if cached and now_st.st_ino == st.st_ino and _anchor(fd, cached[0]) == cached[1]:
+                offset, docs = cached[0], cached[2]
+            else:
+                offset, docs = 0, None
+            data = _pread_all(fd, offset, now_st.st_size)
+            whole = offset + data.rfind(b"\n") + 1  # past the last whole record
+            return now_st, data, offset, docs, _anchor(fd, whole) if whole > offset else ""
+        finally:
+            os.close(fd)
+
+    try:
+        if own:
+            # Our own file: read under the lock (held only while reading bytes, never while parsing).
+            with JournalStorage(path, lock_timeout=lock_timeout).locked():
+                st, data, offset, docs, anchor = snapshot()
+        else:
+            # Another agent's file: we may not create its lock file. A journal read without the lock is
+            # still a consistent snapshot: whole records appended, compactions renamed in.
+            st, data, offset, docs, anchor = snapshot()
+    except OSError as exc:
+        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+
+    if offset == 0:
+        if not data.startswith(HEADER):
+            raise StoreCorrupt(f"{path} is not a mocli case store (bad or missing header); it was left untouched")
+        body, first_line = data[len(HEADER):], 2
+        docs = {}
+    else:
+        body, first_line = data, None
+    assert docs is not None
+    end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
+    lines = body[:end].split(b"\n")[:-1] if end else []
+    paused = gc.isenabled()
+    gc.disable()  # see the module docstring
+    try:
+        for number, line in enumerate(lines):
+            try:
+                rec = orjson.loads(line)
+                t, doc_id = rec["t"], int(rec["i"])
+                if rec.get("x"):
+                    doc = None
+                else:
+                    doc = rec["d"]
+                    if not isinstance(doc, dict):
+                        raise TypeError
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                where = f"line {first_line + number}" if first_line else "a record"
+                raise StoreCorrupt(f"{path}: {where} is not a valid case record; the file was left untouched "
+                                   "(restore a backup or move it aside to start afresh)") from None
+            if t != table:
+                continue
+            if doc is None:
+                docs.pop(doc_id, None)
+            else:
+                docs[doc_id] = project(doc)
+    finally:
+        if paused:
+            gc.enable()
+    new_offset = offset + (len(HEADER) if offset == 0 else 0) + end
+    if own and anchor and (offset == 0 or len(lines) > _CACHE_REFRESH):
+        _save_cache(cache, {"key": key, "ino": st.st_ino, "dev": st.st_dev, "offset": new_offset,
+                            "anchor": anchor, "docs": [[i, p] for i, p in docs.items()]})
+    return list(docs.values())
+
+
+def _save_cache(cache: Path, content: dict[str, Any]) -> None:
+    """Write the projection cache; a cache that cannot be written is only a slower next report."""
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        view = memoryview(orjson.dumps(content))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, cache)  # no fsync: a cache lost in a crash is rebuilt, a torn one is refused
+    except (OSError, TypeError):
+        tmp.unlink(missing_ok=True)
