@@ -1,0 +1,192 @@
+"""`mocli resolve CASE`: step 8 (deliver the resolution) and step 9 (the closing), recorded on the case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def resolve(
+    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    outcome: str = typer.Option(None, "--outcome", metavar="found|lost",
+                                help="What the investigation concluded."),
+    remedy: str = typer.Option(None, "--remedy", metavar="confirm|redeliver|reship|refund",
+                               help="Found: confirm (delivered) or redeliver. Lost: reship or refund, by "
+                                    "the tier's policy (VIP: the customer chooses; other tiers reship "
+                                    "unless --reason says why the item cannot be reshipped)."),
+    reason: str = typer.Option(None, "--reason", help="Why a policy tier gets a refund instead of a reshipment."),
+    approved_by: str = typer.Option(None, "--approved-by", metavar="NAME",
+                                    help="The lead who approved a refund above the tier's approval limit."),
+    note: str = typer.Option(None, "--note", help="A note recorded in the case history with the resolution."),
+    answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
+                                      help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
+                                           "approved_by, note); flags win."),
+    agent: str = typer.Option(None, "--agent", help="Agent name recorded [default: MOCLI_AGENT or your login]."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
+                            help="Case file [default: the data directory, see `mocli config path`]."),
+) -> None:
+    """Resolve a case (step 8): found or lost, the remedy by the tier's policy, the customer message.
+
+    Records outcome, remedy, value and time to resolution, sets the status to resolved and appends
+    the history; a case is resolved once (exit 1 on a second try). A refund above the tier's approval
+    limit needs --approved-by (exit 2 without it).
+
+    Examples:
+      mocli resolve 7K2QF
+      mocli resolve MO-261127-7K2QF --no-input --outcome lost --remedy refund --json
+      mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
+    """
+    from mocli import lifecycle
+    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.errors import Cancelled, InvalidInput, MissingAnswers
+
+    cfg, now = load()
+    who = agent_name(agent)
+    cases = store(cfg, str(db) if db else None)
+    case = cases.find(case_ref)
+    lifecycle.ensure_open(case)
+    tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
+
+    answers = _answers_file(answers_file) if answers_file else {}
+    given = {"outcome": outcome, "remedy": remedy, "reason": reason, "approved_by": approved_by, "note": note}
+    for key, value in given.items():
+        if value is not None:
+            answers[key] = value
+    answers = _clean(answers)
+    if answers.get("outcome") and answers["outcome"] not in lifecycle.OUTCOMES:
+        raise InvalidInput(f"--outcome must be found or lost (got {answers['outcome']!r})")
+    if answers.get("remedy") and answers["remedy"] not in lifecycle.ALL_REMEDIES:
+        raise InvalidInput(f"--remedy must be one of {', '.join(lifecycle.ALL_REMEDIES)} "
+                           f"(got {answers['remedy']!r})")
+
+    prompting = interactive() and not no_input
+    if prompting:
+        _show_case(case)
+    while qs := lifecycle.questions(case, tier, answers):
+        q = qs[0]
+        if prompting:
+            answers[q.name] = _ask(q)
+        elif q.default is not None:
+            answers[q.name] = q.default
+        else:
+            raise MissingAnswers([x.missing() for x in qs if x.default is None])
+        answers = _clean(answers)
+    lifecycle.check(case, tier, answers, who)
+
+    macro, message = _message(cfg, case, answers, who)
+    if prompting:
+        from mocli.render import console, message_panel
+
+        if "note" not in answers:
+            answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
+        console(stderr=True).print(message_panel(message, macro))
+        if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
+            raise Cancelled("not resolved: nothing was changed")
+
+    updated = cases.update(case["id"], lambda stored: lifecycle.resolve(
+        stored, tier, answers, now=now, agent=who, macro=macro, message=message))
+    _report(updated, json_out, prompting)
+
+
+def _clean(answers: dict[str, Any]) -> dict[str, Any]:
+    from mocli.lifecycle import clean_text
+
+    out: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key not in ("outcome", "remedy", "reason", "approved_by", "note"):
+            from mocli.errors import InvalidInput
+
+            raise InvalidInput(f"--answers: unknown key {key!r} (known: outcome, remedy, reason, approved_by, note)")
+        text = clean_text(None if value is None else str(value), key.replace("_", "-"))
+        if text is not None:
+            out[key] = text.lower() if key in ("outcome", "remedy") else text
+    return out
+
+
+def _answers_file(path: Path) -> dict[str, Any]:
+    import json
+    import tomllib
+
+    from mocli.errors import InvalidInput
+
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except OSError as exc:
+        raise InvalidInput(f"--answers {path}: cannot read: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--answers {path}: not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: "
+                           f"{exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"--answers {path}: expected a table of answers")
+    return data
+
+
+def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any], agent: str) -> tuple[str, str]:
+    """The macro and the customer message with step 9's closing, from messages.toml [resolutions]."""
+    from pydantic import ValidationError  # noqa: TID253
+
+    from mocli.casework import message_values
+    from mocli.errors import StoreError
+    from mocli.lifecycle import TEMPLATE_KEYS
+    from mocli.messages import compose
+    from mocli.models import Case
+
+    try:
+        c = Case.model_validate(case)
+    except ValidationError as exc:
+        raise StoreError(f"case {case.get('id')} does not match the case schema "
+                         f"({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})") from None
+    values = message_values(cfg, c.customer, c.order, c.tracking, c.follow_up_by, c.id, agent)
+    return compose(cfg, "resolutions", TEMPLATE_KEYS[(answers["outcome"], answers["remedy"])], values)
+
+
+def _show_case(case: dict[str, Any]) -> None:
+    from mocli.render import console, t
+
+    order = case.get("order") or {}
+    customer = case.get("customer") or {}
+    console(stderr=True).print(t(
+        f"{case.get('id')}: {customer.get('name')} ({customer.get('tier')}), order {order.get('number')} "
+        f"{order.get('value', 0):,.2f} {order.get('currency', '')}, action "
+        f"{(case.get('decision') or {}).get('action')}", "bold"))
+
+
+def _ask(q: Any) -> str:
+    """One question in the terminal (questionary loads only here)."""
+    import questionary  # noqa: TID253
+
+    if q.choices:
+        return questionary.select(q.prompt, choices=list(q.choices), default=q.default).unsafe_ask()
+    return questionary.text(q.prompt, validate=lambda s: bool(s.strip()) or "an answer is needed").unsafe_ask()
+
+
+def _ask_text(prompt: str) -> str:
+    import questionary  # noqa: TID253
+
+    return questionary.text(prompt).unsafe_ask()
+
+
+def _confirm(prompt: str) -> bool:
+    import questionary  # noqa: TID253
+
+    return bool(questionary.confirm(prompt, default=True).unsafe_ask())
+
+
+def _report(case: dict[str, Any], json_out: bool, prompted: bool) -> None:
+    from mocli.render import console, message_panel, print_json, sanitize
+
+    res = case["resolution"]
+    if json_out:
+        print_json(case)
+    elif not prompted:
+        console().print(message_panel(res["message"], res["macro"]))
+    value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
+    import sys
+
+    sys.stderr.write(sanitize(f"resolved {case['id']}: {res['outcome']}, {res['remedy']}{value}; "
+                              f"apply macro: {res['macro']}") + "\n")

@@ -1,0 +1,197 @@
+"""Step 8 as pure functions: which questions a resolution needs, whether the answers follow the tier's
+policy, and the resolved case record (resolution, status, history). No I/O, no prompts, no printing.
+
+Works on the stored case dict (JSON shapes), so the same code resolves a case in `mocli resolve` and
+generates realistic resolved cases in the benchmark.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mocli.errors import InvalidInput, MocliError
+
+OUTCOMES = ("found", "lost")
+REMEDIES = {"found": ("confirm", "redeliver"), "lost": ("reship", "refund")}
+ALL_REMEDIES = ("confirm", "redeliver", "reship", "refund")
+# The template key in messages.toml [resolutions.*] for each (outcome, remedy).
+TEMPLATE_KEYS = {
+    ("found", "confirm"): "found_confirmed",
+    ("found", "redeliver"): "found_redeliver",
+    ("lost", "reship"): "lost_reship",
+    ("lost", "refund"): "lost_refund",
+}
+MAX_TEXT = 2000  # notes, reasons and names: bounded, so a paste accident cannot bloat the store
+
+
+@dataclass(frozen=True)
+class Question:
+    """One answer a resolution needs: asked interactively, or given as `flag`."""
+
+    name: str
+    flag: str
+    prompt: str
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+    def missing(self) -> str:
+        """How `--no-input` names it: the flag, and what it is for."""
+        hint = "|".join(self.choices) if self.choices else self.prompt.rstrip("?:").lower()
+        return f"{self.flag} ({hint})"
+
+
+def clean_text(text: str | None, what: str) -> str | None:
+    """Free text from an agent: stripped, bounded; empty means not given."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{what} is too long ({len(text)} characters; at most {MAX_TEXT})")
+    return text
+
+
+def order_value(case: dict[str, Any]) -> tuple[float, str]:
+    order = case.get("order") or {}
+    return float(order.get("value") or 0.0), str(order.get("currency") or "USD")
+
+
+def needs_approval(case: dict[str, Any], tier: Any, outcome: str | None, remedy: str | None) -> bool:
+    """A refund above the tier's approval limit needs a lead's approval (a limit of 0 means none)."""
+    limit = float(getattr(tier, "refund_approval_limit", 0) or 0)
+    value, _ = order_value(case)
+    return outcome == "lost" and remedy == "refund" and limit > 0 and value > limit
+
+
+def questions(case: dict[str, Any], tier: Any, answers: dict[str, Any]) -> list[Question]:
+    """The questions still unanswered, given the answers so far (in the order they are asked)."""
+    out: list[Question] = []
+    outcome = answers.get("outcome")
+    remedy = answers.get("remedy")
+    value, currency = order_value(case)
+    if outcome is None:
+        out.append(Question("outcome", "--outcome", "What did the investigation conclude?", OUTCOMES))
+    if remedy is None:
+        if outcome == "found":
+            out.append(Question("remedy", "--remedy", "Was delivery confirmed, or will the carrier redeliver?",
+                                REMEDIES["found"]))
+        elif outcome == "lost":
+            if getattr(tier, "remedy_choice", "policy") == "customer":
+                out.append(Question("remedy", "--remedy", "Which does the customer choose?", REMEDIES["lost"]))
+            else:
+                # Policy tiers reship by default; a refund is the exception (and needs a reason).
+                out.append(Question("remedy", "--remedy",
+                                    "Remedy (policy: reship unless the item cannot be reshipped)",
+                                    REMEDIES["lost"], default="reship"))
+        else:
+            out.append(Question("remedy", "--remedy", "Remedy", ALL_REMEDIES))
+    if outcome == "lost" and remedy == "refund":
+        if getattr(tier, "remedy_choice", "policy") != "customer" and not answers.get("reason"):
+            out.append(Question("reason", "--reason", "Why can't the item be reshipped?"))
+        if needs_approval(case, tier, outcome, remedy) and not answers.get("approved_by"):
+            limit = float(tier.refund_approval_limit)
+            out.append(Question(
+                "approved_by", "--approved-by",
+                f"Refund of {value:,.2f} {currency} is above the approval limit of {limit:,.2f}: "
+                "which lead approved it?"))
+    return out
+
+
+def check(case: dict[str, Any], tier: Any, answers: dict[str, Any], agent: str) -> None:
+    """Refuse answers that do not follow the procedure or the tier's policy (InvalidInput, exit 2)."""
+    outcome, remedy = answers.get("outcome"), answers.get("remedy")
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"--outcome must be one of {', '.join(OUTCOMES)} (got {outcome!r})")
+    if remedy not in REMEDIES[outcome]:
+        raise InvalidInput(f"--remedy {remedy} does not apply to a {outcome} parcel "
+                           f"(choose {' or '.join(REMEDIES[outcome])})")
+    approver = answers.get("approved_by")
+    if approver and approver.casefold() == agent.casefold():
+        raise InvalidInput("a refund cannot be approved by the agent who resolves the case; "
+                           "--approved-by names the lead who approved it")
+
+
+def ensure_open(case: dict[str, Any]) -> None:
+    """Resolving twice is refused (exit 1): a resolution is never overwritten."""
+    if case.get("status") == "resolved":
+        res = case.get("resolution") or {}
+        how = (f" as {res.get('outcome')} / {res.get('remedy')} on {str(res.get('resolved_at', ''))[:10]} "
+               f"by {res.get('resolved_by')}") if res else " when it was opened (the customer found it)"
+        raise MocliError(f"case {case.get('id')} is already resolved{how}; add a note instead "
+                         "(mocli note CASE TEXT)")
+
+
+def hours_between(start: str | datetime, end: datetime) -> float:
+    begin = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+    return round((end - begin).total_seconds() / 3600, 2)
+
+
+def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: datetime,
+                      agent: str, macro: str, message: str) -> dict[str, Any]:
+    """What `case["resolution"]` holds (docs/lifecycle.md, "The resolution record")."""
+    outcome, remedy = answers["outcome"], answers["remedy"]
+    value, currency = order_value(case)
+    follow_up = case.get("follow_up_by")
+    return {
+        "outcome": outcome,
+        "remedy": remedy,
+        # What the remedy costs us: the refund, or the value of the replacement; nothing when found.
+        "value": value if outcome == "lost" else 0.0,
+        "currency": currency,
+        "resolved_at": now.isoformat(),
+        "resolved_by": agent,
+        "hours_to_resolution": hours_between(case["created_at"], now),
+        "within_sla": (datetime.fromisoformat(str(follow_up)) >= now) if follow_up else None,
+        "remedy_choice": getattr(tier, "remedy_choice", "policy"),
+        "approval_limit": float(getattr(tier, "refund_approval_limit", 0) or 0) or None,
+        "approved_by": answers.get("approved_by"),
+        "reason": answers.get("reason"),
+        "note": answers.get("note"),
+        "macro": macro,
+        "message": message,
+    }
+
+
+def history_event(now: datetime, agent: str, event: str, detail: str | None) -> dict[str, Any]:
+    """One history entry in the stored shape (models.HistoryEvent)."""
+    return {"at": now.isoformat(), "agent": agent, "event": event, "detail": detail}
+
+
+def resolve(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: datetime, agent: str,
+            macro: str, message: str) -> dict[str, Any]:
+    """The resolved case: a new dict with the resolution, status "resolved" and history appended."""
+    ensure_open(case)
+    check(case, tier, answers, agent)
+    missing = questions(case, tier, answers)
+    if missing:
+        raise InvalidInput("missing answers: " + ", ".join(q.missing() for q in missing))
+    out = copy.deepcopy(case)
+    res = resolution_record(case, tier, answers, now=now, agent=agent, macro=macro, message=message)
+    out["resolution"] = res
+    previous = case.get("status", "open")
+    out["status"] = "resolved"
+    what = f"{res['outcome']}, {res['remedy']}"
+    if res["value"]:
+        what += f" {res['value']:,.2f} {res['currency']}"
+    if res["approved_by"]:
+        what += f", approved by {res['approved_by']}"
+    if res["reason"]:
+        what += f"; reason: {res['reason']}"
+    history = list(out.get("history") or [])
+    history.append(history_event(now, agent, "resolved",
+                                 f"status {previous} → resolved: {what}; macro {macro}"))
+    if res["note"]:
+        history.append(history_event(now, agent, "note", res["note"]))
+    out["history"] = history
+    return out
+
+
+def add_note(case: dict[str, Any], text: str, *, now: datetime, agent: str) -> dict[str, Any]:
+    """The case with one note appended to its history (open or resolved: notes never change status)."""
+    out = dict(case)
+    out["history"] = [*(case.get("history") or []), history_event(now, agent, "note", text)]
+    return out
