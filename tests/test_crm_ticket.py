@@ -83,10 +83,21 @@ def test_new_case_with_ticket_posts_to_zendesk(cli, cfg, mocli_env, monkeypatch)
     monkeypatch.setenv("TEST_ZD_TOKEN", "t")
     with zendesk(cfg) as srv:
         settings_toml(mocli_env["conf"], srv.url)
-        result = cli("new-case", "--no-input", "--json", "--ticket", "48213", "--customer", "ben.carter@example.com",
-                     "--order", "1003", "--address-confirmed", "yes")
+        result = cli("new-case", "--no-input", "--json", "--ticket", "48213", "--update-ticket",
+                     "--customer", "ben.carter@example.com", "--order", "1003", "--address-confirmed", "yes")
     assert result.code == 0, result.err
     case = json.loads(result.out)
     assert case["ticket"] == "48213"
     puts = [r.json() for r in srv.requests if r.method == "PUT"]
     assert len(puts) == 2 and case["id"] in puts[0]["ticket"]["comment"]["body"]
+
+
+def test_no_input_never_writes_to_the_ticket_without_update_ticket(cli, cfg, mocli_env, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        settings_toml(mocli_env["conf"], srv.url)
+        result = cli("new-case", "--no-input", "--ticket", "48213", "--customer", "ben.carter@example.com",
+                     "--order", "1003", "--address-confirmed", "yes")
+    assert result.code == 0, result.err
+    assert [r for r in srv.requests if r.method == "PUT"] == []
+    assert "--update-ticket" in result.out

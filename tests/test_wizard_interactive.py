@@ -108,3 +108,83 @@ def test_a_missing_keypress_fails_instead_of_hanging(wizard, mocli_env):
     r = wizard(["ava.thompson@example.com" + ENTER])  # then the input ends
     assert r.code != 0
     assert stored(mocli_env) == []
+
+
+def test_a_provider_that_is_down_lets_the_agent_type_the_facts(wizard, mocli_env, monkeypatch):
+    from mocli.errors import ProviderError
+    from mocli.providers.demo import DemoProvider
+
+    calls = []
+
+    async def crm_down(self, ref):
+        calls.append(ref)
+        raise ProviderError("demo: the CRM did not answer within 10 s")
+
+    monkeypatch.setattr(DemoProvider, "find_customer", crm_down)
+    keys = ["ben.carter@example.com" + ENTER,
+            ENTER,  # Try again (fails again)
+            DOWN + ENTER,  # Type the customer details by hand
+            "Ben Carter" + ENTER, ENTER,  # name; tier (default Standard)
+            "1003" + ENTER, YES, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    assert "did not answer" in r.out
+    assert len(calls) == 2
+    [case] = stored(mocli_env)
+    assert case["sources"] == {"customer": "manual", "order": "demo", "tracking": "demo"}
+    assert case["customer"]["tier"] == "Standard" and case["customer"]["name"] == "Ben Carter"
+    assert case["decision"]["action"] == "awaiting_delivery"
+
+
+def test_carrier_down_then_tracking_typed_by_hand(wizard, mocli_env, monkeypatch):
+    from mocli.errors import ProviderError
+    from mocli.providers.demo import DemoProvider
+
+    async def carrier_down(self, number, carrier=None):
+        raise ProviderError("ups: 503 Service Unavailable")
+
+    monkeypatch.setattr(DemoProvider, "track", carrier_down)
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER,
+            DOWN + ENTER,  # Type the tracking details by hand
+            DOWN * 4 + ENTER,  # status: from in_transit (the default) down to delivered
+            "2026-11-23 14:32" + ENTER, "Delivered" + ENTER, "Brooklyn, NY" + ENTER,
+            "Front Door" + ENTER, ENTER,  # where; photo: yes
+            YES,  # address confirmed
+            NO, YES, NO, NO, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["sources"]["tracking"] == "manual"
+    assert case["tracking"]["status"] == "delivered"
+    assert case["tracking"]["proof_of_delivery"]["photo_available"] is True
+    assert case["decision"]["action"] == "refund_or_replacement"
+
+
+def test_unknown_customer_is_asked_again(wizard, mocli_env):
+    keys = ["nobody@example.com" + ENTER, "ben.carter@example.com" + ENTER, "1003" + ENTER, YES, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    assert "no customer" in r.out
+    assert stored(mocli_env)[0]["customer"]["id"] == "C-1002"
+
+
+def test_another_customers_order_is_refused_and_asked_again(wizard, mocli_env):
+    keys = ["ben.carter@example.com" + ENTER, "1001" + ENTER, "1003" + ENTER, YES, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    assert "belongs to another customer" in r.out
+    assert stored(mocli_env)[0]["order"]["number"] == "#1003"
+
+
+def test_provider_down_without_a_terminal_is_a_clear_failure(cli, monkeypatch):
+    from mocli.errors import ProviderError
+    from mocli.providers.demo import DemoProvider
+
+    async def down(self, ref):
+        raise ProviderError("demo: the CRM did not answer within 10 s")
+
+    monkeypatch.setattr(DemoProvider, "find_customer", down)
+    r = cli("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
+            "--address-confirmed", "yes")
+    assert r.code == 1
+    assert "did not answer" in r.err

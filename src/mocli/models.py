@@ -92,6 +92,7 @@ class Customer(Model):
 class Order(Model):
     number: str
     customer_id: str
+    customer_email: str | None = None  # lets a CRM's customer be matched to another system's order
     placed_at: datetime
     expected_delivery: date | None = None
     shipping_method: str | None = None

@@ -29,6 +29,8 @@ def new_case(
                                                       "or your login]."),
     ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
                                                         "Zendesk provider)."),
+    update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
+                                       "macro to --ticket (interactive runs ask first)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
@@ -54,4 +56,4 @@ def new_case(
         "package_found": package_found, "notes": notes,
     }
     run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
-                 no_input=no_input, json_out=json_out, db=db)
+                 no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket)

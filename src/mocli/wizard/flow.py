@@ -6,7 +6,6 @@ the follow-up date and the message come from `casework.build_case` (pure).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -70,14 +69,23 @@ def load_draft() -> dict[str, Any]:
 # ------------------------------------------------------------------ the session
 
 
+LOOKUP_DEADLINE = 45.0  # seconds for the whole lookup phase; a slower provider counts as failed
+NO_TRACKING = object()
+
+
 @dataclass
-class Facts:
+class CaseFacts:
+    """What the lookups (or the agent, by hand) established, and where each fact came from."""
+
     customer: Any = None
+    customer_ref: str | None = None
     order: Any = None
+    order_ref: str | None = None
     tracking: Any = None
     situation: Any = None
     situation_reason: str = ""
     known_issues: list[Any] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def delivered(self) -> bool:
@@ -95,7 +103,8 @@ class Wizard:
         self.prompter = prompter  # None when not interactive
         self.out = out
         self.providers = Providers(cfg, now.date())
-        self.facts = Facts()
+        self.facts = CaseFacts()
+        self.prefetched: Any = None
 
     # -- output helpers
     def header(self, step: int) -> None:
@@ -126,50 +135,133 @@ class Wizard:
         self.answers[key] = self.prompter.ask(BY_KEY[key])
         return self.answers[key]
 
-    # -- lookups
-    def _run(self, coro):
-        return asyncio.run(coro)
+    # -- lookups: customer and order at once when both are known, tracking as soon as the order is
+    def _lookup(self, customer_ref: str | None, order_number: str | None, what: str) -> Any:
+        from mocli.lookups import lookup_facts
 
-    def lookup_customer(self, ref: str) -> Any:
-        with self.spin("Looking up the customer in the CRM…"):
-            return self._run(self.providers.customers().find_customer(ref))
+        with self.spin(what):
+            return lookup_facts(self.providers, customer_ref, order_number, deadline=LOOKUP_DEADLINE)
 
-    def lookup_order(self, number: str) -> Any:
-        with self.spin("Looking up the order…"):
-            order = self._run(self.providers.orders().find_order(number))
-        if order.customer_id != self.facts.customer.id:
-            raise InvalidInput(f"order {order.number} belongs to another customer, not {self.facts.customer.email}")
+    def _failed(self, fact: Any, key: str) -> Any:
+        """A lookup failed. Not interactive: the error stands. Interactive: re-ask a record that does not
+        exist; for a provider that is down or slow, try again or let the agent type the facts by hand."""
+        from mocli.errors import NotFound
+
+        if self.prompter is None:
+            raise fact.error
+        self.out.print(render.t(f"{fact.describe()}", "bold red"))
+        if isinstance(fact.error, NotFound | InvalidInput):
+            if key in ("customer", "order"):
+                self.answers.pop(key, None)
+                self.given.pop(key, None)
+                return None
+        choices = ["Try again", f"Type the {fact.name} details by hand", "Cancel (keep a draft)"]
+        if fact.name == "tracking":
+            choices.insert(2, "Continue without tracking")
+        choice = self.prompter.choose(f"The {fact.name} lookup did not work. What now?", choices)
+        if choice == "Try again":
+            return None
+        if choice.startswith("Cancel"):
+            raise KeyboardInterrupt
+        if choice.startswith("Continue"):
+            self.facts.sources.pop("tracking", None)
+            return NO_TRACKING
+        from mocli.wizard import manual
+
+        value = getattr(manual, f"enter_{fact.name}")(self.prompter, self)
+        self.facts.sources[fact.name] = "manual"
+        return value
+
+    def _check_order(self, order: Any) -> None:
+        customer = self.facts.customer
+        if customer.source == order.source != "manual":
+            mismatch = order.customer_id != customer.id
+        else:  # different systems have different ids: compare emails where the order names one
+            mismatch = bool(order.customer_email) and order.customer_email.casefold() != customer.email.casefold()
+        if mismatch:
+            raise InvalidInput(f"order {order.number} belongs to another customer, not {customer.email}")
         if order.placed_at > self.now + timedelta(days=1):
             raise InvalidInput(f"order {order.number}: placed_at {order.placed_at:%Y-%m-%d} is in the future; "
                                "check the order system's data")
-        return order
-
-    def lookup_tracking(self, order: Any) -> Any:
-        if not order.tracking_number:
-            return None
-        with self.spin(f"Asking {order.carrier or 'the carrier'} for tracking…"):
-            return self._run(self.providers.tracking(order.carrier).track(order.tracking_number, order.carrier))
 
     # -- the steps
     def step1(self) -> None:
-        self.header(1)
-        ref = self.answer("customer")
-        if self.facts.customer is None or ref not in (self.facts.customer.email, self.facts.customer.id):
-            self.facts = Facts(customer=self.lookup_customer(ref))
-        c = self.facts.customer
-        tier = self.cfg.tier(c.tier)
         from mocli.casework import sla_text
 
-        self.out.print(render.customer_panel(c, tier, sla_text(self.cfg, c.tier)))
+        self.header(1)
+        while True:
+            ref = self.answer("customer")
+            if self.facts.customer is not None and self.facts.customer_ref == ref:
+                break
+            # With the order number already known (flags, file, draft) both are looked up at once.
+            number = self.given.get("order")
+            found = self._lookup(ref, number, "Looking up the customer" + (" and the order…" if number else "…"))
+            self.prefetched = found if number else None
+            customer = found.customer.value if found.customer.ok else self._failed(found.customer, "customer")
+            if customer is not None:
+                source = found.customer.source if found.customer.ok else "manual"
+                self.facts = CaseFacts(customer=customer, customer_ref=ref, sources={"customer": source})
+                break
+        c = self.facts.customer
+        self.out.print(render.customer_panel(c, self.cfg.tier(c.tier), sla_text(self.cfg, c.tier)))
 
     def step2(self) -> None:
         self.header(2)
-        number = self.answer("order")
-        if self.facts.order is None or self.facts.order.number != number:
-            self.facts.order = self.lookup_order(number)
-            self.facts.tracking = self.lookup_tracking(self.facts.order)
+        while not self._resolve_order():
+            pass
         self.out.print(render.order_panel(self.facts.order, self.facts.customer))
         self.answer("address_confirmed")
+
+    def _resolve_order(self) -> bool:
+        number = self.answer("order")
+        f = self.facts
+        if f.order is not None and f.order_ref == number:
+            return True
+        found = self.prefetched
+        if found is None or self.given.get("order") != number:
+            found = self._lookup(None, number, "Looking up the order and its tracking…")
+        self.prefetched = None
+        if found.order.ok:
+            order = found.order.value
+            f.sources["order"] = found.order.source
+        else:
+            order = self._failed(found.order, "order")
+            if order is None:
+                return False
+        try:
+            self._check_order(order)
+        except InvalidInput as exc:
+            if self.prompter is None:
+                raise
+            self.out.print(render.t(str(exc), "bold red"))
+            self.answers.pop("order", None)
+            self.given.pop("order", None)
+            return False
+        f.order, f.order_ref, f.tracking = order, number, None
+        f.sources.pop("tracking", None)
+        tracking_fact = found.tracking
+        if not found.order.ok and order.tracking_number:  # typed by hand: look its tracking up now
+            from mocli.lookups import lookup_facts
+
+            with self.spin("Asking the carrier for tracking…"):
+                tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
+                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+        while tracking_fact.failed:
+            value = self._failed(tracking_fact, "tracking")
+            if value is NO_TRACKING:
+                return True
+            if value is not None:
+                f.tracking = value
+                return True
+            from mocli.lookups import lookup_facts
+
+            with self.spin("Asking the carrier for tracking…"):
+                tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
+                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+        if tracking_fact.ok:
+            f.tracking = tracking_fact.value
+            f.sources["tracking"] = tracking_fact.source
+        return True
 
     def step3(self) -> None:
         from mocli.casework import matching_known_issues
@@ -231,9 +323,7 @@ class Wizard:
         answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
         answers.setdefault("notes", "")
         claims = self.providers.prior_claims() + claims_from_cases(self.existing_cases)
-        sources = {"customer": f.customer.source, "order": f.order.source}
-        if f.tracking is not None:
-            sources["tracking"] = f.tracking.source
+        sources = {k: v for k, v in f.sources.items() if v}
         return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
 
@@ -292,7 +382,7 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool
 
 
 def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
-                 resume: bool, no_input: bool, json_out: bool, db: Path | None) -> None:
+                 resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False) -> None:
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
@@ -347,28 +437,33 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
     if ticket:
-        _offer_ticket(cfg, record, ticket, prompter, out)
+        _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
     if json_out:
         render.print_json(record)
 
 
-def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any) -> None:
-    """Post the case to the helpdesk ticket when a helpdesk provider is configured."""
-    try:
-        from mocli.commands.ticket import offer_ticket_update
-    except ImportError:
-        out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk provider to update).", "dim"))
+def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any, update: bool) -> None:
+    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket."""
+    if not cfg.settings.providers.settings.get("zendesk"):
+        out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk configured to update).", "dim"))
         return
+    from mocli.commands.ticket import offer_ticket_update
 
     def confirm(message: str) -> bool:
         if prompter is None:
-            return True
+            return update
         return prompter.choose(message, ["yes", "no"]) == "yes"
 
     try:
-        offer_ticket_update(cfg, record, ticket, confirm)
+        sent = offer_ticket_update(cfg, record, ticket, confirm)
     except MocliError as exc:
         out.print(render.t(f"The case is saved, but ticket {ticket} was not updated: {exc}", "bold red"))
+        return
+    if sent is None:
+        hint = "" if prompter is not None else " (add --update-ticket to post it without asking)"
+        out.print(render.t(f"Ticket {ticket} linked; not updated{hint}.", "dim"))
+    else:
+        out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
 
 
 def _quiet_console():

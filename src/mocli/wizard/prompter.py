@@ -39,3 +39,12 @@ class Prompter:
 
     def choose(self, message: str, choices: list[str], default: str | None = None) -> str:
         return questionary.select(message, choices=choices, default=default).unsafe_ask()
+
+    def text(self, message: str, default: str = "", check: Any = None) -> str:
+        """Free text; `check(text)` returns None when fine, else the reason shown to the agent."""
+
+        def validate(value: str) -> bool | str:
+            reason = check(value) if check else None
+            return True if reason is None else reason
+
+        return questionary.text(message, default=default, validate=validate).unsafe_ask()

@@ -47,7 +47,7 @@ _CUSTOMER_FIELDS = f"""
 """
 _ORDER_FIELDS = f"""
   id name createdAt cancelledAt displayFulfillmentStatus
-  customer {{ id }}
+  customer {{ id defaultEmailAddress {{ emailAddress }} }}
   shippingAddress {{ {_ADDRESS} }}
   shippingLine {{ title }}
   totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
@@ -237,6 +237,7 @@ class ShopifyProvider:
         return Order(
             number=name,
             customer_id=gid_tail((node.get("customer") or {}).get("id")),
+            customer_email=_email(node.get("customer") or {}),
             placed_at=parse_datetime(http.dig(node, "createdAt", provider=NAME), NAME, f"order {name} createdAt"),
             expected_delivery=parse_date((shipment or {}).get("estimatedDeliveryAt"), NAME, "estimatedDeliveryAt"),
             shipping_method=text((node.get("shippingLine") or {}).get("title")),
