@@ -276,17 +276,17 @@ class ProviderClient:
                 if not idempotent or attempt >= policy.attempts:
                     raise ProviderError(f"{self.name}: no answer in time from {shown} "
                                         f"(after {attempt} attempt{'s' * (attempt > 1)})") from None
-                await self._pause(self._backoff(attempt), shown)
+                await self.pause(self._backoff(attempt), shown)
                 continue
             except httpx.TransportError as exc:
                 if not idempotent or attempt >= policy.attempts:
                     raise ProviderError(f"{self.name}: cannot reach {self.base_url} "
                                         f"({type(exc).__name__})") from None
-                await self._pause(self._backoff(attempt), shown)
+                await self.pause(self._backoff(attempt), shown)
                 continue
             if resp.status_code in policy.statuses and idempotent and attempt < policy.attempts:
                 wait = parse_retry_after(resp.headers)
-                await self._pause(self._backoff(attempt) if wait is None else wait, shown)
+                await self.pause(self._backoff(attempt) if wait is None else wait, shown)
                 continue
             return resp
 
@@ -294,7 +294,8 @@ class ProviderClient:
         base = self.retry.backoff * (2 ** (attempt - 1))
         return base * (0.5 + random.random() / 2)  # jitter so parallel retries do not arrive together
 
-    async def _pause(self, seconds: float, shown: str) -> None:
+    async def pause(self, seconds: float, shown: str) -> None:
+        """Wait before asking again (capped; past the run's deadline it is a ProviderError instead)."""
         seconds = min(max(0.0, seconds), self.retry.max_wait)
         left = self.session._seconds_left()
         if left is not None and seconds >= left:

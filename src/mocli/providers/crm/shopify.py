@@ -125,7 +125,7 @@ class ShopifyProvider:
             if not errors:
                 return http.dig(body, "data", provider=NAME, expect=dict)
             if _throttled(errors) and attempt <= self.throttle_retries:
-                await _pause(client, _throttle_wait(body), self.path)
+                await client.pause(_throttle_wait(body), self.path)  # capped, honours the run's deadline
                 continue
             raise ProviderError(_graphql_error(errors, throttled=_throttled(errors)))
 
@@ -334,11 +334,6 @@ def _throttle_wait(body: dict[str, Any]) -> float:
     if rate <= 0:
         return 1.0
     return max(0.1, needed / rate)
-
-
-async def _pause(client: http.ProviderClient, seconds: float, path: str) -> None:
-    # The helper's pause caps the wait, respects the run's deadline and the session's (test) clock.
-    await client._pause(seconds, path)
 
 
 def _graphql_error(errors: Any, *, throttled: bool) -> str:

@@ -202,7 +202,7 @@ class ZendeskProvider:
                                         accept=(200, 404, 422, 429))
             if resp.status == 429:
                 wait = http.parse_retry_after(resp.headers)
-                await client._pause(1.0 if wait is None else wait, resp.url_path)
+                await client.pause(1.0 if wait is None else wait, resp.url_path)
                 continue
             if resp.status == 404:
                 raise NotFound(f"{NAME}: no ticket {tid}")
