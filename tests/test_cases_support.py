@@ -50,3 +50,56 @@ def store(cases: list[dict[str, Any]], path: Any = None) -> Any:
     for c in cases:
         s.add(c)
     return s
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def resolved(cfg: Any, case: dict[str, Any], at: datetime, outcome: str, remedy: str,
+             **answers: str) -> dict[str, Any]:
+    from mocli import lifecycle
+
+    return lifecycle.resolve(case, cfg.tier(case["customer"]["tier"]),
+                             {"outcome": outcome, "remedy": remedy, **answers}, now=at,
+                             agent=case["agent"], macro="M", message="msg")
+
+
+def team_set(cfg: Any) -> dict[str, dict[str, Any]]:
+    """Seven cases with hand-chosen dates, agents and outcomes; the expected report figures are worked
+    out by hand in test_report.py."""
+
+    def make(order: str, name: str, agent: str, created: datetime, follow: datetime) -> dict[str, Any]:
+        case = build(cfg, order, agent=agent, case_id=f"MO-000000-{name}0000")  # the situation as of NOW
+        case["created_at"], case["follow_up_by"] = iso(created), iso(follow)
+        case["history"][0]["at"] = iso(created)
+        return case
+
+    a = make("#1001", "A", "amy", ago(hours=48), NOW + timedelta(hours=79))
+    b = make("#1002", "B", "bob", ago(hours=72), ago(hours=24))
+    b["order"]["address"] = dict(a["order"]["address"])  # another customer claims at Ava's address
+    c = make("#1006", "C", "amy", ago(days=10), ago(days=5))
+    d = make("#1003", "D", "bob", ago(hours=1), NOW + timedelta(days=2))
+    e = make("#1012", "E", "amy", ago(days=40), ago(days=39))
+    f = make("#1007", "F", "carl", ago(hours=5), ago(hours=1))
+    g = make("#1001", "G", "amy", ago(hours=3), NOW + timedelta(days=1))
+    cases = {
+        "A": resolved(cfg, a, ago(hours=24), "lost", "refund"),
+        "B": resolved(cfg, b, NOW, "found", "redeliver"),
+        "C": c,
+        "D": d,
+        "E": resolved(cfg, e, ago(days=40) + timedelta(hours=12), "lost", "reship"),
+        "F": f,
+        "G": g,
+    }
+    expected_actions = {"A": "refund_or_replacement", "B": "carrier_investigation", "C": "carrier_investigation",
+                        "D": "awaiting_delivery", "E": "fraud_review", "F": "refund_or_replacement",
+                        "G": "refund_or_replacement"}
+    assert {k: v["decision"]["action"] for k, v in cases.items()} == expected_actions
+    return cases
+
+
+def add_note(case: dict[str, Any], text: str) -> dict[str, Any]:
+    from mocli import lifecycle
+
+    return lifecycle.add_note(case, text, now=NOW, agent="test-agent")

@@ -39,7 +39,8 @@ class Question:
 
     def missing(self) -> str:
         """How `--no-input` names it: the flag, and what it is for."""
-        hint = "|".join(self.choices) if self.choices else self.prompt.rstrip("?:").lower()
+        text = self.prompt.rstrip("?:")
+        hint = "|".join(self.choices) if self.choices else text[:1].lower() + text[1:]
         return f"{self.flag} ({hint})"
 
 

@@ -83,12 +83,13 @@ def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
         follow = reporting.when(c.get("follow_up_by"))
         style = ("bold red" if reporting.is_overdue(c, now) else
                  "yellow" if reporting.is_due_today(c, now) else "")
-        when = f"{follow.astimezone(now.tzinfo):%a %Y-%m-%d %H:%M}" if follow else "-"
+        when = f"{follow.astimezone(now.tzinfo):%a %b %d %H:%M}" if follow else "-"
         customer = c.get("customer") or {}
         action = reporting.action_of(c)
         table.add_row(t(c.get("id")), t(when, style), t(c.get("status", "open")), t(reporting.tier_of(c)),
                       t(customer.get("name") or customer.get("email")), t((c.get("order") or {}).get("number")),
-                      t(reporting.carrier_of(c)), t(action, ACTION_STYLE.get(action, "")), t(c.get("agent")))
+                      t(reporting.carrier_of(c)), t(action.replace("_", " "), ACTION_STYLE.get(action, "")),
+                      t(c.get("agent")))
     console().print(table)
 
 

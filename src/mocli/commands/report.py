@@ -46,13 +46,18 @@ def report(
         raise InvalidInput("--since must be before --until")
     import gc
 
-    gc.disable()  # a short-lived process making ~10^6 acyclic objects: the collector only costs time
-    sources, loaded = _load(cfg, db or [])
-    filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
-    selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
-                                filters)
-    figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
-                                filters={"agent": agent, "tier": tier, "carrier": carrier})
+    collecting = gc.isenabled()
+    gc.disable()  # ~10^6 acyclic objects made here: the cyclic collector would only cost time
+    try:
+        sources, loaded = _load(cfg, db or [])
+        filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
+        selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
+                                    filters)
+        figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
+                                    filters={"agent": agent, "tier": tier, "carrier": carrier})
+    finally:
+        if collecting:
+            gc.enable()
     if fmt == "json":
         import sys
 

@@ -1,0 +1,284 @@
+"""`mocli resolve` (step 8 and 9) and the pure lifecycle rules behind it, for every tier and outcome."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from mocli import lifecycle
+from mocli.errors import InvalidInput, MocliError
+from test_cases_support import ago, build, store
+
+RESOLVED_MACRO = "Retail::Missing Order – Resolved (Refund/Replacement)"
+FOUND_MACRO = "Retail::Missing Order – Found"
+CLOSING = "Is there anything else I can help you with today?"
+# One demo order per tier: (order, value). Approval limits: VIP 1000, Standard 250, New Customer 150, B2B 5000.
+BY_TIER = {"VIP": "#1001", "Standard": "#1002", "New Customer": "#1004", "B2B": "#1007"}
+
+
+def open_case(cfg, tier: str, case_id: str = "MO-261126-TST01", hours: float = 26) -> dict:
+    case = build(cfg, BY_TIER[tier], now=ago(hours=hours), case_id=case_id)
+    store([case])
+    return case
+
+
+# ------------------------------------------------------------------ every tier x outcome x remedy
+
+
+@pytest.mark.parametrize("tier", list(BY_TIER))
+@pytest.mark.parametrize("outcome,remedy", [("found", "confirm"), ("found", "redeliver"),
+                                            ("lost", "reship"), ("lost", "refund")])
+def test_resolve_every_tier_and_outcome(cli, cfg, tier, outcome, remedy):
+    case = open_case(cfg, tier)
+    args = ["resolve", "TST01", "--no-input", "--json", "--outcome", outcome, "--remedy", remedy]
+    if remedy == "refund" and tier != "VIP":
+        args += ["--reason", "item discontinued"]  # policy tiers reship unless it cannot be done
+    r = cli(*args)
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    res = out["resolution"]
+    assert out["status"] == "resolved"
+    assert (res["outcome"], res["remedy"]) == (outcome, remedy)
+    assert res["value"] == (case["order"]["value"] if outcome == "lost" else 0.0)
+    assert res["hours_to_resolution"] == 26.0
+    assert res["resolved_by"] == "test-agent"
+    assert res["remedy_choice"] == ("customer" if tier == "VIP" else "policy")
+    assert res["macro"] == (RESOLVED_MACRO if outcome == "lost" else FOUND_MACRO)
+    assert res["message"].startswith("Hi ") and CLOSING in res["message"]
+    assert case["order"]["number"] in res["message"]
+    if remedy == "refund":
+        assert f"{case['order']['value']:,.2f} USD" in res["message"]
+    # history kept, one event appended, nothing removed
+    assert out["history"][:-1] == case["history"]
+    assert out["history"][-1]["event"] == "resolved"
+    assert "status open → resolved" in out["history"][-1]["detail"]
+    assert f"resolved {case['id']}" in r.err
+
+
+def test_human_output_shows_the_message_and_exact_macro(cli, cfg):
+    open_case(cfg, "VIP")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 0, r.err
+    assert RESOLVED_MACRO in r.out
+    assert "sent a replacement" in r.out
+
+
+def test_policy_tier_reships_by_default(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["resolution"]["remedy"] == "reship"
+
+
+def test_vip_customer_must_choose(cli, cfg):
+    open_case(cfg, "VIP")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "lost")
+    assert r.code == 2
+    assert "--remedy (reship|refund)" in r.err
+
+
+def test_missing_everything_names_every_flag(cli, cfg):
+    open_case(cfg, "VIP")
+    r = cli("resolve", "TST01", "--no-input")
+    assert r.code == 2
+    assert "--outcome (found|lost)" in r.err and "--remedy" in r.err
+
+
+def test_policy_refund_needs_a_reason(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "lost", "--remedy", "refund")
+    assert r.code == 2 and "--reason" in r.err
+
+
+def test_found_cannot_be_refunded(cli, cfg):
+    open_case(cfg, "VIP")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "found", "--remedy", "refund")
+    assert r.code == 2 and "does not apply to a found parcel" in r.err
+
+
+def test_bad_outcome_is_a_usage_error(cli, cfg):
+    open_case(cfg, "VIP")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "stolen")
+    assert r.code == 2 and "--outcome" in r.err
+
+
+# ------------------------------------------------------------------ approval limit
+
+
+def test_refund_above_the_limit_needs_a_leads_approval(cli, cfg):
+    case = build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-BIG01")  # New Customer, 1249 > 150
+    store([case])
+    args = ["resolve", "BIG01", "--no-input", "--outcome", "lost", "--remedy", "refund", "--reason", "no stock"]
+    r = cli(*args)
+    assert r.code == 2
+    assert "--approved-by" in r.err and "1,249.00 USD is above the approval limit of 150.00" in r.err
+    assert cli("case", "BIG01", "--json").out.count('"resolved"') == 0  # nothing written
+
+    r = cli(*args, "--approved-by", "test-agent")
+    assert r.code == 2 and "cannot be approved by the agent" in r.err
+
+    r = cli(*args, "--approved-by", "Dana Lead", "--json")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["approved_by"] == "Dana Lead" and res["approval_limit"] == 150.0
+    assert res["reason"] == "no stock" and res["value"] == 1249.0
+    assert "approved by Dana Lead" in json.loads(r.out)["history"][-1]["detail"]
+
+
+def test_reship_above_the_limit_needs_no_approval(cli, cfg):
+    store([build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-BIG02")])
+    r = cli("resolve", "BIG02", "--no-input", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 0, r.err
+
+
+# ------------------------------------------------------------------ refusals and errors
+
+
+def test_resolving_twice_is_refused_and_changes_nothing(cli, cfg):
+    open_case(cfg, "VIP")
+    assert cli("resolve", "TST01", "--no-input", "--outcome", "found", "--remedy", "confirm").code == 0
+    before = json.loads(cli("case", "TST01", "--json").out)
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "lost", "--remedy", "refund")
+    assert r.code == 1
+    assert "already resolved as found / confirm" in r.err
+    assert json.loads(cli("case", "TST01", "--json").out) == before
+
+
+def test_case_found_at_intake_is_already_resolved(cli, cfg):
+    answers = {"address_confirmed": True, "received_by_someone_else": False, "checked_drop_off_spots": True,
+               "theft_in_area": False, "package_found": True}
+    store([build(cfg, "#1001", answers=answers, case_id="MO-261127-FND01")])
+    r = cli("resolve", "FND01", "--no-input", "--outcome", "found", "--remedy", "confirm")
+    assert r.code == 1 and "already resolved when it was opened" in r.err
+
+
+def test_unknown_and_ambiguous_refs(cli, cfg):
+    store([build(cfg, "#1001", case_id="MO-261127-AAA11"), build(cfg, "#1002", case_id="MO-261127-BBB11")])
+    r = cli("resolve", "ZZZZZ", "--no-input")
+    assert r.code == 1 and "no case 'ZZZZZ'" in r.err
+    r = cli("resolve", "11", "--no-input")
+    assert r.code == 1 and "ambiguous" in r.err
+
+
+def test_answers_file(cli, cfg, tmp_path):
+    open_case(cfg, "VIP")
+    f = tmp_path / "a.toml"
+    f.write_text('outcome = "lost"\nremedy = "refund"\nnote = "customer prefers refund"\n')
+    r = cli("resolve", "TST01", "--no-input", "--json", "--answers", str(f))
+    assert r.code == 0, r.err
+    case = json.loads(r.out)
+    assert case["resolution"]["remedy"] == "refund"
+    assert case["history"][-1] == {**case["history"][-1], "event": "note", "detail": "customer prefers refund"}
+    f.write_text('outcome = "lost"\nrefund_amount = 3\n')
+    r = cli("resolve", "TST01", "--no-input", "--answers", str(f))
+    assert r.code in (1, 2)  # already resolved (1) is checked first; unknown keys are a usage error
+
+
+def test_unknown_answers_key_is_a_usage_error(cli, cfg, tmp_path):
+    open_case(cfg, "VIP")
+    f = tmp_path / "a.json"
+    f.write_text('{"outcome": "lost", "refund_amount": 3}')
+    r = cli("resolve", "TST01", "--no-input", "--answers", str(f))
+    assert r.code == 2 and "unknown key 'refund_amount'" in r.err
+
+
+def test_resolved_case_still_validates_against_the_case_model(cli, cfg):
+    from mocli.models import Case
+
+    open_case(cfg, "B2B")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship")
+    Case.model_validate(json.loads(r.out))
+
+
+# ------------------------------------------------------------------ the pure rules
+
+
+def tier(choice: str = "policy", limit: float = 250.0):
+    return SimpleNamespace(remedy_choice=choice, refund_approval_limit=limit)
+
+
+CASE = {"id": "MO-1", "status": "open", "created_at": "2026-11-26T10:00:00-05:00",
+        "follow_up_by": "2026-11-27T09:00:00-05:00", "order": {"value": 300.0, "currency": "USD"}, "history": []}
+
+
+@pytest.mark.parametrize("answers,expected", [
+    ({}, ["outcome", "remedy"]),
+    ({"outcome": "found"}, ["remedy"]),
+    ({"outcome": "lost"}, ["remedy"]),
+    ({"outcome": "lost", "remedy": "reship"}, []),
+    ({"outcome": "lost", "remedy": "refund"}, ["reason", "approved_by"]),
+    ({"outcome": "lost", "remedy": "refund", "reason": "x", "approved_by": "Lead"}, []),
+])
+def test_questions_policy_tier(answers, expected):
+    assert [q.name for q in lifecycle.questions(CASE, tier(), answers)] == expected
+
+
+def test_questions_customer_choice_tier_has_no_default_and_no_reason():
+    [q] = lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost"})
+    assert q.default is None and q.choices == ("reship", "refund")
+    assert lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost", "remedy": "refund"}) == []
+
+
+def test_zero_limit_means_no_approval_needed():
+    assert not lifecycle.needs_approval(CASE, tier(limit=0), "lost", "refund")
+    assert lifecycle.needs_approval(CASE, tier(limit=299.99), "lost", "refund")
+    assert not lifecycle.needs_approval(CASE, tier(limit=300), "lost", "refund")  # "above" the limit
+
+
+def test_resolve_is_pure_and_records_sla():
+    from datetime import datetime
+
+    now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
+    answers = {"outcome": "lost", "remedy": "reship"}
+    out = lifecycle.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    assert CASE["status"] == "open" and CASE["history"] == []  # input untouched
+    assert out["resolution"]["within_sla"] is False  # follow-up was 09:00, resolved 10:00
+    assert out["resolution"]["hours_to_resolution"] == 24.0
+    with pytest.raises(MocliError):
+        lifecycle.resolve(out, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    with pytest.raises(InvalidInput):
+        lifecycle.resolve(CASE, tier(), {"outcome": "lost"}, now=now, agent="a", macro="M", message="msg")
+
+
+# ------------------------------------------------------------------ interactive, through real prompts
+
+ENTER, DOWN = "\r", "\x1b[B"
+
+
+def test_interactive_resolve_through_questionary(cli, cfg, monkeypatch):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    open_case(cfg, "VIP")
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+    keys = [DOWN + ENTER,  # outcome: lost
+            DOWN + ENTER,  # the customer chooses: refund
+            "Customer asked for a refund" + ENTER,  # note
+            ENTER]  # confirm
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text("".join(keys))
+        inp.close()
+        r = cli("resolve", "TST01")
+    assert r.code == 0, r.err
+    case = json.loads(cli("case", "TST01", "--json").out)
+    assert case["resolution"]["remedy"] == "refund"
+    assert case["history"][-1]["detail"] == "Customer asked for a refund"
+    assert RESOLVED_MACRO in r.err  # the preview before confirming
+
+
+def test_interactive_decline_changes_nothing(cli, cfg, monkeypatch):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    open_case(cfg, "Standard")
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text(ENTER + ENTER + ENTER + "n")  # found, confirm, no note, do not resolve
+        inp.close()
+        r = cli("resolve", "TST01")
+    assert r.code == 130
+    assert json.loads(cli("case", "TST01", "--json").out)["status"] == "open"
