@@ -187,3 +187,21 @@ def test_every_demo_scenario_reaches_its_expected_action(cli):
         assert r.code == 0, (s, r.err)
         action = json.loads(r.out)["decision"]["action"]
         assert s["expected_action"].startswith(action), (s["title"], action)
+
+
+def test_claims_already_in_the_case_file_count_as_repeat_claims(cli, mocli_env):
+    args = ["--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no"]
+    first = cli("new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1002", *args)
+    assert json.loads(first.out)["decision"]["action"] == "carrier_investigation"
+    # Two earlier claims on other orders by the same customer, as another agent's run would have stored them.
+    store = CaseStore(mocli_env["home"] / "cases.db")
+    earlier = json.loads(first.out)
+    for n, order in enumerate(("#0801", "#0802")):
+        store.add({**earlier, "id": f"MO-261101-AAAA{n}", "created_at": f"2026-11-0{n + 1}T10:00:00-05:00",
+                   "order": {**earlier["order"], "number": order}})
+    again = cli("new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1002", *args)
+    case = json.loads(again.out)
+    assert case["decision"]["action"] == "fraud_review"
+    [signal] = case["signals"]
+    assert signal["rule"] == "repeat_claims" and "#0801" in signal["evidence"] and "#0802" in signal["evidence"]

@@ -58,25 +58,40 @@ def matching_known_issues(cfg: Config, order: Order, tracking: Tracking | None, 
     return out
 
 
-def claims_from_cases(cases: list[dict[str, Any]]) -> list[Claim]:
-    """Past claims recorded in the case store (any agent's file given)."""
+CLAIMS_KEY = "claims-v1"  # names the cached projection (store.read_projection); bump when claim_fields changes
+
+
+def claim_fields(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The few fields of a stored case that the repeat-claim rules read (None: not a claim)."""
+    decision = case.get("decision") or {}
+    if decision.get("action") not in CLAIM_ACTIONS:
+        return None
+    try:
+        address = case["order"]["address"]
+        key = " ".join("".join(ch for ch in f"{address['line1']} {address.get('line2') or ''} "
+                               f"{address['postal_code']} {address.get('country', 'US')}".lower()
+                               if ch.isalnum() or ch.isspace()).split())
+        return {"customer": case["customer"]["id"], "order": case["order"]["number"],
+                "on": str(case["created_at"])[:10], "address": key, "id": case.get("id")}
+    except (KeyError, TypeError):
+        return None  # a record from an older schema without these fields cannot be a claim here
+
+
+def claims_from_cases(cases: list[dict[str, Any] | None]) -> list[Claim]:
+    """Past claims recorded in the case store: full cases, or `claim_fields` projections of them."""
     from datetime import date
 
     out = []
     for c in cases:
-        decision = c.get("decision") or {}
-        if decision.get("action") not in CLAIM_ACTIONS:
+        fields = c if c is not None and "on" in c else claim_fields(c) if c is not None else None
+        if not fields:
             continue
         try:
-            address = c["order"]["address"]
-            key = " ".join("".join(ch for ch in f"{address['line1']} {address.get('line2') or ''} "
-                                   f"{address['postal_code']} {address.get('country', 'US')}".lower()
-                                   if ch.isalnum() or ch.isspace()).split())
-            out.append(Claim(customer_id=c["customer"]["id"], order=c["order"]["number"],
-                             on=date.fromisoformat(str(c["created_at"])[:10]), address_key=key,
-                             source=f"case {c.get('id')}"))
+            out.append(Claim(customer_id=fields["customer"], order=fields["order"],
+                             on=date.fromisoformat(fields["on"]), address_key=fields["address"],
+                             source=f"case {fields.get('id')}"))
         except (KeyError, TypeError, ValueError):
-            continue  # a record from an older schema without these fields cannot be a claim here
+            continue
     return out
 
 

@@ -405,7 +405,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         prompter = Prompter()
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
     try:
-        wiz.existing_cases = cases.all()
+        wiz.existing_cases = _past_claims(cases)
         wiz.collect()
         if prompter is None:
             missing = wiz.missing()
@@ -440,6 +440,19 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
     if json_out:
         render.print_json(record)
+
+
+def _past_claims(cases: Any) -> list[Any]:
+    """Earlier claims in this agent's case file, from a cached projection: a full read of 50,000 cases
+    would hold the wizard up for seconds."""
+    from mocli.casework import CLAIMS_KEY, claim_fields
+    from mocli.errors import NotFound
+    from mocli.store import read_projection
+
+    try:
+        return read_projection(cases.path, claim_fields, CLAIMS_KEY, lock_timeout=cases.storage.lock_timeout)
+    except NotFound:  # no case file yet
+        return []
 
 
 def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any, update: bool) -> None:
