@@ -185,7 +185,11 @@ def main() -> None:
           f"{statistics.median(add_times) * 1000:.1f} ms, max {max(add_times) * 1000:.1f} ms")
 
     ref = extra[0]["id"]
-    for label, args in (("mocli cases --json (default limit)", ["cases", "--json"]),
+    new_case = ["new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1002",
+                "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+                "--theft-in-area", "no", "--package-found", "no"]
+    for label, args in (("mocli new-case --no-input (whole command)", new_case),
+                        ("mocli cases --json (default limit)", ["cases", "--json"]),
                         ("mocli case CASE --json", ["case", ref, "--json"]),
                         ("mocli note CASE TEXT", ["note", ref, "benchmark note"])):
         elapsed = min(_run(args, env)[0] for _ in range(2))
