@@ -51,3 +51,10 @@ def test_unknown_option_is_a_usage_error(cli):
     r = cli("new-case", "--colour", "red")
     assert r.code == 2
     assert "colour" in r.err
+
+
+def test_help_texts_lose_nothing_to_markup(cli):
+    """Typer renders help as Rich markup: '[default: x]' in a help string would silently vanish."""
+    for command in all_commands(cli):
+        out = cli(*command, "--help").out
+        assert not re.search(r"(?<=\s)\.(?=\s)", out), f"`mocli {' '.join(command)} --help` lost text"

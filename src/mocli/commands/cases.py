@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-DB_HELP = "Case file [default: the data directory, see `mocli config path`]."
+DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
 
 
 def cases(
@@ -205,7 +205,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
 def note(
     case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded [default: MOCLI_AGENT or your login]."),
+    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:

@@ -25,8 +25,8 @@ def new_case(
     notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys as the flags, with _)."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded on the case [default: MOCLI_AGENT "
-                                                      "or your login]."),
+    agent: str = typer.Option(None, "--agent", help="Agent name recorded on the case (default: MOCLI_AGENT "
+                                                      "or your login)."),
     ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
                                                         "Zendesk provider)."),
     update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
@@ -35,7 +35,7 @@ def new_case(
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file [default: the data directory, see `mocli config path`]."),
+                            help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
     """Open a missing-order case: the wizard walks the nine steps of the procedure.
 

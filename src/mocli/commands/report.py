@@ -21,7 +21,7 @@ def report(
                             help="Terminal tables with bar charts, or data for scripts, spreadsheets, wikis."),
     db: list[Path] = typer.Option(None, "--db", metavar="PATH",
                                   help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
-                                       "A case found in several files counts once [default: your own file]."),
+                                       "A case found in several files counts once (default: your own file)."),
 ) -> None:
     """Report on the cases opened in a period: volume, outcomes, SLA, carriers, costs, fraud, agents.
 

@@ -23,11 +23,11 @@ def resolve(
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
                                            "approved_by, note); flags win."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded [default: MOCLI_AGENT or your login]."),
+    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file [default: the data directory, see `mocli config path`]."),
+                            help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
     """Resolve a case (step 8): found or lost, the remedy by the tier's policy, the customer message.
 
