@@ -4,6 +4,7 @@ MOCLI_* environment variables override both. Validated once, errors name the fil
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -53,7 +54,7 @@ def data_dir() -> Path:
 
 def _models():
     """Build the pydantic models lazily (pydantic is not imported by `mocli --help`)."""
-    from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: TID253
+    from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator  # noqa: TID253
 
     class Strict(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -78,11 +79,14 @@ def _models():
 
         @field_validator("country")
         @classmethod
-        def _country(cls, v: str) -> str:
-            import holidays  # noqa: TID253
+        def _country(cls, v: str, info: ValidationInfo) -> str:
+            if not re.fullmatch(r"[A-Za-z]{2}", v):
+                raise ValueError(f"{v!r} is not a two-letter country code")
+            if (info.context or {}).get("calendar", True):  # importing holidays costs ~0.15 s
+                from holidays.registry import COUNTRIES  # noqa: TID253
 
-            if v.upper() not in holidays.list_supported_countries():
-                raise ValueError(f"no public-holiday calendar for country {v!r}")
+                if v.upper() not in {codes[1] for codes in COUNTRIES.values()}:
+                    raise ValueError(f"no public-holiday calendar for country {v!r}")
             return v.upper()
 
     class Store(Strict):
@@ -237,8 +241,12 @@ def _env_layer() -> dict[str, Any]:
     return layer
 
 
-def load_config() -> Config:
-    """Read, merge and validate every config file; raise ConfigError naming file and key."""
+def load_config(calendar: bool = True) -> Config:
+    """Read, merge and validate every config file; raise ConfigError naming file and key.
+
+    `calendar=False` skips checking the country against the public-holiday calendars (for commands
+    that never compute business time, e.g. `mocli track`): the check imports a large package.
+    """
     from pydantic import ValidationError  # noqa: TID253
 
     models = _models()
@@ -260,7 +268,7 @@ def load_config() -> Config:
         for _, data in layers:
             merged = _merge(merged, data)
         try:
-            validated[name] = models[name].model_validate(merged)
+            validated[name] = models[name].model_validate(merged, context={"calendar": calendar})
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = tuple(err["loc"])

@@ -13,12 +13,13 @@ if TYPE_CHECKING:
     from mocli.config import Config
 
 
-def load() -> tuple[Config, datetime]:
-    """The validated config and the current time in the configured time zone."""
+def load(calendar: bool = True) -> tuple[Config, datetime]:
+    """The validated config and the current time in the configured time zone (`calendar=False`: for
+    commands that never count business days, skip the public-holiday check of the country)."""
     from mocli.clock import now
     from mocli.config import load_config
 
-    cfg = load_config()
+    cfg = load_config(calendar=calendar)
     return cfg, now(cfg.settings.calendar.timezone)
 
 
