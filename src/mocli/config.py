@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -161,17 +161,10 @@ def _models():
         outcomes: dict[str, Outcome]
         resolutions: dict[str, Outcome] = Field(default_factory=dict)
 
-    class Issue(Strict):
-        id: str
-        note: str
-        carrier: str | None = None
-        region: str | None = None
-        warehouse: str | None = None
-        start: date
-        end: date | None = None
+    from mocli.models import KnownIssue
 
     class KnownIssues(Strict):
-        issues: list[Issue] = Field(default_factory=list)
+        issues: list[KnownIssue] = Field(default_factory=list)
 
     return {
         "settings.toml": Settings,
