@@ -139,8 +139,9 @@ def test_corrupt_case_file_is_reported_and_never_replaced(cli, mocli_env):
     r = cli("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
             "--address-confirmed", "yes")
     assert r.code == 1
-    assert "line 3" in r.err and "left untouched" in r.err
-    assert (home / "cases.db").read_bytes() == bad
+    [kept] = home.glob("cases.db.corrupt-*")
+    assert "line 3" in r.err and str(kept) in r.err  # moved aside and kept, never replaced
+    assert kept.read_bytes() == bad
 
 
 def test_locked_store_says_busy(cli, mocli_env, monkeypatch):

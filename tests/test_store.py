@@ -88,14 +88,15 @@ def test_a_torn_last_line_is_ignored_then_cut_off(tmp_path):
     HEADER + b'{"t":"cases","i":1,"n":2,"d":"not a document"}\n',
     HEADER + b'\xff\xfe\n',
 ])
-def test_corruption_is_an_error_and_the_file_is_untouched(tmp_path, content):
+def test_corruption_is_an_error_and_the_file_is_moved_aside_unchanged(tmp_path, content):
     path = tmp_path / "cases.db"
     path.write_bytes(content)
-    with pytest.raises(StoreCorrupt):
+    with pytest.raises(StoreCorrupt, match="moved aside"):
         CaseStore(path).all()
-    with pytest.raises(StoreCorrupt):
+    [kept] = tmp_path.glob("cases.db.corrupt-*")
+    assert kept.read_bytes() == content and not path.exists()  # kept as it was, never replaced
+    with pytest.raises(NotFound):  # the next command starts a new, empty store
         CaseStore(path).update("a", lambda c: c)
-    assert path.read_bytes() == content
 
 
 def test_busy_store(tmp_path):

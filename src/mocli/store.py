@@ -8,8 +8,13 @@ full rewrite (about 1.25 s at 50,000 cases). Here:
   document: ``{"t": table, "i": doc_id, "n": next_id, "d": document}`` (``"x": 1`` marks a removal);
 * every change appends its records and fsyncs before it returns, so an acknowledged case is on disk;
 * an append cut short by a crash leaves a last line with no newline: it is ignored on reading (it was
-  never acknowledged) and cut off before the next append; any other unreadable line is corruption,
-  reported with its line number, and the file is never replaced;
+  never acknowledged) and cut off before the next append; any other unreadable line (or a last line
+  that is not the start of a record: trailing garbage) is corruption: the file is moved aside to
+  ``NAME.corrupt-YYYYmmddTHHMMSS`` and kept, never replaced or deleted, the error names where it went,
+  and the next command starts a new, empty file (reports and other agents' files are only read: a
+  corrupt one is reported and left in place);
+* an append or a compaction that fails (disk full, read-only file system) or is interrupted (Ctrl-C)
+  leaves the old file as it was: a partial append is cut off, a temporary file is removed;
 * every read-modify-write holds an inter-process lock (filelock); a lock not had within the timeout
   is a clear "busy" error;
 * an insert appends without reading the file (the next id is in the last record), so adding a case
@@ -31,6 +36,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,76 @@ HEADER = b'{"mocli_store":1}\n'
 CASES = "cases"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+# Superseded records tolerated beyond twice the live ones before a compaction rewrites the journal.
+COMPACT_SLACK = 1000
+_RECORD_START = b'{"t":'  # every record line begins so (orjson keeps the key order t, i, n, d)
+
+
+def _torn_tail_ok(tail: bytes) -> bool:
+    """True if `tail` (bytes after the last newline) can be an append a crash cut short: the start of a
+    record, possibly followed by the zeros a power loss can leave. Anything else is trailing garbage."""
+    t = tail.rstrip(b"\x00")
+    return not t or t.startswith(_RECORD_START) or _RECORD_START.startswith(t)
+
+
+def _aside_name(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    return path.with_name(f"{path.name}.corrupt-{stamp}")
+
+
+def move_aside(path: Path, ino: int | None) -> tuple[Path | None, str]:
+    """Move a corrupt case file out of the way and keep it (call with the store's lock held).
+
+    Returns (where it went, "") or (None, why not). Never overwrites anything: the kept copy gets a
+    fresh name (a hard link, then the old name is unlinked), and a file that is no longer the one found
+    corrupt (another process already moved it) is left alone.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None, "another mocli process already moved it aside"
+    except OSError as exc:
+        return None, f"cannot move it aside: {exc.strerror}"
+    if ino is not None and st.st_ino != ino:
+        return None, "another mocli process already moved it aside"
+    base = _aside_name(path)
+    for n in range(1, 1000):
+        target = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network or FAT file systems): rename, never clobbering
+            if target.exists():
+                continue
+            try:
+                os.rename(path, target)
+            except OSError as exc:
+                return None, f"cannot move it aside: {exc.strerror}"
+            break
+        else:
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                target.unlink(missing_ok=True)
+                return None, f"cannot move it aside: {exc.strerror}"
+            break
+    else:
+        return None, "cannot move it aside: too many kept copies"
+    try:
+        _fsync_dir(path.parent)
+    except OSError:
+        pass
+    return target, ""
+
+
+def corrupt_error(path: Path, detail: str, moved: Path | None, why_not: str) -> StoreCorrupt:
+    """The one-line StoreCorrupt: what is wrong, and where the file is now."""
+    if moved is not None:
+        return StoreCorrupt(f"{path} is corrupt ({detail}); it was moved aside to {moved} and kept unchanged; "
+                            "the next command starts a new, empty case file (recover cases from the kept "
+                            "copy or a backup)")
+    return StoreCorrupt(f"{path} is corrupt ({detail}); the file was left untouched ({why_not})")
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -58,10 +134,25 @@ def _fsync_dir(directory: Path) -> None:
 
 def ensure_private_dir(directory: Path) -> None:
     """Create `directory` (0700) or tighten it if group/other can read it."""
-    directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    mode = stat.S_IMODE(directory.stat().st_mode)
-    if mode & 0o077:
-        os.chmod(directory, mode & ~0o077)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        mode = stat.S_IMODE(directory.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(directory, mode & ~0o077)
+    except OSError as exc:
+        raise StoreError(f"cannot use the data directory {directory}: {exc.strerror or exc}") from None
+
+
+def tighten_file(path: Path) -> None:
+    """Make an existing file 0600 if group/other can read it (a missing file is fine)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            os.chmod(path, FILE_MODE)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"cannot make {path} private (0600): {exc.strerror or exc}") from None
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -80,11 +171,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        _unlink_quietly(tmp)
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}; the old file is unchanged") from None
+    except BaseException:  # Ctrl-C: the old file stays, the temporary one goes
+        _unlink_quietly(tmp)
         raise
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 _DOC_KEY = b',"d":'
@@ -100,6 +198,14 @@ def _doc_bytes(line: bytes, doc: Any) -> bytes:
     return line[start + len(_DOC_KEY):-1]
 
 
+class _Corrupt(Exception):
+    """Raised inside parsing; turned into StoreCorrupt (with the file moved aside, or not) by the caller."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class JournalStorage(Storage):
     """A TinyDB storage that appends changes to a journal (see the module docstring)."""
 
@@ -111,11 +217,10 @@ class JournalStorage(Storage):
         self._next: dict[str, int] = {}
         self._records = 0
         self._live = 0
+        self._read_ino: int | None = None  # inode of the bytes last read (to move that very file aside)
         ensure_private_dir(self.path.parent)
-        if self.path.exists():
-            mode = stat.S_IMODE(self.path.stat().st_mode)
-            if mode & 0o077:
-                os.chmod(self.path, FILE_MODE)
+        tighten_file(self.path)
+        tighten_file(Path(str(self.path) + ".lock"))
 
     # -- locking
     @contextmanager
@@ -127,6 +232,8 @@ class JournalStorage(Storage):
             raise StoreBusy(
                 f"the case store is busy: another mocli process has held {self.path} for over "
                 f"{self.lock_timeout:g} s; try again, or raise MOCLI_LOCK_TIMEOUT") from None
+        except OSError as exc:  # e.g. a read-only file system: not "busy", and not a hang
+            raise StoreError(f"cannot lock the case store {self.path}: {exc.strerror or exc}") from None
         try:
             yield
         finally:
@@ -136,11 +243,19 @@ class JournalStorage(Storage):
     def _read_bytes(self) -> bytes | None:
         try:
             with self.path.open("rb") as fh:
+                self._read_ino = os.fstat(fh.fileno()).st_ino
                 return fh.read()
         except FileNotFoundError:
+            self._read_ino = None
             return None
         except OSError as exc:
             raise StoreError(f"cannot read the case store {self.path}: {exc.strerror}") from None
+
+    def _corrupt(self, detail: str) -> StoreCorrupt:
+        """Move the file just read aside (it is this agent's store) and say where it went."""
+        with self.locked():
+            moved, why_not = move_aside(self.path, self._read_ino)
+        return corrupt_error(self.path, detail, moved, why_not)
 
     def _parse(self, data: bytes, keep: bool = True) -> dict[str, dict[str, Any]]:
         """The live documents by table; with `keep`, also remember them to diff the next write."""
@@ -148,17 +263,21 @@ class JournalStorage(Storage):
         gc.disable()  # see the module docstring: the collector would dominate the cost of a big parse
         try:
             return self._parse_lines(data, keep)
+        except _Corrupt as exc:
+            detail = exc.detail
         finally:
             if paused:
                 gc.enable()
+        raise self._corrupt(detail)
 
     def _parse_lines(self, data: bytes, keep: bool) -> dict[str, dict[str, Any]]:
         if not data.startswith(HEADER):
-            raise StoreCorrupt(
-                f"{self.path} is not a mocli case store (bad or missing header); it was left untouched")
+            raise _Corrupt("not a mocli case store: bad or missing header")
         lines = data.split(b"\n")
         # The last element is b"" when the file ends with a newline; otherwise it is an append that
         # a crash cut short: never acknowledged, so it is ignored (and cut off before the next write).
+        if not _torn_tail_ok(lines[-1]):
+            raise _Corrupt(f"line {len(lines)}: trailing garbage")
         body = lines[1:-1]
         tables: dict[str, dict[str, Any]] = {}
         raw: dict[str, dict[str, bytes]] = {}
@@ -166,11 +285,12 @@ class JournalStorage(Storage):
         for number, line in enumerate(body, start=2):
             try:
                 rec = orjson.loads(line)
-                table, doc_id, next_id = rec["t"], str(rec["i"]), int(rec["n"])
+                table, doc_id, next_id = rec["t"], rec["i"], rec["n"]
+                if not (isinstance(table, str) and type(doc_id) is int and type(next_id) is int):
+                    raise TypeError
+                doc_id = str(doc_id)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise StoreCorrupt(
-                    f"{self.path}: line {number} is not a valid case record; the file was left "
-                    "untouched (restore a backup or move it aside to start afresh)") from None
+                raise _Corrupt(f"line {number} is not a valid case record") from None
             docs = tables.setdefault(table, {})
             if rec.get("x"):
                 docs.pop(doc_id, None)
@@ -178,7 +298,7 @@ class JournalStorage(Storage):
             else:
                 doc = rec.get("d")
                 if not isinstance(doc, dict):
-                    raise StoreCorrupt(f"{self.path}: line {number} holds no document; file left untouched")
+                    raise _Corrupt(f"line {number} holds no document")
                 docs[doc_id] = doc
                 if keep:
                     raw.setdefault(table, {})[doc_id] = _doc_bytes(line, doc)
@@ -218,7 +338,7 @@ class JournalStorage(Storage):
         next_id = self._next.get(table, doc_id + 1)
         line = self._record(table, str(doc_id), max(next_id, doc_id + 1), doc)
         live = self._live
-        if self._records + 1 > 2 * live + 1000:
+        if self._records + 1 > 2 * live + COMPACT_SLACK:
             data = self._read_bytes() or HEADER
             tables = self._parse(data, keep=False)
             tables.setdefault(table, {})[str(doc_id)] = doc
@@ -232,6 +352,12 @@ class JournalStorage(Storage):
         if not self.path.exists():
             atomic_write(self.path, HEADER)
 
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary files of compactions killed mid-way (SIGKILL, power loss); call with the lock held,
+        when no other compaction of this file can be running."""
+        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            _unlink_quietly(tmp)
+
     def _append(self, records: list[bytes]) -> None:
         """Append whole lines and fsync; first cut off any torn tail a crash left behind."""
         self._create()
@@ -239,25 +365,43 @@ class JournalStorage(Storage):
             fd = os.open(self.path, os.O_RDWR)
         except OSError as exc:
             raise StoreError(f"cannot open the case store {self.path}: {exc.strerror}") from None
+        detail = None
         try:
+            self._read_ino = os.fstat(fd).st_ino
             size = os.lseek(fd, 0, os.SEEK_END)
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                self._cut_torn_tail(fd, size)
-            end = os.lseek(fd, 0, os.SEEK_END)
-            payload = b"".join(records)
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            except OSError as exc:
-                os.ftruncate(fd, end)  # leave no partial record behind (e.g. disk full)
-                raise StoreError(f"cannot write the case store {self.path}: {exc.strerror}") from None
+            if os.pread(fd, len(HEADER), 0) != HEADER:
+                detail = "not a mocli case store: bad or missing header"
+            elif os.pread(fd, 1, size - 1) != b"\n" and not self._cut_torn_tail(fd, size):
+                detail = "trailing garbage after the last record"
+            if detail is None:
+                self._write_all(fd, b"".join(records))
         finally:
             os.close(fd)
+        if detail is not None:
+            raise self._corrupt(detail)
+
+    def _write_all(self, fd: int, payload: bytes) -> None:
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException as exc:
+            # Disk full, or Ctrl-C between two writes: cut the partial record off, so the file is as it
+            # was (the change was never acknowledged).
+            try:
+                os.ftruncate(fd, end)
+            except OSError:
+                pass
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot write the case store {self.path}: {exc.strerror or exc}; nothing "
+                                 "was saved and the file is as it was") from None
+            raise
 
     @staticmethod
-    def _cut_torn_tail(fd: int, size: int) -> None:
+    def _cut_torn_tail(fd: int, size: int) -> bool:
+        """Cut off an append a crash left unfinished; False (nothing cut) if the tail is not one."""
         chunk = 1 << 16
         pos = size
         while pos > 0:
@@ -265,10 +409,13 @@ class JournalStorage(Storage):
             block = os.pread(fd, pos - start, start)
             idx = block.rfind(b"\n")
             if idx >= 0:
-                os.ftruncate(fd, start + idx + 1)
-                return
+                cut = start + idx + 1
+                if not _torn_tail_ok(os.pread(fd, size - cut, cut)):
+                    return False
+                os.ftruncate(fd, cut)
+                return True
             pos = start
-        os.ftruncate(fd, 0)
+        return False  # no newline at all: not even a header
 
     def _tail_next_id(self, table: str) -> int:
         """The next free id of `table`, from its last record (reads the file backwards, not whole)."""
@@ -329,7 +476,7 @@ class JournalStorage(Storage):
             if not lines:
                 return
             live = sum(len(d) for d in data.values())
-            if self._records + len(lines) > 2 * live + 1000:
+            if self._records + len(lines) > 2 * live + COMPACT_SLACK:
                 self._compact(data, next_ids)
             else:
                 self._append(lines)
@@ -338,6 +485,7 @@ class JournalStorage(Storage):
             self._raw = {t: {i: orjson.dumps(d) for i, d in docs.items()} for t, docs in data.items()}
 
     def _compact(self, data: Mapping[str, Mapping[str, Any]], next_ids: dict[str, int]) -> None:
+        self._remove_stale_temporaries()
         body = [HEADER]
         for table, docs in data.items():
             for doc_id, doc in docs.items():
@@ -494,7 +642,7 @@ def _anchor(fd: int, offset: int) -> str:
 
 
 def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, Any]], Any], key: str, *,
-                    table: str = CASES, lock_timeout: float = 10.0) -> list[Any]:
+                    table: str = CASES, lock_timeout: float = 10.0, move_corrupt: bool = True) -> list[Any]:
     """`project(document)` for every live document of `table`, in insertion order; read-only.
 
     For reports over big stores and over other agents' files. It never creates, rewrites or chmods a
@@ -502,6 +650,9 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
     valid for the journal's first N bytes: the journal only grows by whole records until a compaction
     renames a new file over it (another inode), so a cache whose file identity and last 4 KB still
     match holds, and only the records appended since are parsed. Any doubt: the whole file is read.
+
+    A corrupt journal is a StoreCorrupt; with `move_corrupt` (the agent's own store, e.g. new-case's
+    claim check) a file this user owns is also moved aside and kept; reports pass False and only read.
     """
     path = Path(path)
     try:
@@ -541,23 +692,36 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
     except OSError as exc:
         raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
 
+    def corrupt(detail: str) -> StoreCorrupt:
+        if not (own and move_corrupt):
+            why = "reports never change case files" if own else "it belongs to another user"
+            return corrupt_error(path, detail, None, why)
+        with JournalStorage(path, lock_timeout=lock_timeout).locked():
+            moved, why_not = move_aside(path, st.st_ino)
+        return corrupt_error(path, detail, moved, why_not)
+
     if offset == 0:
         if not data.startswith(HEADER):
-            raise StoreCorrupt(f"{path} is not a mocli case store (bad or missing header); it was left untouched")
+            raise corrupt("not a mocli case store: bad or missing header")
         body, first_line = data[len(HEADER):], 2
         docs = {}
     else:
         body, first_line = data, None
     assert docs is not None
     end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
+    if not _torn_tail_ok(body[end:]):
+        raise corrupt("trailing garbage after the last record")
     lines = body[:end].split(b"\n")[:-1] if end else []
+    bad: str | None = None
     paused = gc.isenabled()
     gc.disable()  # see the module docstring
     try:
         for number, line in enumerate(lines):
             try:
                 rec = orjson.loads(line)
-                t, doc_id = rec["t"], int(rec["i"])
+                t, doc_id = rec["t"], rec["i"]
+                if not (isinstance(t, str) and type(doc_id) is int and type(rec["n"]) is int):
+                    raise TypeError
                 if rec.get("x"):
                     doc = None
                 else:
@@ -566,8 +730,8 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
                         raise TypeError
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 where = f"line {first_line + number}" if first_line else "a record"
-                raise StoreCorrupt(f"{path}: {where} is not a valid case record; the file was left untouched "
-                                   "(restore a backup or move it aside to start afresh)") from None
+                bad = f"{where} is not a valid case record"
+                break
             if t != table:
                 continue
             if doc is None:
@@ -577,6 +741,8 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
     finally:
         if paused:
             gc.enable()
+    if bad is not None:
+        raise corrupt(bad)
     new_offset = offset + (len(HEADER) if offset == 0 else 0) + end
     if own and anchor and (offset == 0 or len(lines) > _CACHE_REFRESH):
         _save_cache(cache, {"key": key, "ino": st.st_ino, "dev": st.st_dev, "offset": new_offset,

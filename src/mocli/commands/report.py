@@ -111,7 +111,7 @@ def _load(cfg: Any, paths: list[Path]) -> tuple[list[Path], list[list[dict[str, 
     for f in files:
         if not f.exists():  # your own file before the first case: an empty report, not an error
             continue
-        loaded.append(read_projection(f, summary, SUMMARY_KEY, lock_timeout=timeout))
+        loaded.append(read_projection(f, summary, SUMMARY_KEY, lock_timeout=timeout, move_corrupt=False))
     return files, loaded
 
 
