@@ -69,6 +69,16 @@ def load_draft() -> dict[str, Any]:
 # ------------------------------------------------------------------ the session
 
 
+# Step 8 happens later: what closes this case, by decision.
+NEXT_STEP = {
+    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome lost --remedy reship|refund",
+    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found: confirm or redeliver; "
+                             "lost: reship or refund)",
+    "fraud_review": "When the fraud review concludes: mocli resolve {id}",
+    "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
+    "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
+    "found": "Resolved now: the customer found the package.",
+}
 LOOKUP_DEADLINE = 45.0  # seconds for the whole lookup phase; a slower provider counts as failed
 NO_TRACKING = object()
 
@@ -429,10 +439,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     if resume:
         draft_path().unlink(missing_ok=True)
     wiz.header(8)
-    if case.decision.action == "found":
-        out.print(render.t("Resolved now: the customer found the package.", "green"))
-    else:
-        out.print(render.t(f"When the investigation concludes: mocli resolve {case.id}", "bold"))
+    out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
