@@ -3,11 +3,17 @@
 Every real adapter (carriers, CRM, order systems) goes through this module, so each of these holds
 for all of them and is tested once (tests/test_http.py):
 
-* one ``httpx.AsyncClient`` per run (`run_session`), explicit connect/read/write/pool timeouts and an
+* one ``httpx.AsyncClient`` per run (`run_session`), explicit connect/read/write/pool timeouts, a cap
+  on each attempt as a whole (a server that trickles one byte a second never times out a read) and an
   overall deadline for the whole run;
+* a response body is streamed and refused past ``max_body`` bytes (10 MB; a declared Content-Length
+  over it is refused before reading), so a huge or endless body is never held in memory;
+* redirects are never followed (a redirect to another host would take the credentials there): a 3xx
+  is a one-line error naming the host it pointed to;
 * retries on 429, 502, 503, 504 and on connection errors / timeouts, for idempotent calls only,
-  honouring ``Retry-After`` (seconds or an HTTP date; ``X-RateLimit-Reset`` as a fallback) up to a
-  cap, with a bounded number of attempts;
+  honouring ``Retry-After`` (seconds or an HTTP date; ``X-RateLimit-Reset`` as a fallback; garbage is
+  ignored) with a bounded number of attempts; a server asking for a longer wait than ``max_wait`` gets
+  an error at once instead of a long silent wait;
 * concurrency bounded per provider (a semaphore) and an optional request rate (requests per second);
 * OAuth client-credentials tokens fetched once and cached until shortly before they expire; a 401
   drops the cached token and tries once more with a fresh one;
@@ -60,6 +66,9 @@ __all__ = [
 log = logging.getLogger("mocli.http")  # method, path, status and timing only; never headers or bodies
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)
+ATTEMPT_SECONDS = 60.0  # one attempt as a whole: connect, headers and the whole body
+MAX_BODY = 10 * 1024 * 1024  # bytes; no API we speak answers one lookup with more
+_ENV_NAME = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry at which a cached token is no longer used
@@ -106,6 +115,11 @@ def env_secret(var: str | None, provider: str, *, setting: str = "secret") -> st
     if not var:
         raise ConfigError(f"settings.toml: providers.settings.{provider}: no environment variable named "
                           f"for its {setting} (e.g. api_key_env = \"MY_VAR\")")
+    if not isinstance(var, str) or not _ENV_NAME.match(var):
+        # Probably the secret itself pasted where its variable's name belongs: never echo it.
+        raise ConfigError(f"settings.toml: providers.settings.{provider}: the {setting} setting must be the NAME "
+                          "of an environment variable (like MY_API_KEY), not the secret itself; secrets never "
+                          "live in config files")
     value = os.environ.get(var, "").strip()
     if not value:
         raise ConfigError(f"{provider}: environment variable {var} is not set (it holds the {setting}; "
@@ -268,11 +282,11 @@ class ProviderClient:
                 async with self._slots:
                     await self._rate.wait()
                     started = time.monotonic()
-                    resp = await self.session.client.request(method, url, timeout=timeout, **kw)
-                    await resp.aread()
+                    async with asyncio.timeout(self.session._attempt_seconds(self.name)):
+                        resp = await self._fetch(method, url, shown, timeout, kw)
                 log.debug("%s %s %s -> %s in %.0f ms", self.name, method, shown, resp.status_code,
                           (time.monotonic() - started) * 1000)
-            except httpx.TimeoutException:
+            except (httpx.TimeoutException, TimeoutError):
                 if not idempotent or attempt >= policy.attempts:
                     raise ProviderError(f"{self.name}: no answer in time from {shown} "
                                         f"(after {attempt} attempt{'s' * (attempt > 1)})") from None
@@ -286,9 +300,38 @@ class ProviderClient:
                 continue
             if resp.status_code in policy.statuses and idempotent and attempt < policy.attempts:
                 wait = parse_retry_after(resp.headers)
+                if wait is not None and wait > policy.max_wait:
+                    raise ProviderError(f"{self.name}: {shown} asks us to wait {_duration(wait)} before trying "
+                                        f"again (HTTP {resp.status_code}); that is longer than mocli waits "
+                                        f"({policy.max_wait:g} s): try again later")
                 await self.pause(self._backoff(attempt) if wait is None else wait, shown)
                 continue
             return resp
+
+    async def _fetch(self, method: str, url: str, shown: str, timeout: httpx.Timeout,
+                     kw: dict[str, Any]) -> httpx.Response:
+        """One request, its body streamed and refused past the session's max_body."""
+        client = self.session.client
+        resp = await client.send(client.build_request(method, url, timeout=timeout, **kw), stream=True)
+        try:
+            limit = self.session.max_body
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_big(resp, shown)
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise self._too_big(resp, shown)
+                chunks.append(chunk)
+            resp._content = b"".join(chunks)  # what resp.aread() would have set
+        finally:
+            await resp.aclose()
+        return resp
+
+    def _too_big(self, resp: httpx.Response, shown: str) -> ProviderError:
+        return ProviderError(f"{self.name}: answered {shown} with a body over "
+                             f"{self.session.max_body / 1_048_576:g} MB (HTTP {resp.status_code}); refused")
 
     def _backoff(self, attempt: int) -> float:
         base = self.retry.backoff * (2 ** (attempt - 1))
@@ -368,6 +411,14 @@ class ProviderClient:
 
     def _status_error(self, resp: httpx.Response, shown: str) -> ProviderError:
         code = resp.status_code
+        if 300 <= code < 400:
+            try:
+                target = httpx.URL(resp.headers.get("location", "")).host or "another address"
+            except (httpx.InvalidURL, ValueError):
+                target = "another address"
+            return ProviderError(f"{self.name}: {shown} answered with a redirect (HTTP {code}) to {target}; "
+                                 "redirects are not followed, so no credentials were sent there; check its "
+                                 "base_url")
         if _looks_html(resp):
             return ProviderError(f"{self.name}: answered {shown} with an HTML error page (HTTP {code}) instead "
                                  "of JSON; is its base_url right, or is it down?")
@@ -382,6 +433,16 @@ class ProviderClient:
         return ProviderError(f"{self.name}: HTTP {code} from {shown}")
 
 
+def _duration(seconds: float) -> str:
+    if seconds == float("inf") or seconds >= 86400 * 365:
+        return "a very long time"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _looks_html(resp: httpx.Response) -> bool:
     return "html" in resp.headers.get("content-type", "").lower() or resp.content.lstrip()[:1] == b"<"
 
@@ -391,9 +452,12 @@ class HttpSession:
 
     def __init__(self, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, deadline: float | None = 300.0,
                  retry: RetryPolicy | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Callable[[float], Awaitable[Any]] | None = None, max_connections: int = 200) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] | None = None, max_connections: int = 200,
+                 attempt_seconds: float | None = ATTEMPT_SECONDS, max_body: int = MAX_BODY) -> None:
         self.timeout = timeout
         self.deadline = deadline
+        self.attempt_seconds = attempt_seconds
+        self.max_body = max_body
         self.retry = retry or RetryPolicy()
         self._sleep = sleep or asyncio.sleep
         self._started = time.monotonic()
@@ -424,6 +488,14 @@ class HttpSession:
         if self.deadline is None:
             return None
         return self.deadline - (time.monotonic() - self._started)
+
+    def _attempt_seconds(self, provider: str) -> float | None:
+        """How long one attempt may take as a whole: the per-attempt cap, within the run's deadline."""
+        left = self._seconds_left()
+        if left is not None and left <= 0:
+            raise ProviderError(f"{provider}: the deadline for this run ({self.deadline:.0f} s) has passed")
+        caps = [c for c in (self.attempt_seconds, left) if c is not None]
+        return min(caps) if caps else None
 
     def _timeout_left(self, provider: str) -> httpx.Timeout:
         left = self._seconds_left()

@@ -59,6 +59,8 @@ def _event(ev: Any) -> TrackingEvent | None:
 def parse_shipment(s: dict[str, Any], number: str) -> Lookup:
     """A DHL ``shipments[]`` item (documented shape) as our Tracking."""
     events = sort_events([e for e in (_event(ev) for ev in s.get("events") or []) if e])
+    if "status" not in s:  # the documented shape always has the current status: not "unknown" by accident
+        raise ProviderError("dhl: the response is not what its documentation says (no shipments[0].status)")
     current = s.get("status") or {}
     if not isinstance(current, dict):
         raise ProviderError("dhl: status in the response is not an object")
