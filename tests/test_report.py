@@ -20,7 +20,7 @@ def team(cfg):
 
 
 def report(cli, *args: str) -> dict:
-    r = cli("report", "--format", "json", *args)
+    r = cli("report", "--format", "json", "--include-pii", *args)
     assert r.code == 0, r.err
     return json.loads(r.out)
 

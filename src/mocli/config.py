@@ -49,6 +49,33 @@ def data_dir() -> Path:
     return Path(user_data_dir("mocli", appauthor=False))
 
 
+# ---------------------------------------------------------------- secrets never live in config files
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# Keys that would hold a secret itself; each has an ``..._env`` key naming its environment variable.
+SECRET_KEYS = frozenset({"token", "api_key", "apikey", "api_token", "access_token", "secret", "client_secret",
+                         "password", "key", "private_key"})
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.IGNORECASE)
+
+
+def check_no_secrets(provider: str, keys: dict[str, Any]) -> None:
+    """Refuse a secret written into a config file (the message never repeats the value)."""
+    where = f"providers.settings.{provider}"
+    for key, value in keys.items():
+        if key.endswith("_env"):
+            if not isinstance(value, str) or not _ENV_NAME.match(value):
+                raise ValueError(f"{where}.{key} must be the NAME of an environment variable (like MY_API_KEY), "
+                                 "not the secret itself; secrets never live in config files")
+        elif key.lower() in SECRET_KEYS:
+            raise ValueError(f"{where}.{key}: secrets never live in config files; put it in an environment "
+                             f"variable and name that variable with {key}_env")
+        elif key == "headers" and isinstance(value, dict):
+            for name in value:
+                if _SECRET_HEADER.search(str(name)):
+                    raise ValueError(f"{where}.headers.{name}: credentials never live in config files; use "
+                                     "token_env (and auth_header) to send a secret from the environment")
+
+
 # ---------------------------------------------------------------- validated shapes
 
 
@@ -99,6 +126,13 @@ def _models():
         tracking: dict[str, str] = Field(default_factory=lambda: {"default": "demo"})
         # Per-provider settings (base_url, secret_env, ...), used by the real adapters.
         settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+        @field_validator("settings")
+        @classmethod
+        def _no_secrets(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            for provider, keys in v.items():
+                check_no_secrets(provider, keys)
+            return v
 
     class Situation(Strict):
         late_after_days: int = Field(2, ge=0)

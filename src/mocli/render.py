@@ -43,9 +43,19 @@ def t(text: Any, style: str = "") -> Any:
     return Text(sanitize("" if text is None else text), style=style)
 
 
+# Characters JSON may carry raw that a terminal would act on (C1 controls such as U+009B CSI, bidi
+# overrides, line separators): written as \uXXXX escapes, so the decoded data is exactly what was stored.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with terminal-active characters escaped (json.dumps already escapes C0 controls)."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def print_json(data: Any) -> None:
     """Data for scripts on stdout: stable, UTF-8, nothing else on the line."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 

@@ -663,6 +663,11 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
         raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
     own = st.st_uid == os.getuid() if hasattr(os, "getuid") else True
     cache = _cache_path(path, key)
+    if own:
+        try:  # a cache holds personal data too: 0600 even if something loosened it
+            tighten_file(cache)
+        except StoreError:
+            pass
     cached = _load_cache(cache, key, st) if own else None
 
     def snapshot() -> tuple[os.stat_result, bytes, int, dict[int, Any] | None, str]:

@@ -24,7 +24,10 @@ def cases(
     overdue: bool = typer.Option(False, "--overdue", help="Only open cases whose follow-up time has passed "
                                                           "(with --due: either)."),
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the matching cases (full records) as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print the matching cases (full records) as JSON, "
+                                                          "personal data masked (see --include-pii)."),
+    include_pii: bool = typer.Option(False, "--include-pii", help="With --json: export names, emails, phone "
+                                     "numbers and addresses unmasked."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """List cases, the most urgent follow-up first.
@@ -62,6 +65,10 @@ def cases(
     if json_out:
         from mocli.render import print_json
 
+        if not include_pii:  # an export: personal data masked unless asked for (docs/reliability.md)
+            from mocli.privacy import mask_case
+
+            shown = [mask_case(c) for c in shown]
         print_json(shown)
         return
     _cases_table(shown, now)

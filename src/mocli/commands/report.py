@@ -22,6 +22,8 @@ def report(
     db: list[Path] = typer.Option(None, "--db", metavar="PATH",
                                   help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
                                        "A case found in several files counts once (default: your own file)."),
+    include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
+                                     "unmasked (masked by default in every format)."),
 ) -> None:
     """Report on the cases opened in a period: volume, outcomes, SLA, carriers, costs, fraud, agents.
 
@@ -58,12 +60,18 @@ def report(
     finally:
         if collecting:
             gc.enable()
+    if not include_pii:  # reports leave mocli (spreadsheets, wikis): personal data masked unless asked for
+        from mocli.privacy import mask_figures
+
+        figures = mask_figures(figures)
     if fmt == "json":
         import sys
 
         import orjson  # noqa: TID253 (loaded by the store already)
 
-        sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
+        from mocli.render import json_safe
+
+        sys.stdout.write(json_safe(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode()) + "\n")
         sys.stdout.flush()
     elif fmt == "csv":
         _csv(figures)
@@ -140,8 +148,11 @@ def _csv(figures: dict[str, Any]) -> None:
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["section", "key", "measure", "value"])
-    for section, key, measure, value in rows(figures):
-        writer.writerow([section, key, measure, "" if value is None else value])
+    from mocli.render import sanitize
+
+    for section, key, measure, value in rows(figures):  # text cells sanitised: a CSV is often just `cat`
+        writer.writerow([sanitize(section), sanitize(key), measure,
+                         "" if value is None else sanitize(value) if isinstance(value, str) else value])
 
 
 def _md_cell(value: Any) -> str:

@@ -69,7 +69,9 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
         if save_proof and res.files:
             res.saved = _save(save_proof, res)
         if fmt == "ndjson":
-            sys.stdout.write(json.dumps(view.to_json(res), ensure_ascii=False) + "\n")
+            from mocli.render import json_safe
+
+            sys.stdout.write(json_safe(json.dumps(view.to_json(res), ensure_ascii=False)) + "\n")
             sys.stdout.flush()
         if progress is not None:
             progress.advance()

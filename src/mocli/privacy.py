@@ -1,0 +1,158 @@
+"""Personal data masked in exports (`mocli cases --json`, `mocli report`) unless --include-pii is given.
+
+Pure functions over the stored JSON shapes; no I/O. Masking keeps what a script or a lead needs (ids,
+tiers, cities, regions, countries, counts) and reduces what identifies a person: an email becomes
+``a***@example.com``, a name its initials, a phone number its last two digits, an address line and a
+postal code stars, a GPS fix is dropped. Free text (messages, notes, history, fraud evidence) has the
+case's own personal values replaced by their masked forms, and any other email address or phone number
+masked; a name typed into a note that the case does not know cannot be recognised.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+_EMAIL = re.compile(r"[^@\s<>(),;:\"']+@([^@\s<>(),;:\"']+\.[A-Za-z]{2,})")
+_PHONE = re.compile(r"(?<![\w-])\+?\d[\d ().-]{6,}\d(?![\w-])")
+
+
+def mask_email(email: Any) -> Any:
+    """``ava.thompson@example.com`` -> ``a***@example.com``."""
+    if not isinstance(email, str) or "@" not in email:
+        return email if not isinstance(email, str) else _scrub_patterns(email)
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_name(name: Any) -> Any:
+    """``Ava Thompson`` -> ``A. T.``."""
+    if not isinstance(name, str) or not name.strip():
+        return name
+    return " ".join(f"{part[0]}." for part in name.split())
+
+
+def mask_phone(phone: Any) -> Any:
+    """``+1 555 010 2233`` -> ``***33``."""
+    if not isinstance(phone, str) or not phone.strip():
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    return f"***{digits[-2:]}" if len(digits) > 2 else "***"
+
+
+def _stars(text: Any) -> Any:
+    if not isinstance(text, str) or not text:
+        return text
+    return re.sub(r"[^\s,.-]", "*", text)
+
+
+def mask_address(address: Any) -> Any:
+    """Street lines and postal code starred; city, region and country kept (reports group by them)."""
+    if not isinstance(address, dict):
+        return address
+    out = dict(address)
+    for key in ("line1", "line2", "postal_code", "name"):
+        if out.get(key):
+            out[key] = _stars(out[key])
+    return out
+
+
+def _scrub_patterns(text: str) -> str:
+    text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def _one_line(address: dict[str, Any]) -> str:
+    return ", ".join(str(address[k]) for k in ("line1", "line2", "city", "region", "postal_code", "country")
+                     if address.get(k))
+
+
+def _known_values(case: dict[str, Any]) -> dict[str, str]:
+    """Each personal value of this case and its masked form, longest first (for free-text replacement)."""
+    pairs: dict[str, str] = {}
+    customer = case.get("customer") if isinstance(case.get("customer"), dict) else {}
+    order = case.get("order") if isinstance(case.get("order"), dict) else {}
+    name = customer.get("name")
+    if isinstance(name, str) and name.strip():
+        pairs[name] = mask_name(name)
+        for part in name.split():
+            if len(part) > 1:
+                pairs.setdefault(part, f"{part[0]}.")
+    for email in (customer.get("email"), order.get("customer_email")):
+        if isinstance(email, str) and "@" in email:
+            pairs[email] = mask_email(email)
+    if isinstance(customer.get("phone"), str) and customer["phone"].strip():
+        pairs[customer["phone"]] = mask_phone(customer["phone"])
+    for address in (customer.get("address"), order.get("address")):
+        if isinstance(address, dict):
+            masked = mask_address(address)
+            pairs[_one_line(address)] = _one_line(masked)
+            for key in ("line1", "line2", "postal_code"):
+                if isinstance(address.get(key), str) and address[key]:
+                    pairs[address[key]] = masked[key]
+    tracking = case.get("tracking") if isinstance(case.get("tracking"), dict) else {}
+    pod = tracking.get("proof_of_delivery") or {}
+    if isinstance(pod, dict) and isinstance(pod.get("received_by"), str) and pod["received_by"].strip():
+        pairs[pod["received_by"]] = mask_name(pod["received_by"])
+    return dict(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
+
+
+def _scrub(node: Any, known: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        for value, masked in known.items():
+            if value in node:
+                node = node.replace(value, masked)
+        return _scrub_patterns(node)
+    if isinstance(node, dict):
+        return {k: _scrub(v, known) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scrub(v, known) for v in node]
+    return node
+
+
+def mask_case(case: dict[str, Any]) -> dict[str, Any]:
+    """A stored case with its personal data masked (the stored record is not changed)."""
+    known = _known_values(case)
+    out = copy.deepcopy(case)
+    customer = out.get("customer")
+    if isinstance(customer, dict):
+        customer["name"] = mask_name(customer.get("name"))
+        customer["email"] = mask_email(customer.get("email"))
+        if "phone" in customer:
+            customer["phone"] = mask_phone(customer.get("phone"))
+        if "address" in customer:
+            customer["address"] = mask_address(customer.get("address"))
+        for claim in customer.get("prior_claims") or []:
+            if isinstance(claim, dict) and "address" in claim:
+                claim["address"] = mask_address(claim["address"])
+    order = out.get("order")
+    if isinstance(order, dict):
+        order["address"] = mask_address(order.get("address"))
+        if "customer_email" in order:
+            order["customer_email"] = mask_email(order.get("customer_email"))
+    tracking = out.get("tracking")
+    if isinstance(tracking, dict) and isinstance(tracking.get("proof_of_delivery"), dict):
+        pod = tracking["proof_of_delivery"]
+        pod["received_by"] = mask_name(pod.get("received_by"))
+        if pod.get("gps") is not None:
+            pod["gps"] = None  # a delivery fix is where the customer lives
+    return _scrub(out, known)
+
+
+def mask_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """`mocli report` figures with the repeat claimants' emails and addresses masked."""
+    out = copy.deepcopy(figures)
+    repeat = out.get("repeat_claimants") or {}
+    for row in repeat.get("customers") or []:
+        row["email"] = mask_email(row.get("email"))
+        if isinstance(row.get("customer"), str) and "@" in row["customer"]:  # no CRM id: the email stood in
+            row["customer"] = mask_email(row["customer"])
+    for row in repeat.get("addresses") or []:
+        address = row.get("address")
+        if isinstance(address, str):
+            parts = address.split(", ")
+            # "line1[, line2], city[, region], postal, country": star the street and the postal code
+            row["address"] = ", ".join([_stars(parts[0])] + parts[1:-2] + [_stars(p) for p in parts[-2:-1]]
+                                       + parts[-1:]) if len(parts) >= 3 else _stars(address)
+    return out
