@@ -125,7 +125,10 @@ def load_answers_file(path: str) -> dict[str, Any]:
         raw = p.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"answers file {path}: cannot read: {exc.strerror}") from None
-    text = raw.decode("utf-8", errors="strict") if raw else ""
+    try:
+        text = raw.decode("utf-8") if raw else ""
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"answers file {path}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise InvalidInput(f"answers file {path} is empty")
     data: Any
