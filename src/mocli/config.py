@@ -268,11 +268,12 @@ def _env_layer() -> dict[str, Any]:
     return layer
 
 
-def load_config(calendar: bool = True) -> Config:
+def load_config(calendar: bool = True, templates: bool = True) -> Config:
     """Read, merge and validate every config file; raise ConfigError naming file and key.
 
-    `calendar=False` skips checking the country against the public-holiday calendars (for commands
-    that never compute business time, e.g. `mocli track`): the check imports a large package.
+    For commands that never compute business time or write a message (`track`, `cases`, `report`):
+    `calendar=False` skips checking the country against the public-holiday calendars (it imports a
+    large package) and `templates=False` skips parsing the message templates.
     """
     from pydantic import ValidationError  # noqa: TID253
 
@@ -311,7 +312,8 @@ def load_config(calendar: bool = True) -> Config:
         known_issues=validated["known_issues.toml"].issues,
         files=files,
     )
-    from mocli.messages import check_templates
+    if templates:
+        from mocli.messages import check_templates
 
-    check_templates(cfg)
+        check_templates(cfg)
     return cfg

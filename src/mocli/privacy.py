@@ -142,8 +142,8 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def mask_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """`mocli report` figures with the repeat claimants' emails and addresses masked."""
-    out = copy.deepcopy(figures)
-    repeat = out.get("repeat_claimants") or {}
+    out = dict(figures)  # only the repeat claimants hold personal data: copy just those
+    repeat = out["repeat_claimants"] = copy.deepcopy(figures.get("repeat_claimants") or {})
     for row in repeat.get("customers") or []:
         row["email"] = mask_email(row.get("email"))
         if isinstance(row.get("customer"), str) and "@" in row["customer"]:  # no CRM id: the email stood in

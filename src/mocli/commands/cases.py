@@ -43,7 +43,7 @@ def cases(
 
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
-    cfg, now = load()
+    cfg, now = load(read_only=True)  # no business days, no messages
     if action is not None:
         from mocli.models import ACTIONS
 
@@ -113,7 +113,7 @@ def case(
     """
     from mocli.commands.common import load, store
 
-    cfg, now = load()
+    cfg, now = load(read_only=True)  # no business days, no messages
     record = store(cfg, str(db) if db else None).find(case_ref)
     if json_out:
         from mocli.render import print_json
@@ -234,7 +234,7 @@ def note(
     cleaned = lifecycle.clean_text(text, "the note")
     if cleaned is None:
         raise InvalidInput("the note is empty")
-    cfg, now = load()
+    cfg, now = load(read_only=True)  # no business days, no messages
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(
         case_ref, lambda c: lifecycle.add_note(c, cleaned, now=now, agent=who))

@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from mocli.config import Config
 
 
-def load(calendar: bool = True) -> tuple[Config, datetime]:
-    """The validated config and the current time in the configured time zone (`calendar=False`: for
-    commands that never count business days, skip the public-holiday check of the country)."""
+def load(*, read_only: bool = False) -> tuple[Config, datetime]:
+    """The validated config and the current time in the configured time zone.
+
+    `read_only=True` for commands that neither count business days nor write a customer message: they
+    skip the public-holiday and template checks (`mocli config check` always runs every check).
+    """
     from mocli.clock import now
     from mocli.config import load_config
 
-    cfg = load_config(calendar=calendar)
+    cfg = load_config(calendar=not read_only, templates=not read_only)
     return cfg, now(cfg.settings.calendar.timezone)
 
 

@@ -61,7 +61,7 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     override = run.override_carrier(carrier)
     if save_proof:
         _save(save_proof, None)  # fail before any lookup if DIR cannot be made
-    cfg, now = load(calendar=False)  # tracking never counts business days
+    cfg, now = load(read_only=True)  # no business days, no messages
     providers = Providers(cfg, now.date())
     progress = _progress(len(raws), fmt)
 
