@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
 from mocli.wizard.questions import (
     BY_KEY,
     STEPS,
-    Question,
     applicable,
     load_answers_file,
     validate_answer,
@@ -115,6 +113,7 @@ class Wizard:
         self.providers = Providers(cfg, now.date())
         self.facts = CaseFacts()
         self.prefetched: Any = None
+        self.past_claims: list[Any] = []  # earlier claims in the case file (repeat-claim rules)
 
     # -- output helpers
     def header(self, step: int) -> None:
@@ -332,7 +331,7 @@ class Wizard:
         f = self.facts
         answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
         answers.setdefault("notes", "")
-        claims = self.providers.prior_claims() + claims_from_cases(self.existing_cases)
+        claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
         return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
@@ -415,7 +414,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         prompter = Prompter()
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
     try:
-        wiz.existing_cases = _past_claims(cases)
+        wiz.past_claims = _past_claims(cases)
         wiz.collect()
         if prompter is None:
             missing = wiz.missing()
@@ -487,9 +486,8 @@ def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, 
 
 
 def _quiet_console():
+    """With --json and no terminal the views are not wanted: print them nowhere."""
     from rich.console import Console
 
     return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
 
-
-__all__ = ["run_new_case", "Question", "sys"]
