@@ -70,8 +70,6 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
     if json_out:
         print_json(merged)
         return
-    import tomllib  # noqa: F401 - TOML is what users edit; show it in a readable form
-
     from mocli.render import console
 
     con = console()
