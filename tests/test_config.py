@@ -123,3 +123,17 @@ def test_format_style_placeholders_are_refused(cli, mocli_env, template):
         f"[outcomes.found]\nmacro = \"M\"\ntemplate = {json.dumps(template)}\n")
     r = cli("config", "check")
     assert r.code == 2 and "str.format" in r.err
+
+
+def test_config_check_builds_the_configured_providers(cli, mocli_env, monkeypatch):
+    (mocli_env["conf"] / "settings.toml").write_text(
+        '[providers]\ncustomers = "shopify"\norders = "shopify"\n'
+        '[providers.settings.shopify]\nshop = "example"\ntoken_env = "TEST_SHOPIFY_TOKEN"\n')
+    monkeypatch.delenv("TEST_SHOPIFY_TOKEN", raising=False)
+    r = cli("config", "check")
+    assert r.code == 2 and "TEST_SHOPIFY_TOKEN is not set" in r.err
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat-not-a-real-token")
+    r = cli("config", "check")
+    assert r.code == 0, r.err
+    assert "providers: demo, shopify" in r.err
+    assert "shpat-not-a-real-token" not in r.err + r.out

@@ -34,7 +34,9 @@ def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as
 
 @app.command("check")
 def check() -> None:
-    """Validate every config file (and the demo data); name the file and key of the first error.
+    """Validate every config file, the demo data and the configured providers (their settings and
+    that the environment variables holding their secrets are set; nothing is sent anywhere). Names the
+    file and key of the first error.
 
     Example: mocli config check
     """
@@ -42,11 +44,18 @@ def check() -> None:
     from mocli.providers.registry import Providers
 
     cfg, now = load()
-    _ = Providers(cfg, now.date()).demo.demo.data  # validates the demo data file too
+    providers = Providers(cfg, now.date())
+    _ = providers.demo.demo.data  # validates the demo data file too
+    providers.customers()
+    providers.orders()
+    for carrier in cfg.settings.providers.tracking:
+        providers.tracking(None if carrier == "default" else carrier)
     files = sum(len(v) for v in cfg.files.values())
+    p = cfg.settings.providers
+    used = sorted({p.customers, p.orders, *p.tracking.values()})
     typer.echo(f"config OK: {files} file(s), {len(cfg.tiers)} tiers, "
                f"{len(cfg.messages.outcomes) + len(cfg.messages.resolutions)} message templates, "
-               f"{len(cfg.known_issues)} known issues", err=True)
+               f"{len(cfg.known_issues)} known issues; providers: {', '.join(used)}", err=True)
 
 
 @app.command("show")
