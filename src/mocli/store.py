@@ -27,6 +27,11 @@ read, and parse outside it (the journal is append-only and compaction renames, s
 consistent snapshot); parsing runs with the cyclic garbage collector paused (it otherwise rescans
 the millions of new objects a big journal makes, several times the cost of the parse itself);
 `CaseStore.update` appends one record instead of going through TinyDB's whole-table rewrite.
+`CaseStore.find`/`update` (`mocli case`, `note`, `resolve`) and `mocli cases` do not parse the whole
+journal: they read a cached scan (an id index, or the report's summaries) kept valid the way the report
+cache is, parse only the records appended since, and pread the few whole records they need; anything
+unusual means a full read (see "projections and fast look-ups" at the end, which also says what a scan
+does not re-check and why that is safe).
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ import gc
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -330,8 +336,18 @@ class JournalStorage(Storage):
         docs = self._parse(data, keep=False).get(table, {})
         return {int(i): d for i, d in docs.items()}
 
+    def take_counts(self, table: str, scan: Scan) -> bool:
+        """Take what `replace_fast` needs (the next id, the record and live counts) from a scan of
+        `table` instead of a full read. False, taking nothing, when the next change may compact the
+        journal: a compaction writes every table's documents, so the caller reads the whole journal."""
+        if scan.records + 1 > 2 * len(scan.docs) + COMPACT_SLACK:  # other tables' documents only add
+            return False                                           # to the live count: no false "no"
+        self._next, self._records, self._live = {table: scan.next_id}, scan.records, len(scan.docs)
+        return True
+
     def replace_fast(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
-        """Append a new version of one document. Call with the lock held, after `read_docs`.
+        """Append a new version of one document. Call with the lock held, after `read_docs` (or
+        `take_counts`).
 
         Compacts instead, as `write` does, when superseded records would outnumber live ones.
         """
@@ -560,28 +576,37 @@ class CaseStore:
         return list(self.storage.read_docs(CASES).values())
 
     def _find(self, ref: str) -> tuple[int, dict[str, Any]]:
-        ref = ref.strip().upper()
-        if not ref:
-            raise NotFound("no case id given")
+        """The case `ref` names, from a read of the whole journal."""
+        ref = _normal_ref(ref)
         docs = self.storage.read_docs(CASES)
-        exact = [(i, d) for i, d in docs.items() if str(d.get("id", "")).upper() == ref]
-        if exact:
-            return exact[0]
-        matches = [(i, d) for i, d in docs.items() if str(d.get("id", "")).upper().endswith(ref)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            ids = ", ".join(d["id"] for _, d in matches[:5])
-            raise NotFound(f"case {ref!r} is ambiguous: {ids}")
-        raise NotFound(f"no case {ref!r} in {self.path}")
+        doc_id = _pick(ref, {i: _case_id(d) for i, d in docs.items()}, self.path)
+        return doc_id, docs[doc_id]
 
     def _find_doc(self, ref: str) -> Document:
         doc_id, doc = self._find(ref)
         return Document(doc, doc_id=doc_id)
 
+    def _locate(self, ref: str) -> tuple[int, dict[str, Any], Scan] | None:
+        """The case `ref` names, fast: its doc id from the id index (a cached scan), then its one record.
+
+        None when the fast path is unsure (no journal yet, a record that is not what the index says):
+        the caller reads the whole journal. "No such case" and "ambiguous" are answered from the index,
+        which covers every record of the journal.
+        """
+        ref = _normal_ref(ref)
+        scan = self.scan(_case_id, IDS_KEY)
+        if not scan.docs:
+            return None
+        doc_id = _pick(ref, scan.docs, self.path)
+        docs = read_records(self.path, scan, CASES, [doc_id])
+        if docs is None or _case_id(docs[0]) != scan.docs[doc_id]:
+            return None
+        return doc_id, docs[0], scan
+
     def find(self, ref: str) -> dict[str, Any]:
         """A case by id, or by a unique id suffix (what agents type)."""
-        return self._find(ref)[1]
+        found = self._locate(ref)
+        return found[1] if found else self._find(ref)[1]
 
     def update(self, ref: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         """Apply `change` to one case under the lock and return the stored result.
@@ -590,16 +615,94 @@ class CaseStore:
         from the same old version; only the changed case is written (one appended record).
         """
         with self.storage.locked():
-            doc_id, doc = self._find(ref)
+            found = self._locate(ref)
+            if found is not None and self.storage.take_counts(CASES, found[2]):
+                doc_id, doc, _ = found
+            else:  # unsure, or the change may compact the journal: read it whole
+                doc_id, doc = self._find(ref)
             updated = change(dict(doc))
             self.storage.replace_fast(CASES, doc_id, updated)
             return updated
 
+    def scan(self, project: Callable[[dict[str, Any]], Any], key: str) -> Scan:
+        """`project(case)` for every case, by doc id, from a cached scan (see "projections and fast
+        look-ups" below); `records(scan, doc_ids)` then reads the whole cases wanted. A corrupt
+        journal is moved aside, as on a full read."""
+        try:
+            own = _owned(self.path.stat())
+            return scan_journal(self.path, project, key, table=CASES, lock=self.storage.locked,
+                                use_cache=own, corrupt=self._corrupt)
+        except FileNotFoundError:
+            return Scan(0, 0, {}, {})  # no journal yet: no cases
+        except OSError as exc:
+            raise StoreError(f"cannot read the case store {self.path}: {exc.strerror}") from None
 
-# ---------------------------------------------------------------- read-only projections (reports)
+    def records(self, scan: Scan, doc_ids: list[int]) -> list[dict[str, Any]]:
+        """The whole cases `doc_ids` of `scan`, one pread each; from a full read if any of them is not
+        exactly where the scan saw it (the journal was compacted since)."""
+        docs = read_records(self.path, scan, CASES, doc_ids) if doc_ids else []
+        if docs is None:
+            every = self.storage.read_docs(CASES)
+            docs = [every[i] for i in doc_ids if i in every]
+        return docs
+
+    def _corrupt(self, detail: str, ino: int) -> StoreCorrupt:
+        """A scan found the journal (inode `ino`) corrupt: move it aside, as a full read does."""
+        with self.storage.locked():
+            moved, why_not = move_aside(self.path, ino)
+        return corrupt_error(self.path, detail, moved, why_not)
+
+
+IDS_KEY = "ids-v1"  # names the id index (a cached scan); bump when _case_id changes
+
+
+def _case_id(case: dict[str, Any]) -> str:
+    return str(case.get("id", ""))
+
+
+def _normal_ref(ref: str) -> str:
+    ref = ref.strip().upper()
+    if not ref:
+        raise NotFound("no case id given")
+    return ref
+
+
+def _pick(ref: str, ids: Mapping[int, str], path: Path) -> int:
+    """The doc id of the case `ref` (upper case) names: the first with that id, else the only one whose
+    id ends so; NotFound if none or several do."""
+    for doc_id, case_id in ids.items():
+        if case_id.upper() == ref:
+            return doc_id
+    matches = [doc_id for doc_id, case_id in ids.items() if case_id.upper().endswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise NotFound(f"case {ref!r} is ambiguous: {', '.join(ids[i] for i in matches[:5])}")
+    raise NotFound(f"no case {ref!r} in {path}")
+
+
+# ---------------------------------------------------------------- projections and fast look-ups
+#
+# Reports, `mocli cases` and the one-case commands (`case`, `note`, `resolve`) do not parse the whole
+# journal each time. A scan keeps, in a cache file beside the journal, a small projection of every live
+# document and where its latest record lies (offset and length of the line); the cache is valid for the
+# journal's first N bytes. The journal only grows by whole records until a compaction renames a new file
+# over it (another inode), so a cache whose file identity and last 4 KB still match holds, and only the
+# records appended since are read and parsed (every one of them, with the same checks as a full read).
+# A command then reads the few whole records it shows with one pread each, and checks that each is the
+# record the scan saw there. Any doubt (no cache, another inode, the 4 KB before the cached offset or
+# the header changed, a record that is not what the scan saw): the whole file is read, as before.
+#
+# What a scan does not re-check: records before the cached offset, which an earlier scan of this very
+# file (same device and inode) parsed and validated. mocli never rewrites a byte in place (it appends,
+# cuts off only a torn tail after the last whole record, and compacts by renaming), so those bytes are
+# the ones validated; only something else writing into the middle of the file in place, beyond the
+# 4 KB anchor, could go unnoticed by a scan, and is caught by the next full read (`CaseStore.all`, the
+# TinyDB API, a compaction) or once the cache is deleted.
 
 _ANCHOR = 4096  # bytes before the cached offset that must still be there for the cache to be trusted
 _CACHE_REFRESH = 500  # records read past the cache before it is rewritten
+_CACHE_FORMAT = 2  # 2: each document's projection with the offset and length of its latest record
 
 
 def _cache_path(path: Path, key: str) -> Path:
@@ -617,23 +720,6 @@ def _pread_all(fd: int, start: int, end: int) -> bytes:
     return b"".join(chunks)
 
 
-def _load_cache(cache: Path, key: str, st: os.stat_result) -> tuple[int, str, dict[int, Any]] | None:
-    """The cached (offset, anchor digest, projections) if it belongs to this journal file, else None."""
-    paused = gc.isenabled()
-    gc.disable()  # see the module docstring
-    try:
-        data = orjson.loads(cache.read_bytes())
-        if (data.get("key") != key or data.get("ino") != st.st_ino or data.get("dev") != st.st_dev
-                or not isinstance(data.get("offset"), int) or not len(HEADER) <= data["offset"] <= st.st_size):
-            return None
-        return data["offset"], str(data["anchor"]), {int(i): p for i, p in data["docs"]}
-    except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
-        return None  # no cache, or an unusable one: read the whole journal
-    finally:
-        if paused:
-            gc.enable()
-
-
 def _anchor(fd: int, offset: int) -> str:
     import hashlib
 
@@ -641,122 +727,49 @@ def _anchor(fd: int, offset: int) -> str:
     return hashlib.blake2b(os.pread(fd, offset - start, start), digest_size=16).hexdigest()
 
 
-def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, Any]], Any], key: str, *,
-                    table: str = CASES, lock_timeout: float = 10.0, move_corrupt: bool = True) -> list[Any]:
-    """`project(document)` for every live document of `table`, in insertion order; read-only.
+@dataclass
+class Scan:
+    """The live documents of one table, as one scan of the journal found them."""
 
-    For reports over big stores and over other agents' files. It never creates, rewrites or chmods a
-    journal. The projections are cached beside a journal this user owns (``.NAME.KEY.cache``, 0600),
-    valid for the journal's first N bytes: the journal only grows by whole records until a compaction
-    renames a new file over it (another inode), so a cache whose file identity and last 4 KB still
-    match holds, and only the records appended since are parsed. Any doubt: the whole file is read.
+    dev: int  # the journal file the bytes were read from
+    ino: int
+    docs: dict[int, Any]  # doc id -> project(document), in insertion order
+    spans: dict[int, tuple[int, int]]  # doc id -> (offset, length) of its latest record line
+    records: int = 0  # record lines in the journal, every table (the compaction rule counts them)
+    next_id: int = 1  # the table's next free doc id
+    offset: int = 0  # the journal's bytes up to here are covered (a whole number of records)
 
-    A corrupt journal is a StoreCorrupt; with `move_corrupt` (the agent's own store, e.g. new-case's
-    claim check) a file this user owns is also moved aside and kept; reports pass False and only read.
-    """
-    path = Path(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise NotFound(f"no case file {path}") from None
-    except OSError as exc:
-        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
-    own = st.st_uid == os.getuid() if hasattr(os, "getuid") else True
-    cache = _cache_path(path, key)
-    if own:
-        try:  # a cache holds personal data too: 0600 even if something loosened it
-            tighten_file(cache)
-        except StoreError:
-            pass
-    cached = _load_cache(cache, key, st) if own else None
 
-    def snapshot() -> tuple[os.stat_result, bytes, int, dict[int, Any] | None, str]:
-        """(stat, bytes from offset, offset, cached projections or None, anchor of the last record)."""
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            now_st = os.fstat(fd)
-            if cached and now_st.st_ino == st.st_ino and _anchor(fd, cached[0]) == cached[1]:
-                offset, docs = cached[0], cached[2]
-            else:
-                offset, docs = 0, None
-            data = _pread_all(fd, offset, now_st.st_size)
-            whole = offset + data.rfind(b"\n") + 1  # past the last whole record
-            return now_st, data, offset, docs, _anchor(fd, whole) if whole > offset else ""
-        finally:
-            os.close(fd)
-
-    try:
-        if own:
-            # Our own file: read under the lock (held only while reading bytes, never while parsing).
-            with JournalStorage(path, lock_timeout=lock_timeout).locked():
-                st, data, offset, docs, anchor = snapshot()
-        else:
-            # Another agent's file: we may not create its lock file. A journal read without the lock is
-            # still a consistent snapshot: whole records appended, compactions renamed in.
-            st, data, offset, docs, anchor = snapshot()
-    except OSError as exc:
-        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
-
-    def corrupt(detail: str) -> StoreCorrupt:
-        if not (own and move_corrupt):
-            why = "reports never change case files" if own else "it belongs to another user"
-            return corrupt_error(path, detail, None, why)
-        with JournalStorage(path, lock_timeout=lock_timeout).locked():
-            moved, why_not = move_aside(path, st.st_ino)
-        return corrupt_error(path, detail, moved, why_not)
-
-    if offset == 0:
-        if not data.startswith(HEADER):
-            raise corrupt("not a mocli case store: bad or missing header")
-        body, first_line = data[len(HEADER):], 2
-        docs = {}
-    else:
-        body, first_line = data, None
-    assert docs is not None
-    end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
-    if not _torn_tail_ok(body[end:]):
-        raise corrupt("trailing garbage after the last record")
-    lines = body[:end].split(b"\n")[:-1] if end else []
-    bad: str | None = None
+def _load_cache(cache: Path, key: str) -> tuple[Scan, str] | None:
+    """The cached scan and the anchor digest of its last 4 KB, or None (no cache, or an unusable one:
+    then the whole journal is read). Whether it belongs to the journal is checked by the caller."""
     paused = gc.isenabled()
     gc.disable()  # see the module docstring
     try:
-        for number, line in enumerate(lines):
-            try:
-                rec = orjson.loads(line)
-                t, doc_id = rec["t"], rec["i"]
-                if not (isinstance(t, str) and type(doc_id) is int and type(rec["n"]) is int):
-                    raise TypeError
-                if rec.get("x"):
-                    doc = None
-                else:
-                    doc = rec["d"]
-                    if not isinstance(doc, dict):
-                        raise TypeError
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                where = f"line {first_line + number}" if first_line else "a record"
-                bad = f"{where} is not a valid case record"
-                break
-            if t != table:
-                continue
-            if doc is None:
-                docs.pop(doc_id, None)
-            else:
-                docs[doc_id] = project(doc)
+        data = orjson.loads(cache.read_bytes())
+        if data.get("key") != key or data.get("format") != _CACHE_FORMAT:
+            return None
+        offset, records, next_id = data["offset"], data["records"], data["next"]
+        if not (type(offset) is int and type(records) is int and type(next_id) is int):
+            return None
+        docs: dict[int, Any] = {}
+        spans: dict[int, tuple[int, int]] = {}
+        for i, p, start, length in data["docs"]:
+            docs[int(i)] = p
+            spans[int(i)] = (int(start), int(length))
+        return Scan(int(data["dev"]), int(data["ino"]), docs, spans, records, next_id, offset), str(data["anchor"])
+    except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None
     finally:
         if paused:
             gc.enable()
-    if bad is not None:
-        raise corrupt(bad)
-    new_offset = offset + (len(HEADER) if offset == 0 else 0) + end
-    if own and anchor and (offset == 0 or len(lines) > _CACHE_REFRESH):
-        _save_cache(cache, {"key": key, "ino": st.st_ino, "dev": st.st_dev, "offset": new_offset,
-                            "anchor": anchor, "docs": [[i, p] for i, p in docs.items()]})
-    return list(docs.values())
 
 
-def _save_cache(cache: Path, content: dict[str, Any]) -> None:
-    """Write the projection cache; a cache that cannot be written is only a slower next report."""
+def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
+    """Write the scan's cache; a cache that cannot be written is only a slower next scan."""
+    content = {"key": key, "format": _CACHE_FORMAT, "dev": scan.dev, "ino": scan.ino,
+               "offset": scan.offset, "anchor": anchor, "records": scan.records, "next": scan.next_id,
+               "docs": [[i, p, *scan.spans[i]] for i, p in scan.docs.items()]}
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         view = memoryview(orjson.dumps(content))
@@ -768,4 +781,178 @@ def _save_cache(cache: Path, content: dict[str, Any]) -> None:
             os.close(fd)
         os.replace(tmp, cache)  # no fsync: a cache lost in a crash is rebuilt, a torn one is refused
     except (OSError, TypeError):
-        tmp.unlink(missing_ok=True)
+        _unlink_quietly(tmp)
+    except BaseException:  # Ctrl-C: no temporary file left behind (SIGKILL's: see _remove_stale_temporaries)
+        _unlink_quietly(tmp)
+        raise
+
+
+def _owned(st: os.stat_result) -> bool:
+    return st.st_uid == os.getuid() if hasattr(os, "getuid") else True
+
+
+def scan_journal(path: Path, project: Callable[[dict[str, Any]], Any], key: str, *, table: str,
+                 lock: Callable[[], AbstractContextManager[Any]] | None, use_cache: bool,
+                 corrupt: Callable[[str, int], StoreCorrupt]) -> Scan:
+    """`project(document)` and the record's place for every live document of `table` (see above).
+
+    `lock` is held only while bytes are read (None: read without it, for files we may not lock);
+    `use_cache` reads and writes ``.NAME.KEY.cache`` (0600); `corrupt(detail, inode)` makes the
+    error for a corrupt journal (and may move that file aside). FileNotFoundError if there is no journal.
+    """
+    cache = _cache_path(path, key)
+    cached = None
+    if use_cache:
+        try:  # a cache holds personal data too: 0600 even if something loosened it
+            tighten_file(cache)
+        except StoreError:
+            pass
+        cached = _load_cache(cache, key)
+
+    def snapshot() -> tuple[Scan, bytes, str]:
+        """(the cached scan if it still holds for this file, else an empty one; the journal's bytes past
+        it; the anchor digest of the last whole record)."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            st = os.fstat(fd)
+            base = Scan(st.st_dev, st.st_ino, {}, {})  # nothing covered yet: the whole file is read
+            if cached is not None:
+                old, anchor = cached
+                if ((old.dev, old.ino) == (st.st_dev, st.st_ino) and len(HEADER) <= old.offset <= st.st_size
+                        and os.pread(fd, len(HEADER), 0) == HEADER and _anchor(fd, old.offset) == anchor):
+                    base = old
+            data = _pread_all(fd, base.offset, st.st_size)
+            whole = base.offset + data.rfind(b"\n") + 1  # past the last whole record
+            return base, data, _anchor(fd, whole) if whole > base.offset else ""
+        finally:
+            os.close(fd)
+
+    try:
+        if lock is not None:
+            with lock():
+                base, data, anchor = snapshot()
+        else:  # a journal read without the lock is still a consistent snapshot: whole records appended
+            base, data, anchor = snapshot()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+    scan = base
+    fresh = scan.offset == 0
+    if fresh:
+        if not data.startswith(HEADER):
+            raise corrupt("not a mocli case store: bad or missing header", scan.ino)
+        body, pos = data[len(HEADER):], len(HEADER)  # pos: where `body` starts in the file
+    else:
+        body, pos = data, scan.offset
+    end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
+    if not _torn_tail_ok(body[end:]):
+        raise corrupt("trailing garbage after the last record", scan.ino)
+    lines = body[:end].split(b"\n")[:-1] if end else []
+    docs, spans, next_id = scan.docs, scan.spans, scan.next_id
+    bad: str | None = None
+    paused = gc.isenabled()
+    gc.disable()  # see the module docstring
+    try:
+        for number, line in enumerate(lines):
+            try:
+                rec = orjson.loads(line)
+                t, doc_id, n = rec["t"], rec["i"], rec["n"]
+                if not (isinstance(t, str) and type(doc_id) is int and type(n) is int):
+                    raise TypeError
+                if rec.get("x"):
+                    doc = None
+                else:
+                    doc = rec["d"]
+                    if not isinstance(doc, dict):
+                        raise TypeError
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                bad = f"line {scan.records + 2 + number} is not a valid case record"  # line 1: the header
+                break
+            if t == table:
+                next_id = max(next_id, n)
+                if doc is None:
+                    docs.pop(doc_id, None)
+                    spans.pop(doc_id, None)
+                else:
+                    docs[doc_id] = project(doc)
+                    spans[doc_id] = (pos, len(line))
+            pos += len(line) + 1
+    finally:
+        if paused:
+            gc.enable()
+    if bad is not None:
+        raise corrupt(bad, scan.ino)
+    scan.next_id, scan.records, scan.offset = next_id, scan.records + len(lines), pos
+    if use_cache and anchor and (fresh or len(lines) > _CACHE_REFRESH):
+        _save_cache(cache, key, scan, anchor)
+    return scan
+
+
+def read_records(path: Path, scan: Scan, table: str, doc_ids: list[int]) -> list[dict[str, Any]] | None:
+    """The documents `doc_ids`, each read from the one record line `scan` found for it (one pread each).
+
+    None when any of them is not exactly what is there (another file was renamed in by a compaction
+    since, the bytes are not a whole record of that document): the caller then reads the whole
+    journal, as before.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    out = []
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (scan.dev, scan.ino):
+            return None  # not the file scanned: its offsets mean nothing here
+        for doc_id in doc_ids:
+            start, length = scan.spans[doc_id]
+            line = os.pread(fd, length + 2, start - 1)  # with the newlines either side
+            if len(line) != length + 2 or line[:1] != b"\n" or line[-1:] != b"\n":
+                return None
+            rec = orjson.loads(line[1:-1])
+            if (not isinstance(rec, dict) or rec.get("t") != table or type(rec.get("i")) is not int
+                    or rec["i"] != doc_id or rec.get("x") or not isinstance(rec.get("d"), dict)):
+                return None
+            out.append(rec["d"])
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    finally:
+        os.close(fd)
+    return out
+
+
+def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, Any]], Any], key: str, *,
+                    table: str = CASES, lock_timeout: float = 10.0, move_corrupt: bool = True) -> list[Any]:
+    """`project(document)` for every live document of `table`, in insertion order; read-only.
+
+    For reports over big stores and over other agents' files. It never creates, rewrites or chmods a
+    journal. The projections are cached beside a journal this user owns (``.NAME.KEY.cache``, 0600; see
+    "projections and fast look-ups" above); another user's file is read whole, without its lock.
+
+    A corrupt journal is a StoreCorrupt; with `move_corrupt` (the agent's own store, e.g. new-case's
+    claim check) a file this user owns is also moved aside and kept; reports pass False and only read.
+    """
+    path = Path(path)
+    try:
+        own = _owned(path.stat())
+    except FileNotFoundError:
+        raise NotFound(f"no case file {path}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+
+    def corrupt(detail: str, ino: int) -> StoreCorrupt:
+        if not (own and move_corrupt):
+            why = "reports never change case files" if own else "it belongs to another user"
+            return corrupt_error(path, detail, None, why)
+        with JournalStorage(path, lock_timeout=lock_timeout).locked():
+            moved, why_not = move_aside(path, ino)
+        return corrupt_error(path, detail, moved, why_not)
+
+    # Our own file: read under the lock. Another agent's file: we may not create its lock file.
+    lock = JournalStorage(path, lock_timeout=lock_timeout).locked if own else None
+    try:
+        scan = scan_journal(path, project, key, table=table, lock=lock, use_cache=own, corrupt=corrupt)
+    except FileNotFoundError:
+        raise NotFound(f"no case file {path}") from None
+    return list(scan.docs.values())
