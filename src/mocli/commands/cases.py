@@ -37,6 +37,8 @@ def cases(
       mocli cases --overdue --tier VIP
       mocli cases --status all --carrier UPS --since 30d --json
     """
+    from datetime import UTC, datetime, timedelta
+
     from mocli import reporting
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput
@@ -54,14 +56,22 @@ def cases(
         until=reporting.parse_when(until, now, flag="--until", end=True),
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
-    found = reporting.select(store(cfg, str(db) if db else None).all(), filters)
+    # Filter and sort the cached slim view of every case (reporting.summary: the fields the filters and
+    # the sort read); then read only the whole records shown (store.py, "projections and fast look-ups").
+    cases_store = store(cfg, str(db) if db else None)
+    scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
+    found = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
     if due or overdue:
-        found = [c for c in found if (due and reporting.is_due_today(c, now))
-                 or (overdue and reporting.is_overdue(c, now))]
-    found.sort(key=lambda c: (reporting.when(c.get("follow_up_by")) or now, str(c.get("id"))))
-    shown = found[:limit] if limit else found
-    if len(shown) < len(found):
-        typer.echo(f"showing {len(shown)} of {len(found)} cases (--limit 0 shows all)", err=True)
+        found = [(doc_id, s) for doc_id, s in found if (due and reporting.is_due_today(s, now))
+                 or (overdue and reporting.is_overdue(s, now))]
+    # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
+    epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+    found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
+                                str(row[1].get("id"))))
+    picked = found[:limit] if limit else found
+    if len(picked) < len(found):
+        typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
+    shown = cases_store.records(scan, [doc_id for doc_id, _ in picked])
     if json_out:
         from mocli.render import print_json
 
