@@ -7,7 +7,8 @@ written into a fresh case store, then timed:
 
 * `mocli report --format json` (the real CLI in a subprocess, end to end), best and median of --runs;
 * adding one case (`CaseStore.add`) at that size, median of 20;
-* for information: `mocli cases --json`, `mocli case`, `mocli note` at that size (subprocesses).
+* `mocli cases --json`, `mocli case`, `mocli note` and `mocli resolve` at that size (subprocesses;
+  best of two, each `resolve` on another open case).
 
 Usage: .venv/bin/python benchmarks/report_scale.py [--cases 50000] [--runs 5] [--keep DIR]
 """
@@ -194,6 +195,10 @@ def main() -> None:
                         ("mocli note CASE TEXT", ["note", ref, "benchmark note"])):
         elapsed = min(_run(args, env)[0] for _ in range(2))
         print(f"{label} at {len(cases) + len(extra):,} cases: {elapsed:.2f} s")
+    open_ids = [c["id"] for c in extra if c["status"] == "open"][:2]  # a case is resolved once
+    elapsed = min(_run(["resolve", ref, "--no-input", "--outcome", "found", "--remedy", "confirm"], env)[0]
+                  for ref in open_ids)
+    print(f"mocli resolve CASE --no-input at {len(cases) + len(extra):,} cases: {elapsed:.2f} s")
     if not opts.keep:
         import shutil
 
