@@ -140,6 +140,7 @@ def _die_mid_write(path: str, wfd: int, what: str, how: str) -> None:
     s = CaseStore(path)
     s.add({"id": "K1"})
     s.add({"id": "K2"})
+    s.find("K1")  # build the id-index cache now, so the next write is the save itself
     os.write(wfd, b"saved\n")
     real = os.write
 
@@ -170,6 +171,11 @@ def test_a_save_cut_half_way_leaves_the_old_state(tmp_path, what, how):
     assert _acknowledged(rfd) == [["saved"]]
     if how == "kill":
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        # It died where the test means it to: in the compaction's temporary file (not a cache's), or
+        # in the append.
+        left = [p.name for p in _temporaries(tmp_path)]
+        assert [n for n in left if "cache" not in n] == (left if what == "compaction" else [])
+        assert bool(left) == (what == "compaction")
     else:
         # Ctrl-C: the partial append is cut off and the temporary file removed before the exit.
         assert path.read_bytes().endswith(b"\n") and not _temporaries(tmp_path)
