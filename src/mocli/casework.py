@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mocli.addresses import address_key
 from mocli.messages import compose
 from mocli.models import Case, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
@@ -67,10 +68,7 @@ def claim_fields(case: dict[str, Any]) -> dict[str, Any] | None:
     if decision.get("action") not in CLAIM_ACTIONS:
         return None
     try:
-        address = case["order"]["address"]
-        key = " ".join("".join(ch for ch in f"{address['line1']} {address.get('line2') or ''} "
-                               f"{address['postal_code']} {address.get('country', 'US')}".lower()
-                               if ch.isalnum() or ch.isspace()).split())
+        key = address_key(case["order"]["address"])
         return {"customer": case["customer"]["id"], "order": case["order"]["number"],
                 "on": str(case["created_at"])[:10], "address": key, "id": case.get("id")}
     except (KeyError, TypeError):

@@ -64,8 +64,9 @@ class Address(Model):
 
     def key(self) -> str:
         """A normalised form for comparing delivery addresses across customers."""
-        raw = f"{self.line1} {self.line2 or ''} {self.postal_code} {self.country}"
-        return " ".join("".join(c for c in raw.lower() if c.isalnum() or c.isspace()).split())
+        from mocli.addresses import address_key
+
+        return address_key(self.model_dump()) or ""
 
 
 class PriorClaim(Model):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from mocli.addresses import address_key
 from mocli.errors import InvalidInput
 
 # Decisions that mean "a parcel that should be with the customer is not": the claims (as in casework).
@@ -38,15 +39,6 @@ def tier_of(case: dict[str, Any]) -> str:
 
 def action_of(case: dict[str, Any]) -> str:
     return (case.get("decision") or {}).get("action") or "unknown"
-
-
-def address_key(address: dict[str, Any] | None) -> str | None:
-    """Same normalisation as models.Address.key(), on a dict."""
-    if not address:
-        return None
-    raw = (f"{address.get('line1', '')} {address.get('line2') or ''} {address.get('postal_code', '')} "
-           f"{address.get('country', 'US')}")
-    return " ".join("".join(c for c in raw.lower() if c.isalnum() or c.isspace()).split())
 
 
 def address_line(address: dict[str, Any]) -> str:
