@@ -1,0 +1,275 @@
+"""Carrier claims as pure functions: which rule applies, the claim clock, what is recoverable, what
+evidence is missing, and the recovery ledger's transitions. No I/O, no prompts, no printing.
+
+Works on the stored case dict (JSON shapes) and on `reporting.summary`'s slim view alike: both carry
+the keys `claim_facts` reads.
+"""
+
+from __future__ import annotations
+
+import calendar as _months
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+ANCHORS = ("mailed", "expected_delivery", "delivered", "last_scan")
+UNITS = ("calendar_days", "working_days")
+EVIDENCE = ("tracking_history", "item_description", "proof_of_value", "proof_of_mailing", "serial_numbers",
+            "trace_reference", "proof_of_delivery", "customer_statement")
+# What each evidence kind is called in the packet's "still missing" list, and how to supply it.
+EVIDENCE_LABELS = {
+    "tracking_history": "the carrier's scans (track the parcel: mocli track NUMBER)",
+    "item_description": "a description of the items (the order has none)",
+    "proof_of_value": "the invoice (--invoice FILE)",
+    "proof_of_mailing": "proof of mailing / insurance: the receipt or label (--receipt FILE)",
+    "serial_numbers": "serial numbers (--serial TEXT, once per item)",
+    "trace_reference": "the carrier's completed trace reference (--trace-ref REF)",
+    "proof_of_delivery": "the carrier's proof of delivery",
+    "customer_statement": "the customer's step-5 answers",
+}
+
+# The recovery ledger: which status may follow which. A claim is `filed` when mocli records it;
+# nothing is paid before the carrier has it (`submitted`); a denial can be appealed (re-submitted).
+CLAIM_STATUSES = ("filed", "submitted", "approved", "partial", "denied", "paid")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "filed": ("submitted",),
+    "submitted": ("approved", "partial", "denied", "paid"),
+    "approved": ("paid",),
+    "partial": ("paid",),
+    "denied": ("submitted",),
+    "paid": (),
+}
+# Clock states, in the order an agent meets them.
+STATES = ("too_early", "eligible", "expiring", "expired", "unknown")
+
+
+@dataclass(frozen=True)
+class ClaimRule:
+    """One row of claims.toml."""
+
+    carrier: str
+    name: str
+    earliest_from: str
+    earliest_days: int
+    deadline_from: str
+    liability: float
+    currency: str
+    source: str
+    checked: date
+    earliest_unit: str = "calendar_days"
+    deadline_days: int | None = None
+    deadline_months: int | None = None
+    deadline_unit: str = "calendar_days"
+    service: str | None = None
+    evidence: tuple[str, ...] = ()
+    serial_numbers_over: float | None = None
+    next_step: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What the clock needs from a case: the dates of its events, the service, where it was going."""
+
+    carrier: str | None
+    service: str | None
+    country: str | None
+    region: str | None
+    mailed: date | None
+    mailed_assumed: bool  # no carrier scan: the order date stands in for the first scan
+    expected_delivery: date | None
+    delivered: date | None
+    last_scan: date | None
+
+
+@dataclass(frozen=True)
+class ClaimClock:
+    """Where a claim stands today: the state, the window, and what the carrier expects next."""
+
+    state: str
+    rule: ClaimRule | None
+    opens: date | None = None
+    expires: date | None = None
+    days_left: int | None = None
+    reason: str = ""
+    assumptions: list[str] = field(default_factory=list)
+
+
+def _key(name: str | None) -> str:
+    return re.sub(r"[^0-9a-z]", "", (name or "").casefold())
+
+
+def pick_rule(rules: list[ClaimRule], carrier: str | None, service: str | None) -> ClaimRule | None:
+    """The carrier's row for this service: a row naming the service wins over the carrier's general row."""
+    mine = [r for r in rules if _key(r.carrier) and _key(r.carrier) == _key(carrier)]
+    method = _key(service)
+    specific = [r for r in mine if r.service and _key(r.service) in method]
+    if specific:
+        return max(specific, key=lambda r: len(_key(r.service)))
+    return next((r for r in mine if not r.service), None)
+
+
+def _day(value: Any) -> date | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def claim_facts(case: dict[str, Any]) -> ClaimFacts:
+    """The clock's facts from a stored case: first carrier scan, service, expected and actual delivery."""
+    order = case.get("order") or {}
+    tracking = case.get("tracking") or {}
+    address = order.get("address") or {}
+    events = [e for e in tracking.get("events") or () if isinstance(e, dict) and _day(e.get("at"))]
+    # A label created is not a carrier scan: the carrier's clocks start when it has the parcel.
+    scans = sorted(_day(e["at"]) for e in events if e.get("status") != "pre_transit")
+    mailed = scans[0] if scans else None
+    expected = _day(order.get("expected_delivery")) or _day(tracking.get("estimated_delivery"))
+    placed = _day(order.get("placed_at"))
+    return ClaimFacts(
+        carrier=tracking.get("carrier") or order.get("carrier"),
+        service=order.get("shipping_method"),
+        country=address.get("country"),
+        region=address.get("region"),
+        mailed=mailed or placed,
+        mailed_assumed=mailed is None and placed is not None,
+        expected_delivery=expected,
+        delivered=_day(tracking.get("delivered_at")),
+        last_scan=scans[-1] if scans else None,
+    )
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has fewer days)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, _months.monthrange(year, month)[1]))
+
+
+def _count(start: date, days: int, unit: str, working: Any) -> date:
+    if unit == "working_days":
+        for _ in range(days):
+            start = working.next_business_day(start)
+        return start
+    return start + timedelta(days=days)
+
+
+def _anchor(facts: ClaimFacts, name: str) -> date | None:
+    return getattr(facts, name)
+
+
+ANCHOR_WORDS = {"mailed": "the first carrier scan", "expected_delivery": "the expected delivery date",
+                "delivered": "the delivery scan", "last_scan": "the last scan"}
+
+
+def claim_clock(rules: list[ClaimRule], facts: ClaimFacts, today: date, *, expiring_within: int = 7,
+                working_calendar: Any = None) -> ClaimClock:
+    """Too early, eligible, expiring (deadline within `expiring_within` days) or expired, from the rule.
+
+    `working_calendar` counts working days (a `BusinessCalendar` in the destination's country); the
+    deadline is the last day a claim is accepted.
+    """
+    rule = pick_rule(rules, facts.carrier, facts.service)
+    if rule is None:
+        return ClaimClock("unknown", None, reason=f"no claim rule for carrier {facts.carrier or 'none'} "
+                                                  "in claims.toml")
+    assumptions = ["no carrier scan on the case: the order date stands in for the first scan"] \
+        if facts.mailed_assumed and "mailed" in (rule.earliest_from, rule.deadline_from) else []
+    start, end = _anchor(facts, rule.earliest_from), _anchor(facts, rule.deadline_from)
+    for name, day in ((rule.earliest_from, start), (rule.deadline_from, end)):
+        if day is None:
+            return ClaimClock("unknown", rule, reason=f"the case has no {ANCHOR_WORDS[name]}, which "
+                                                      f"{rule.name}'s clock counts from", assumptions=assumptions)
+    if "working_days" in (rule.earliest_unit, rule.deadline_unit) and working_calendar is None:
+        raise ValueError("a working-day rule needs the destination's calendar")
+    opens = _count(start, rule.earliest_days, rule.earliest_unit, working_calendar)
+    if rule.deadline_months:
+        expires = add_months(end, rule.deadline_months)
+    else:
+        expires = _count(end, rule.deadline_days or 0, rule.deadline_unit, working_calendar)
+    left = (expires - today).days
+    if today > expires:
+        state = "expired"
+    elif today < opens:
+        state = "too_early"
+    elif left <= expiring_within:
+        state = "expiring"
+    else:
+        state = "eligible"
+    return ClaimClock(state, rule, opens, expires, left, assumptions=assumptions)
+
+
+def describe(clock: ClaimClock, today: date) -> str:
+    """One line for an agent: 'eligible until 2027-01-01 (24 days left)'."""
+    if clock.state == "unknown":
+        return f"unknown: {clock.reason}"
+    assert clock.opens and clock.expires
+    if clock.state == "too_early":
+        wait = (clock.opens - today).days
+        return (f"too early: can be filed from {clock.opens:%a %Y-%m-%d} (in {wait} day{'s' * (wait != 1)}), "
+                f"until {clock.expires:%Y-%m-%d}")
+    if clock.state == "expired":
+        ago = (today - clock.expires).days
+        return f"expired on {clock.expires:%Y-%m-%d} ({ago} day{'s' * (ago != 1)} ago)"
+    left = clock.days_left or 0
+    head = "expiring" if clock.state == "expiring" else "eligible"
+    return (f"{head}: can be filed until {clock.expires:%a %Y-%m-%d} "
+            f"({left} day{'s' * (left != 1)} left)")
+
+
+def recoverable(rule: ClaimRule | None, value: float, currency: str) -> tuple[float | None, str]:
+    """What the carrier pays at most without a declared value, against the order value."""
+    if rule is None:
+        return None, "no claim rule"
+    if rule.currency.upper() != (currency or "").upper():
+        # Converting money is not mocli's call: show both and let the agent read the carrier's terms.
+        return None, (f"carrier cover {rule.liability:,.2f} {rule.currency} against an order of "
+                      f"{value:,.2f} {currency}")
+    amount = min(rule.liability, value)
+    return amount, f"recoverable {amount:,.2f} of {value:,.2f} {currency}"
+
+
+def required_evidence(rule: ClaimRule, value: float) -> list[str]:
+    """The rule's evidence for this order (serial numbers only above the rule's value threshold)."""
+    out = []
+    for kind in rule.evidence:
+        if kind == "serial_numbers" and rule.serial_numbers_over is not None and value <= rule.serial_numbers_over:
+            continue
+        out.append(kind)
+    return out
+
+
+def missing_evidence(rule: ClaimRule, case: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """The evidence kinds the rule requires that neither the case nor the agent's attachments supply."""
+    order = case.get("order") or {}
+    tracking = case.get("tracking") or {}
+    have = {
+        "tracking_history": bool(tracking.get("events")),
+        "item_description": bool(order.get("items")),
+        "proof_of_value": bool(given.get("invoice")),
+        "proof_of_mailing": bool(given.get("receipt")),
+        "serial_numbers": bool(given.get("serials")),
+        "trace_reference": bool(given.get("trace_ref")),
+        "proof_of_delivery": bool(tracking.get("proof_of_delivery") or tracking.get("delivered_at")),
+        "customer_statement": any(k != "notes" for k in (case.get("answers") or {})),
+    }
+    return [k for k in required_evidence(rule, float(order.get("value") or 0)) if not have.get(k)]
+
+
+def check_transition(current: str, new: str) -> str | None:
+    """Why `current` → `new` is refused, or None when the ledger allows it."""
+    if new not in CLAIM_STATUSES:
+        return f"unknown claim status {new!r} (known: {', '.join(CLAIM_STATUSES[1:])})"
+    if new in TRANSITIONS.get(current, ()):
+        return None
+    allowed = TRANSITIONS.get(current, ())
+    nxt = f"it can go to {' or '.join(allowed)}" if allowed else "it is closed"
+    return f"a claim that is {current} cannot become {new}: {nxt}"
