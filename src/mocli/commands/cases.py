@@ -194,6 +194,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),
                         title="Known issues", title_align="left"))
     out.print(decision_panel(c, sla))
+    _claim_panel(out, record, now)
     out.print(message_panel(c.message, c.decision.macro))
     if c.resolution:
         r = c.resolution
@@ -217,6 +218,26 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     for ev in c.history:
         history.add_row(f"{ev.at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}", t(ev.agent), t(ev.event), t(ev.detail or ""))
     out.print(history)
+
+
+def _claim_panel(out: Any, record: dict[str, Any], now: Any) -> None:
+    """The carrier claim (mocli claim status), unless the case has nothing to claim."""
+    from mocli.commands.claim import status_panel, status_record
+    from mocli.errors import ConfigError
+
+    try:
+        claim = status_record(record, now.date())
+    except ConfigError as exc:  # a broken claims.toml must not hide the case itself
+        out.print(t_warn(f"carrier claim: {exc}"))
+        return
+    if claim["state"] != "not_needed" or claim["claim"]:
+        out.print(status_panel(claim))
+
+
+def t_warn(text: str) -> Any:
+    from mocli.render import t
+
+    return t(text, "yellow")
 
 
 def note(

@@ -41,7 +41,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "paid": (),
 }
 # Clock states, in the order an agent meets them.
-STATES = ("too_early", "eligible", "expiring", "expired", "unknown")
+STATES = ("too_early", "eligible", "expiring", "expired", "unknown", "not_needed")
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,8 @@ def describe(clock: ClaimClock, today: date) -> str:
     """One line for an agent: 'eligible until 2027-01-01 (24 days left)'."""
     if clock.state == "unknown":
         return f"unknown: {clock.reason}"
+    if clock.state == "not_needed":
+        return f"no claim needed: {clock.reason}"
     assert clock.opens and clock.expires
     if clock.state == "too_early":
         wait = (clock.opens - today).days
@@ -273,3 +275,41 @@ def check_transition(current: str, new: str) -> str | None:
     allowed = TRANSITIONS.get(current, ())
     nxt = f"it can go to {' or '.join(allowed)}" if allowed else "it is closed"
     return f"a claim that is {current} cannot become {new}: {nxt}"
+
+
+def facts_dict(facts: ClaimFacts) -> dict[str, Any]:
+    """The facts as JSON (for `claim status --json` and the cached slim view of a case)."""
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in facts.__dict__.items()}
+
+
+def facts_from_dict(data: dict[str, Any]) -> ClaimFacts:
+    return ClaimFacts(**{k: (_day(data.get(k)) if k in ANCHORS else data.get(k))
+                         for k in ClaimFacts.__dataclass_fields__})
+
+
+def no_claim_reason(case: dict[str, Any]) -> str | None:
+    """Why a case has nothing to claim from the carrier (found, or never shipped), else None."""
+    res = case.get("resolution") or {}
+    action = (case.get("decision") or {}).get("action")
+    if res.get("outcome") == "found" or action == "found":
+        return "the parcel was found"
+    if action == "awaiting_shipment":
+        return "the order has not shipped"
+    return None
+
+
+def assess(case: dict[str, Any], rules: list[ClaimRule], today: date, *, expiring_within: int = 7,
+           calendar_for: Any = None, facts: ClaimFacts | None = None) -> ClaimClock:
+    """The claim clock of a stored case (or its slim view with `facts`): `not_needed` when nothing is
+    claimable; `calendar_for(facts)` gives the destination's working-day calendar when a rule needs it."""
+    if why := no_claim_reason(case):
+        return ClaimClock("not_needed", None, reason=why)
+    facts = facts or claim_facts(case)
+    rule = pick_rule(rules, facts.carrier, facts.service)
+    working = None
+    if rule is not None and "working_days" in (rule.earliest_unit, rule.deadline_unit) and calendar_for:
+        try:
+            working = calendar_for(facts)
+        except Exception as exc:  # noqa: BLE001 - an unknown destination calendar makes the clock unknown
+            return ClaimClock("unknown", rule, reason=str(exc))
+    return claim_clock(rules, facts, today, expiring_within=expiring_within, working_calendar=working)
