@@ -7,6 +7,7 @@ import json
 import pytest
 
 from test_cases_support import build, store
+from test_track import ups_server  # noqa: F401 - the local UPS API fixture
 
 
 @pytest.fixture
@@ -139,3 +140,107 @@ def test_ledger_refuses_twice_filed_bad_status_and_paid_without_amount(cli, ava)
     assert cli("claim", "update", "AVA01", "--status", "submitted", "--note", "appealed with invoice").code == 0
     hist = json.loads(cli("case", "AVA01", "--json").out)["history"]
     assert hist[-1]["detail"] == "claim R1: denied → submitted; appealed with invoice"
+
+
+# ---------------------------------------------------------------- the claim packet
+
+
+def test_packet_refuses_while_evidence_is_missing_and_writes_nothing(cli, ava, tmp_path):
+    out = tmp_path / "packet"
+    r = cli("claim", "packet", "AVA01", "--out", str(out))
+    assert r.code == 1
+    assert "the UPS claim packet for MO-261127-AVA01 is missing: the invoice (--invoice FILE)" in r.err
+    assert not out.exists()
+
+
+def test_incomplete_packet_lists_what_is_missing(cli, ava, tmp_path):
+    out = tmp_path / "packet"
+    r = cli("claim", "packet", "AVA01", "--out", str(out), "--allow-incomplete")
+    assert r.code == 0, r.err
+    data = json.loads((out / "packet.json").read_text())
+    assert [m["item"] for m in data["missing"]] == ["proof_of_value"] and data["complete"] is False
+    md = (out / "packet.md").read_text()
+    assert "**INCOMPLETE: still missing**" in md and "- [ ] the invoice (--invoice FILE)" in md
+    assert "INCOMPLETE, missing 1 item(s)" in r.err
+
+
+def test_complete_packet_contents_and_file_modes(cli, cfg, tmp_path):
+    case = build(cfg, "#1012", case_id="MO-261127-KAI01")  # UPS 2nd Day Air, 1,249.00 USD: serials needed
+    case["history"].append({"at": "2026-11-27T11:00:00-05:00", "agent": "sam", "event": "note",
+                            "detail": "Customer says the porch camera shows no drop-off"})
+    store([case])
+    invoice = tmp_path / "Invoice.PDF"
+    invoice.write_bytes(b"%PDF-1.4 invoice")
+    r = cli("claim", "packet", "KAI01", "--out", str(tmp_path / "p"))
+    assert r.code == 1 and "serial numbers (--serial TEXT, once per item)" in r.err
+    r = cli("claim", "packet", "KAI01", "--out", str(tmp_path / "p"), "--invoice", str(invoice),
+            "--serial", "C02XK1", "--json")
+    assert r.code == 0, r.err
+    out = tmp_path / "p"
+    assert sorted(p.name for p in out.iterdir()) == ["invoice.pdf", "packet.json", "packet.md"]
+    assert (out.stat().st_mode & 0o777) == 0o700
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in out.iterdir())
+    data = json.loads((out / "packet.json").read_text())
+    assert data == json.loads(r.out)
+    assert data["complete"] is True and data["missing"] == []
+    assert data["order"]["number"] == "#1012" and data["order"]["value"] == 1249.0 and data["order"]["items"]
+    assert len(data["scans"]) == len(case["tracking"]["events"])
+    assert data["scans"][0]["at"] <= data["scans"][-1]["at"]  # oldest first
+    assert data["proof_of_delivery"]["delivered_at"] == case["tracking"]["delivered_at"]
+    assert data["customer_answers"]["package_found"] is False
+    assert data["agent_notes"][-1]["note"] == "Customer says the porch camera shows no drop-off"
+    assert data["serial_numbers"] == ["C02XK1"]
+    assert data["attachments"] == [{"kind": "invoice", "file": "invoice.pdf", "from": str(invoice)}]
+    assert (out / "invoice.pdf").read_bytes() == b"%PDF-1.4 invoice"
+    md = (out / "packet.md").read_text()
+    for words in ("# Carrier claim packet: case MO-261127-KAI01", "recoverable 100.00 of 1,249.00 USD",
+                  "Serial numbers: C02XK1", "## Scans", "package found: no", "porch camera", "invoice: invoice.pdf"):
+        assert words in md, words
+    assert "INCOMPLETE" not in md
+
+
+def test_dhl_packet_needs_the_trace_reference(cli, cfg, tmp_path):
+    store([build(cfg, "#1007", case_id="MO-261127-DHL01")])
+    inv = tmp_path / "inv.pdf"
+    inv.write_bytes(b"x")
+    r = cli("claim", "packet", "DHL01", "--out", str(tmp_path / "p"), "--invoice", str(inv))
+    assert r.code == 1 and "completed trace reference (--trace-ref REF)" in r.err
+    r = cli("claim", "packet", "DHL01", "--out", str(tmp_path / "p"), "--invoice", str(inv), "--trace-ref", "TR-9")
+    assert r.code == 0, r.err
+    assert json.loads((tmp_path / "p" / "packet.json").read_text())["trace_reference"] == "TR-9"
+
+
+def test_packet_bad_input(cli, ava, tmp_path):
+    r = cli("claim", "packet", "AVA01", "--out", str(tmp_path / "p"), "--invoice", str(tmp_path / "nope.pdf"))
+    assert r.code == 2 and "no such file" in r.err
+    from mocli.config import load_config
+
+    store([build(load_config(), "#1004", case_id="MO-261127-NOSHP")])
+    r = cli("claim", "packet", "NOSHP", "--out", str(tmp_path / "p"))
+    assert r.code == 1 and "nothing to claim" in r.err
+
+
+
+@pytest.mark.usefixtures("ups_server")
+def test_packet_fetches_the_delivery_photo_from_the_carrier(cli, cfg, tmp_path):
+    case = build(cfg, "#1001", case_id="MO-261127-PHOTO")
+    case["tracking"]["tracking_number"] = "1Z999AA10123456784"  # the UPS fixture's delivered parcel
+    case["tracking"]["proof_of_delivery"]["photo_available"] = True
+    store([case])
+    inv = tmp_path / "inv.pdf"
+    inv.write_bytes(b"x")
+    r = cli("claim", "packet", "PHOTO", "--out", str(tmp_path / "p"), "--invoice", str(inv))
+    assert r.code == 0, r.err
+    photo = tmp_path / "p" / "proof-of-delivery-photo.png"
+    assert photo.read_bytes().startswith(b"\x89PNG") and (photo.stat().st_mode & 0o777) == 0o600
+    data = json.loads((tmp_path / "p" / "packet.json").read_text())
+    assert {"kind": "pod_photo", "file": "proof-of-delivery-photo.png", "from": "carrier"} in data["attachments"]
+    assert "proof-of-delivery-photo.png" in (tmp_path / "p" / "packet.md").read_text()
+
+
+def test_packet_says_where_to_get_a_photo_the_carrier_did_not_send(cli, ava, tmp_path):
+    r = cli("claim", "packet", "AVA01", "--out", str(tmp_path / "p"), "--allow-incomplete")
+    assert r.code == 0, r.err
+    assert "the carrier has a delivery photo for 1Z4E57A20368154024: save it with `mocli track" in r.err
+    md = (tmp_path / "p" / "packet.md").read_text()
+    assert "photo available: yes" in md and "gps: 40.66871, -73.98127" in md
