@@ -298,6 +298,19 @@ def no_claim_reason(case: dict[str, Any]) -> str | None:
     return None
 
 
+# Decisions that mean the parcel did not reach the customer (as reporting.CLAIM_ACTIONS): a carrier claim
+# is worth filing for these, and for a case resolved as lost; not for one on its way and on time.
+CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
+
+
+def worth_claiming(case: dict[str, Any]) -> bool:
+    """A case whose parcel went missing: resolved as lost, or decided as a claim and not found since."""
+    res = case.get("resolution") or {}
+    if res.get("outcome"):
+        return res["outcome"] == "lost"
+    return (case.get("decision") or {}).get("action") in CLAIM_ACTIONS
+
+
 def assess(case: dict[str, Any], rules: list[ClaimRule], today: date, *, expiring_within: int = 7,
            calendar_for: Any = None, facts: ClaimFacts | None = None) -> ClaimClock:
     """The claim clock of a stored case (or its slim view with `facts`): `not_needed` when nothing is
