@@ -62,3 +62,55 @@ def test_claim_filters_combine_with_the_others(cli, claim_set):
 def test_claim_expiring_refuses_a_bad_window(cli, claim_set, bad):
     r = cli("cases", "--claim-expiring", bad)
     assert r.code == 2 and "--claim-expiring" in r.err and "Traceback" not in r.err
+
+
+# ---------------------------------------------------------------- report: recovery by carrier
+
+
+@pytest.fixture
+def recovery_set(cli, claim_set, monkeypatch):
+    """The claim set with UPS01's claim filed and paid 100 of 389 lost, FIL08's FedEx claim pending, and
+    the report run on 17 Dec 2026, the day after DHL01's claim deadline passed unfiled."""
+    assert cli("claim", "file", "UPS01", "--carrier-ref", "U-1", "--amount", "100").code == 0
+    assert cli("claim", "update", "UPS01", "--status", "submitted").code == 0
+    assert cli("claim", "update", "UPS01", "--status", "paid", "--paid", "100").code == 0
+    monkeypatch.setenv("MOCLI_NOW", "2026-12-17T10:00:00-05:00")
+
+
+EXPECTED = {
+    "FedEx": {"filed": 1, "paid": 0, "denied": 0, "pending": 1, "claimed": {"USD": 58.0}, "recovered": {},
+              "lost": {}, "expired_unfiled": 0, "left_with_carrier": {}, "recovery_rate": None},
+    "UPS": {"filed": 1, "paid": 1, "denied": 0, "pending": 0, "claimed": {"USD": 100.0},
+            "recovered": {"USD": 100.0}, "lost": {"USD": 389.0}, "expired_unfiled": 0, "left_with_carrier": {},
+            "recovery_rate": 0.2571},
+    "DHL": {"filed": 0, "paid": 0, "denied": 0, "pending": 0, "claimed": {}, "recovered": {}, "lost": {},
+            "expired_unfiled": 1, "left_with_carrier": {"USD": 100.0}, "recovery_rate": None},
+}
+
+
+@pytest.mark.usefixtures("recovery_set")
+def test_report_json_recovery_by_carrier(cli):
+    r = cli("report", "--format", "json")
+    assert r.code == 0, r.err
+    rec = json.loads(r.out)["recovery"]
+    assert rec == EXPECTED and list(rec) == ["FedEx", "UPS", "DHL"]
+
+
+@pytest.mark.usefixtures("recovery_set")
+def test_report_csv_markdown_and_table_show_recovery(cli):
+    csv = cli("report", "--format", "csv").out.splitlines()
+    for line in ("recovery,UPS,recovered USD,100.0", "recovery,UPS,lost USD,389.0", "recovery,UPS,recovery_rate,0.2571",
+                 "recovery,DHL,expired_unfiled,1", "recovery,DHL,left_with_carrier USD,100.0",
+                 "recovery,FedEx,pending,1"):
+        assert line in csv, line
+    md = cli("report", "--format", "markdown").out
+    assert "## Carrier claims: recovery" in md
+    assert "| UPS | 1 | 1 | 0 | 0 | 100.00 USD | 100.00 USD | 389.00 USD | 25.7% | 0 | 0 |" in md
+    assert "| DHL | 0 | 0 | 0 | 0 | 0 | 0 | 0 | - | 1 | 100.00 USD |" in md
+    table = cli("report").out
+    assert "Carrier claims: recovery" in table and "25.7%" in table and "389.00 USD" in table
+
+
+def test_report_with_no_claims_has_an_empty_recovery(cli):
+    r = cli("report", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["recovery"] == {}

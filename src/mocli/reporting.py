@@ -426,4 +426,8 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
             for r in report["repeat_claimants"]["addresses"]]
     for name, figs in report["by_agent"].items():
         out += [("by_agent", name, k, v) for k, v in figs.items()]
+    for name, figs in (report.get("recovery") or {}).items():  # money per currency: "claimed USD"
+        for k, v in figs.items():
+            out += [("recovery", name, f"{k} {cur}", amount) for cur, amount in v.items()] if isinstance(v, dict) \
+                else [("recovery", name, k, v)]
     return out

@@ -326,3 +326,54 @@ def assess(case: dict[str, Any], rules: list[ClaimRule], today: date, *, expirin
         except Exception as exc:  # noqa: BLE001 - an unknown destination calendar makes the clock unknown
             return ClaimClock("unknown", rule, reason=str(exc))
     return claim_clock(rules, facts, today, expiring_within=expiring_within, working_calendar=working)
+
+
+def recovery(cases: list[dict[str, Any]], rules: list[ClaimRule], today: date, *, carrier_of: Any,
+             calendar_for: Any = None) -> dict[str, Any]:
+    """`mocli report`'s recovery figures by carrier: claims filed and paid, money claimed, recovered
+    and lost, the recovery rate, and the claims that expired unfiled (money left with the carrier).
+
+    Works on stored cases or their slim view (which carries `claim_facts`). Amounts are per currency.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(name: str) -> dict[str, Any]:
+        return rows.setdefault(name, {"filed": 0, "paid": 0, "denied": 0, "pending": 0, "claimed": {},
+                                      "recovered": {}, "lost": {}, "expired_unfiled": 0, "left_with_carrier": {}})
+
+    def add(money: dict[str, float], currency: Any, amount: Any) -> None:
+        cur = str(currency or "USD")
+        money[cur] = round(money.get(cur, 0.0) + float(amount or 0), 2)
+
+    for case in cases:
+        carrier = carrier_of(case)
+        res = case.get("resolution") or {}
+        claim = case.get("carrier_claim")
+        if res.get("outcome") == "lost":
+            add(row(carrier)["lost"], res.get("currency"), res.get("value"))
+        if claim:
+            r = row(carrier)
+            r["filed"] += 1
+            status = claim.get("status")
+            r["paid" if status == "paid" else "denied" if status == "denied" else "pending"] += 1
+            add(r["claimed"], claim.get("currency"), claim.get("amount"))
+            if status == "paid":
+                add(r["recovered"], claim.get("currency"), claim.get("paid"))
+            continue
+        if not worth_claiming(case):
+            continue
+        facts = facts_from_dict(case["claim_facts"]) if isinstance(case.get("claim_facts"), dict) else None
+        clock = assess(case, rules, today, calendar_for=calendar_for, facts=facts)
+        if clock.state == "expired":
+            r = row(carrier)
+            r["expired_unfiled"] += 1
+            order = case.get("order") or {}
+            amount, _ = recoverable(clock.rule, float(order.get("value") or 0), str(order.get("currency") or "USD"))
+            if amount is not None:
+                add(r["left_with_carrier"], order.get("currency"), amount)
+    for r in rows.values():
+        # A rate only where one currency is both lost and recovered: mocli does not convert money.
+        cur = set(r["lost"]) | set(r["recovered"])
+        r["recovery_rate"] = (round(sum(r["recovered"].values()) / sum(r["lost"].values()), 4)
+                              if len(cur) == 1 and sum(r["lost"].values()) else None)
+    return dict(sorted(rows.items(), key=lambda kv: (-kv[1]["filed"], -kv[1]["expired_unfiled"], kv[0])))
