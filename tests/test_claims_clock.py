@@ -192,3 +192,23 @@ def test_missing_evidence_follows_the_rule_and_the_order_value(rules):
 ])
 def test_ledger_transitions(current, new, ok):
     assert (check_transition(current, new) is None) is ok
+
+
+def test_the_report_book_agrees_with_the_single_case_clock(rules, cfg):
+    """ClaimBook (reports, `cases --claimable`) and assess (`claim status`) give the same window."""
+    from mocli import reporting
+    from mocli.policy.claims import ClaimBook, assess
+    from test_cases_support import build
+
+    cases = [build(cfg, o) for o in ("#1001", "#1002", "#1003", "#1004", "#1006", "#1007", "#1008", "#1012")]
+    gb = build(cfg, "#1006")
+    gb["tracking"]["carrier"], gb["order"]["shipping_method"] = "Royal Mail", "Royal Mail Tracked 48"
+    gb["order"]["address"]["country"], gb["order"]["address"]["region"] = "GB", "London"
+    nowhere = build(cfg, "#1006")
+    nowhere["tracking"]["carrier"] = "OnTrac"
+    cases += [gb, nowhere]
+    for today in (date(2026, 11, 27), date(2026, 12, 20), date(2027, 2, 1)):
+        book = ClaimBook(rules, today, calendar_for=destination_calendar)
+        for case in cases:
+            clock = assess(case, rules, today, calendar_for=destination_calendar)
+            assert book.window(reporting.summary(case)) == (clock.state, clock.opens, clock.expires), case["id"]

@@ -115,22 +115,23 @@ def _claims_to_file(found: list[tuple[int, dict[str, Any]]], now: Any,
                     window: int | None) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, Any]]:
     """The cases whose carrier claim is open for filing and not filed yet (within `window` days of its
     deadline when given), and each one's deadline."""
-    from mocli.claim_rules import load_claim_rules
-    from mocli.commands.claim import claim_state
-    from mocli.policy.claims import facts_from_dict, worth_claiming
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import ClaimBook, worth_claiming
 
     rules, today = load_claim_rules(), now.date()
+    book = ClaimBook(rules.rules, today, expiring_within=rules.expiring_within_days,
+                     calendar_for=destination_calendar)
     keep, deadlines = [], {}
     for doc_id, s in found:
         if s.get("carrier_claim") or not s.get("claim_facts") or not worth_claiming(s):
             continue
-        clock = claim_state(s, today, rules, facts=facts_from_dict(s["claim_facts"]))
-        if clock.state not in ("eligible", "expiring"):
+        state, _, expires = book.window(s)
+        if state not in ("eligible", "expiring"):
             continue
-        if window is not None and (clock.days_left is None or clock.days_left > window):
+        if window is not None and (expires - today).days > window:
             continue
         keep.append((doc_id, s))
-        deadlines[s.get("id")] = clock.expires
+        deadlines[s.get("id")] = expires
     return keep, deadlines
 
 
