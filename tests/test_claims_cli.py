@@ -244,3 +244,24 @@ def test_packet_says_where_to_get_a_photo_the_carrier_did_not_send(cli, ava, tmp
     assert "the carrier has a delivery photo for 1Z4E57A20368154024: save it with `mocli track" in r.err
     md = (tmp_path / "p" / "packet.md").read_text()
     assert "photo available: yes" in md and "gps: 40.66871, -73.98127" in md
+
+
+def test_filing_too_early_is_recorded_with_a_warning(cli, cfg):
+    store([build(cfg, "#1003", case_id="MO-261127-USP03")])  # USPS, first scan 25 Nov: opens 10 Dec
+    r = cli("claim", "file", "USP03", "--carrier-ref", "USPS-1", "--amount", "32.99")
+    assert r.code == 0, r.err
+    assert "warning: the claim clock says it is too early" in r.err
+
+
+def test_untrusted_text_stays_inert_in_the_packet(cli, cfg, tmp_path):
+    case = build(cfg, "#1001", case_id="MO-261127-EVIL1")
+    case["history"].append({"at": "2026-11-27T11:00:00-05:00", "agent": "sam", "event": "note",
+                            "detail": "see \x1b]8;;http://evil.example\x07here\x1b]8;;\x07 | [bold]x[/bold]\nnext"})
+    store([case])
+    r = cli("claim", "packet", "EVIL1", "--out", str(tmp_path / "p"), "--allow-incomplete")
+    assert r.code == 0, r.err
+    md = (tmp_path / "p" / "packet.md").read_text()
+    assert "\x1b" not in md and "\x07" not in md
+    assert "\\| [bold]x[/bold] next" in md  # one line, the table pipe escaped, markup shown literally
+    stored = json.loads((tmp_path / "p" / "packet.json").read_text())["agent_notes"][-1]["note"]
+    assert stored == case["history"][-1]["detail"]  # the JSON keeps it exactly as received

@@ -212,3 +212,13 @@ def test_the_report_book_agrees_with_the_single_case_clock(rules, cfg):
         for case in cases:
             clock = assess(case, rules, today, calendar_for=destination_calendar)
             assert book.window(reporting.summary(case)) == (clock.state, clock.opens, clock.expires), case["id"]
+
+
+def test_config_show_includes_the_claim_rules(cli, rules):
+    import json
+
+    r = cli("config", "show", "--json")
+    assert r.code == 0, r.err
+    shown = json.loads(r.out)["claims"]
+    assert shown["expiring_within_days"] == 7 and len(shown["rules"]) == len(rules)
+    assert shown["rules"][0]["source"].startswith("http") and shown["rules"][0]["checked"] == "2026-12-08"

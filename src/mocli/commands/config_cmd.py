@@ -67,17 +67,24 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
 
     Example: mocli config show --json
     """
+    from dataclasses import asdict
+
+    from mocli.claim_rules import load_claim_rules
     from mocli.commands.common import load
     from mocli.render import print_json
 
     cfg, _ = load()
+    claims = load_claim_rules()
     merged = {
         "settings": cfg.settings.model_dump(mode="json"),
         "tiers": {k: v.model_dump(mode="json") for k, v in cfg.tiers.items()},
         "policy": cfg.policy.model_dump(mode="json"),
         "messages": cfg.messages.model_dump(mode="json"),
         "known_issues": [k.model_dump(mode="json") for k in cfg.known_issues],
-        "files": {k: [str(p) for p in v] for k, v in cfg.files.items()},
+        "claims": {"expiring_within_days": claims.expiring_within_days,
+                   "rules": [{**asdict(r), "checked": r.checked.isoformat()} for r in claims.rules]},
+        "files": {**{k: [str(p) for p in v] for k, v in cfg.files.items()},
+                  "claims.toml": [str(p) for p in claims.files]},
     }
     if json_out:
         print_json(merged)
