@@ -99,8 +99,11 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
-    """When the carrier claim can be filed (too early / eligible / expiring / expired), what the carrier
-    expects next, and how much is recoverable against the order value.
+    """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
+
+    The clock says too early (from when), eligible (until when), expiring (the deadline is near) or
+    expired, from the carrier's rule in claims.toml; the money is the carrier's cover against the
+    order value.
 
     Examples:
       mocli claim status 7K2QF
@@ -262,9 +265,11 @@ def packet(
     json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
-    """Write the claim packet for the carrier: packet.json and a readable packet.md with the order, value
-    and items, every scan, proof of delivery (and its photo where the carrier gives one), the customer's
-    step-5 answers, the agent's notes, and the list of what is still missing for that carrier.
+    """Write the claim packet for the carrier, and list the evidence it still lacks.
+
+    packet.json and a readable packet.md hold the order, value and items, every scan, proof of delivery
+    (and its photo where the carrier gives one), the customer's step-5 answers, the agent's notes, and
+    the list of what is still missing for that carrier.
 
     Exit 1 while a required item is missing (nothing is written), unless --allow-incomplete.
 
