@@ -205,4 +205,5 @@ class Case(Model):
     ticket: str | None = None
     sources: dict[str, str] = Field(default_factory=dict)
     resolution: dict[str, Any] | None = None
+    carrier_claim: dict[str, Any] | None = None  # the recovery ledger (mocli claim file / update)
     history: list[HistoryEvent] = Field(default_factory=list)

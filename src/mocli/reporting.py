@@ -16,6 +16,7 @@ from typing import Any
 
 from mocli.addresses import address_key
 from mocli.errors import InvalidInput
+from mocli.policy.claims import claim_facts, facts_dict
 
 # Decisions that mean "a parcel that should be with the customer is not": the claims (as in casework).
 CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
@@ -58,8 +59,9 @@ def when(value: Any) -> datetime | None:
 # ---------------------------------------------------------------- the slim view the report reads
 
 # Names the cached projection (store.read_projection); bump the version when `summary` changes.
-SUMMARY_KEY = "report-v2"
+SUMMARY_KEY = "report-v3"
 _RESOLUTION_FIELDS = ("outcome", "remedy", "value", "currency", "resolved_at", "hours_to_resolution")
+_CLAIM_FIELDS = ("carrier", "carrier_ref", "status", "amount", "paid", "currency", "filed_at", "deadline")
 
 
 def summary(case: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
     res = case.get("resolution")
     tracking = case.get("tracking")
     address = order.get("address")
+    claim = case.get("carrier_claim")
     return {
         "id": case.get("id"),
         "created_at": case.get("created_at"),
@@ -86,6 +89,9 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
         "signals": [{"rule": s.get("rule")} for s in case.get("signals") or () if isinstance(s, dict)],
         "resolution": {k: res.get(k) for k in _RESOLUTION_FIELDS} if isinstance(res, dict) else None,
         "history_count": len(case.get("history") or ()),
+        # The carrier claim: the clock's facts and the ledger (policy/claims.py, commands/claim.py).
+        "claim_facts": facts_dict(claim_facts(case)),
+        "carrier_claim": {k: claim.get(k) for k in _CLAIM_FIELDS} if isinstance(claim, dict) else None,
     }
 
 
@@ -420,4 +426,8 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
             for r in report["repeat_claimants"]["addresses"]]
     for name, figs in report["by_agent"].items():
         out += [("by_agent", name, k, v) for k, v in figs.items()]
+    for name, figs in (report.get("recovery") or {}).items():  # money per currency: "claimed USD"
+        for k, v in figs.items():
+            out += [("recovery", name, f"{k} {cur}", amount) for cur, amount in v.items()] if isinstance(v, dict) \
+                else [("recovery", name, k, v)]
     return out

@@ -12,7 +12,8 @@ DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
 
 
 def cases(
-    status: str = typer.Option("open", "--status", metavar="open|resolved|all", help="Which cases to list."),
+    status: str = typer.Option(None, "--status", metavar="open|resolved|all",
+                               help="Which cases to list (default open; with the claim filters, all)."),
     tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
     agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
@@ -23,6 +24,11 @@ def cases(
     due: bool = typer.Option(False, "--due", help="Only open cases whose follow-up falls today."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open cases whose follow-up time has passed "
                                                           "(with --due: either)."),
+    claimable: bool = typer.Option(False, "--claimable", help="Only cases whose carrier claim can be filed now "
+                                   "and is not filed yet, the nearest claim deadline first."),
+    claim_expiring: str = typer.Option(None, "--claim-expiring", metavar="7d",
+                                       help="Only unfiled carrier claims whose deadline falls within this many "
+                                            "days (7d, 14d, 2w), the nearest first."),
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),
     json_out: bool = typer.Option(False, "--json", help="Print the matching cases (full records) as JSON, "
                                                           "personal data masked (see --include-pii)."),
@@ -36,6 +42,8 @@ def cases(
       mocli cases --due
       mocli cases --overdue --tier VIP
       mocli cases --status all --carrier UPS --since 30d --json
+      mocli cases --claimable
+      mocli cases --claim-expiring 7d
     """
     from datetime import UTC, datetime, timedelta
 
@@ -43,6 +51,8 @@ def cases(
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput
 
+    claim_window = _days(claim_expiring) if claim_expiring is not None else None
+    status = status or ("all" if claimable or claim_window is not None else "open")
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -64,10 +74,15 @@ def cases(
     if due or overdue:
         found = [(doc_id, s) for doc_id, s in found if (due and reporting.is_due_today(s, now))
                  or (overdue and reporting.is_overdue(s, now))]
-    # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
-    epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
-    found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
-                                str(row[1].get("id"))))
+    deadlines: dict[str, Any] = {}
+    if claimable or claim_window is not None:
+        found, deadlines = _claims_to_file(found, now, claim_window)
+        found.sort(key=lambda row: (deadlines[row[1].get("id")], str(row[1].get("id"))))
+    else:
+        # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
+        epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+        found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
+                                    str(row[1].get("id"))))
     picked = found[:limit] if limit else found
     if len(picked) < len(found):
         typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
@@ -81,10 +96,46 @@ def cases(
             shown = [mask_case(c) for c in shown]
         print_json(shown)
         return
-    _cases_table(shown, now)
+    _cases_table(shown, now, deadlines)
 
 
-def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
+def _days(text: str) -> int:
+    """--claim-expiring: "7d", "2w" or a bare number of days."""
+    import re
+
+    from mocli.errors import InvalidInput
+
+    m = re.fullmatch(r"\s*(\d{1,4})\s*([dw]?)\s*", text or "", re.IGNORECASE)
+    if not m:
+        raise InvalidInput(f"--claim-expiring {text!r}: use a number of days such as 7d, 14d or 2w")
+    return int(m.group(1)) * (7 if m.group(2).lower() == "w" else 1)
+
+
+def _claims_to_file(found: list[tuple[int, dict[str, Any]]], now: Any,
+                    window: int | None) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, Any]]:
+    """The cases whose carrier claim is open for filing and not filed yet (within `window` days of its
+    deadline when given), and each one's deadline."""
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import ClaimBook, worth_claiming
+
+    rules, today = load_claim_rules(), now.date()
+    book = ClaimBook(rules.rules, today, expiring_within=rules.expiring_within_days,
+                     calendar_for=destination_calendar)
+    keep, deadlines = [], {}
+    for doc_id, s in found:
+        if s.get("carrier_claim") or not s.get("claim_facts") or not worth_claiming(s):
+            continue
+        state, _, expires = book.window(s)
+        if state not in ("eligible", "expiring"):
+            continue
+        if window is not None and (expires - today).days > window:
+            continue
+        keep.append((doc_id, s))
+        deadlines[s.get("id")] = expires
+    return keep, deadlines
+
+
+def _cases_table(rows: list[dict[str, Any]], now: Any, deadlines: dict[str, Any] | None = None) -> None:
     from rich.table import Table
 
     from mocli import reporting
@@ -94,6 +145,8 @@ def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
         typer.echo("no cases match", err=True)
         return
     table = Table(show_edge=False, pad_edge=False)
+    if deadlines:
+        table.add_column("Claim by", no_wrap=True)
     for col in ("Case", "Follow up by", "Status", "Tier", "Customer", "Order", "Carrier", "Action", "Agent"):
         table.add_column(col, no_wrap=col in ("Case", "Follow up by"))
     for c in rows:
@@ -103,7 +156,8 @@ def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
         when = f"{follow.astimezone(now.tzinfo):%a %b %d %H:%M}" if follow else "-"
         customer = c.get("customer") or {}
         action = reporting.action_of(c)
-        table.add_row(t(c.get("id")), t(when, style), t(c.get("status", "open")), t(reporting.tier_of(c)),
+        claim_by = [t(f"{deadlines[c.get('id')]:%a %b %d}", "bold")] if deadlines else []
+        table.add_row(*claim_by, t(c.get("id")), t(when, style), t(c.get("status", "open")), t(reporting.tier_of(c)),
                       t(customer.get("name") or customer.get("email")), t((c.get("order") or {}).get("number")),
                       t(reporting.carrier_of(c)), t(action.replace("_", " "), ACTION_STYLE.get(action, "")),
                       t(c.get("agent")))
@@ -194,6 +248,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),
                         title="Known issues", title_align="left"))
     out.print(decision_panel(c, sla))
+    _claim_panel(out, record, now)
     out.print(message_panel(c.message, c.decision.macro))
     if c.resolution:
         r = c.resolution
@@ -217,6 +272,26 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     for ev in c.history:
         history.add_row(f"{ev.at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}", t(ev.agent), t(ev.event), t(ev.detail or ""))
     out.print(history)
+
+
+def _claim_panel(out: Any, record: dict[str, Any], now: Any) -> None:
+    """The carrier claim (mocli claim status), unless the case has nothing to claim."""
+    from mocli.commands.claim import status_panel, status_record
+    from mocli.errors import ConfigError
+
+    try:
+        claim = status_record(record, now.date())
+    except ConfigError as exc:  # a broken claims.toml must not hide the case itself
+        out.print(t_warn(f"carrier claim: {exc}"))
+        return
+    if claim["state"] != "not_needed" or claim["claim"]:
+        out.print(status_panel(claim))
+
+
+def t_warn(text: str) -> Any:
+    from mocli.render import t
+
+    return t(text, "yellow")
 
 
 def note(

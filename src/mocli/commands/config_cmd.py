@@ -19,7 +19,7 @@ def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as
     info = {
         "shipped_defaults": str(shipped_config_dir()),
         "user_config": str(user_config_dir()),
-        "user_files": [str(user_config_dir() / n) for n in CONFIG_FILES],
+        "user_files": [str(user_config_dir() / n) for n in (*CONFIG_FILES, "claims.toml")],
         "data": str(data_dir()),
         "cases": str(data_dir() / "cases.db"),
     }
@@ -40,22 +40,25 @@ def check() -> None:
 
     Example: mocli config check
     """
+    from mocli.claim_rules import load_claim_rules
     from mocli.commands.common import load
     from mocli.providers.registry import Providers
 
     cfg, now = load()
+    claims = load_claim_rules()
     providers = Providers(cfg, now.date())
     _ = providers.demo.demo.data  # validates the demo data file too
     providers.customers()
     providers.orders()
     for carrier in cfg.settings.providers.tracking:
         providers.tracking(None if carrier == "default" else carrier)
-    files = sum(len(v) for v in cfg.files.values())
+    files = sum(len(v) for v in cfg.files.values()) + len(claims.files)
     p = cfg.settings.providers
     used = sorted({p.customers, p.orders, *p.tracking.values()})
     typer.echo(f"config OK: {files} file(s), {len(cfg.tiers)} tiers, "
                f"{len(cfg.messages.outcomes) + len(cfg.messages.resolutions)} message templates, "
-               f"{len(cfg.known_issues)} known issues; providers: {', '.join(used)}", err=True)
+               f"{len(cfg.known_issues)} known issues, {len(claims.rules)} carrier claim rules; "
+               f"providers: {', '.join(used)}", err=True)
 
 
 @app.command("show")
@@ -64,17 +67,24 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
 
     Example: mocli config show --json
     """
+    from dataclasses import asdict
+
+    from mocli.claim_rules import load_claim_rules
     from mocli.commands.common import load
     from mocli.render import print_json
 
     cfg, _ = load()
+    claims = load_claim_rules()
     merged = {
         "settings": cfg.settings.model_dump(mode="json"),
         "tiers": {k: v.model_dump(mode="json") for k, v in cfg.tiers.items()},
         "policy": cfg.policy.model_dump(mode="json"),
         "messages": cfg.messages.model_dump(mode="json"),
         "known_issues": [k.model_dump(mode="json") for k in cfg.known_issues],
-        "files": {k: [str(p) for p in v] for k, v in cfg.files.items()},
+        "claims": {"expiring_within_days": claims.expiring_within_days,
+                   "rules": [{**asdict(r), "checked": r.checked.isoformat()} for r in claims.rules]},
+        "files": {**{k: [str(p) for p in v] for k, v in cfg.files.items()},
+                  "claims.toml": [str(p) for p in claims.files]},
     }
     if json_out:
         print_json(merged)

@@ -57,6 +57,7 @@ def report(
                                     filters)
         figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
                                     filters={"agent": agent, "tier": tier, "carrier": carrier})
+        figures["recovery"] = _recovery(selected, now)
     finally:
         if collecting:
             gc.enable()
@@ -79,6 +80,16 @@ def report(
         typer.echo(_markdown(figures))
     else:
         _tables(figures)
+
+
+def _recovery(cases: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    """Carrier-claim recovery by carrier (policy/claims.py `recovery`), with the configured claim rules."""
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import recovery
+    from mocli.reporting import carrier_of
+
+    return recovery(cases, load_claim_rules().rules, now.date(), carrier_of=carrier_of,
+                    calendar_for=destination_calendar)
 
 
 def _case_files(paths: list[Path]) -> list[Path]:
@@ -186,6 +197,7 @@ def _markdown(figures: dict[str, Any]) -> str:
     table("Carriers", ["Carrier", "Cases", "Claims", "Claim rate", "Found", "Lost", "Lost rate"],
           [[k, v["cases"], v["claims"], _pct(v["claim_rate"]), v["found"], v["lost"], _pct(v["lost_rate"])]
            for k, v in figures["carriers"].items()])
+    table("Carrier claims: recovery", RECOVERY_HEAD, _recovery_rows(figures))
     table("SLA by tier", ["Tier", "Cases", "Settled", "Breached", "Breach rate"],
           [[k, v["cases"], v["settled"], v["breached"], _pct(v["breach_rate"])]
            for k, v in figures["sla_by_tier"].items()])
@@ -198,6 +210,16 @@ def _markdown(figures: dict[str, Any]) -> str:
     table("Agents", ["Agent", "Opened", "Open", "Resolved", "Overdue"],
           [[k, v["opened"], v["open"], v["resolved"], v["overdue"]] for k, v in figures["by_agent"].items()])
     return "\n".join(lines).rstrip() + "\n"
+
+
+RECOVERY_HEAD = ["Carrier", "Filed", "Paid", "Denied", "Pending", "Claimed", "Recovered", "Lost", "Recovery rate",
+                 "Expired unfiled", "Left with carrier"]
+
+
+def _recovery_rows(figures: dict[str, Any]) -> list[list[Any]]:
+    return [[k, v["filed"], v["paid"], v["denied"], v["pending"], _fmt(v["claimed"]), _fmt(v["recovered"]),
+             _fmt(v["lost"]), _pct(v["recovery_rate"]), v["expired_unfiled"], _fmt(v["left_with_carrier"])]
+            for k, v in (figures.get("recovery") or {}).items()]
 
 
 def _bar(value: float, top: float, style: str = "cyan") -> Any:
@@ -263,6 +285,14 @@ def _tables(figures: dict[str, Any]) -> None:
         carriers.add_row(t(name), str(c["cases"]), str(c["claims"]), _pct(c["claim_rate"]), str(c["lost"]),
                          _pct(c["lost_rate"]), _bar(c["lost_rate"] or 0, 1, "red"))
     out.print(carriers)
+    if body := _recovery_rows(figures):
+        rec = Table(title="Carrier claims: recovery (recovery rate: recovered / lost; expired unfiled: money left "
+                          "with the carrier)", title_justify="left", show_edge=False, pad_edge=False)
+        for col in RECOVERY_HEAD:
+            rec.add_column(col, justify="left" if col == "Carrier" else "right")
+        for r in body:
+            rec.add_row(*[t(str(c), "bold red" if i == 9 and c else "") for i, c in enumerate(r)])
+        out.print(rec)
 
     sla = Table(title="SLA by tier (breached: not resolved by the follow-up time)", title_justify="left",
                 show_edge=False, pad_edge=False)

@@ -90,6 +90,24 @@ def resolve(
     updated = cases.update(case["id"], lambda stored: lifecycle.resolve(
         stored, tier, answers, now=now, agent=who, macro=macro, message=message))
     _report(updated, json_out, prompting)
+    _claim_line(updated, now)
+
+
+def _claim_line(case: dict[str, Any], now: Any) -> None:
+    """Step 8 of a lost parcel: the carrier claim's clock and money, so the claim is not forgotten."""
+    import sys
+
+    from mocli.commands.claim import status_line, status_record
+    from mocli.errors import ConfigError
+    from mocli.render import sanitize
+
+    if (case.get("resolution") or {}).get("outcome") != "lost":
+        return
+    try:
+        line = status_line(status_record(case, now.date()))
+    except ConfigError as exc:  # the case is resolved already: say why the claim line is missing
+        line = f"carrier claim: {exc}"
+    sys.stderr.write(sanitize(line) + "\n")
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:

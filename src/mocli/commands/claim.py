@@ -1,0 +1,493 @@
+"""`mocli claim status | file | update | packet`: the carrier claim for a case, from the claim clock
+to the money recovered."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
+                  no_args_is_help=True)
+
+CASE_ARG = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF).")
+DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
+AGENT_HELP = "Agent name recorded (default: MOCLI_AGENT or your login)."
+
+
+# ---------------------------------------------------------------- shared by case, resolve, cases, report
+
+
+def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any = None):
+    """The claim clock of a case with the configured rules (`rules`: a loaded ClaimRules)."""
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import assess
+
+    rules = rules or load_claim_rules()
+    return assess(case, rules.rules, today, expiring_within=rules.expiring_within_days,
+                  calendar_for=destination_calendar, facts=facts)
+
+
+def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
+    """What `mocli claim status --json` prints (documented in docs/claims.md)."""
+    from mocli.lifecycle import order_value
+    from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
+
+    clock = claim_state(case, today, rules)
+    value, currency = order_value(case)
+    rule = clock.rule
+    amount, money = recoverable(rule, value, currency)
+    ledger = case.get("carrier_claim")
+    return {
+        "case": case.get("id"),
+        "state": clock.state,
+        "summary": describe(clock, today),
+        "opens": clock.opens.isoformat() if clock.opens else None,
+        "expires": clock.expires.isoformat() if clock.expires else None,
+        "days_left": clock.days_left,
+        "carrier": rule.carrier if rule else claim_facts(case).carrier,
+        "rule": rule.name if rule else None,
+        "next_step": _next_step(clock, ledger),
+        "order_value": value,
+        "currency": currency,
+        "liability": {"amount": rule.liability, "currency": rule.currency} if rule else None,
+        "recoverable": amount,
+        "recoverable_text": money if rule else None,
+        "facts": facts_dict(claim_facts(case)),
+        "assumptions": clock.assumptions,
+        "source": rule.source if rule else None,
+        "checked": rule.checked.isoformat() if rule else None,
+        "claim": ledger,
+    }
+
+
+def _next_step(clock: Any, ledger: dict[str, Any] | None) -> str | None:
+    if ledger:
+        return {"filed": "submit the claim to the carrier, then: mocli claim update CASE --status submitted",
+                "submitted": "wait for the carrier's decision; record it with mocli claim update",
+                "approved": "record the payment when it arrives: --status paid --paid N",
+                "partial": "record the payment when it arrives: --status paid --paid N",
+                "denied": "appeal with the missing evidence (--status submitted), or accept the loss",
+                "paid": None}.get(ledger.get("status"))
+    if clock.state in ("not_needed", "expired") or clock.rule is None:
+        return None
+    return clock.rule.next_step or None
+
+
+def status_line(record: dict[str, Any]) -> str:
+    """One line for `mocli case` and step 8: the clock, the money, and the ledger."""
+    parts = [f"carrier claim ({record['carrier'] or 'no carrier'}): {record['summary']}"]
+    if record["recoverable_text"] and record["state"] != "not_needed":
+        parts.append(record["recoverable_text"])
+    if claim := record["claim"]:
+        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
+        parts.append(f"claim {claim['carrier_ref']} {claim['status']} for {claim['amount']:,.2f} "
+                     f"{claim['currency']}{paid}")
+    if record["next_step"]:
+        parts.append(f"next: {record['next_step']}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- commands
+
+
+@app.command("status")
+def status(
+    case_ref: str = CASE_ARG,
+    json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+) -> None:
+    """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
+
+    The clock says too early (from when), eligible (until when), expiring (the deadline is near) or
+    expired, from the carrier's rule in claims.toml; the money is the carrier's cover against the
+    order value.
+
+    Examples:
+      mocli claim status 7K2QF
+      mocli claim status MO-261127-7K2QF --json
+    """
+    from mocli.commands.common import load, store
+
+    cfg, now = load(read_only=True)
+    case = store(cfg, str(db) if db else None).find(case_ref)
+    record = status_record(case, now.date())
+    if json_out:
+        from mocli.render import print_json
+
+        print_json(record)
+        return
+    from mocli.render import console
+
+    console().print(status_panel(record))
+
+
+def status_panel(record: dict[str, Any]) -> Any:
+    """The claim as a Rich panel (also shown by `mocli case`)."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from mocli.render import t
+
+    style = {"eligible": "green", "expiring": "bold yellow", "expired": "bold red", "too_early": "cyan"}
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Clock", t(record["summary"], style.get(record["state"], "")))
+    if record["rule"]:
+        grid.add_row("Rule", t(f"{record['rule']} (source checked {record['checked']})"))
+    if record["recoverable_text"] and record["state"] != "not_needed":
+        grid.add_row("Money", t(record["recoverable_text"]))
+    facts = record["facts"]
+    shown = [f"{k.replace('_', ' ')} {facts[k]}" for k in ("mailed", "expected_delivery", "delivered") if facts[k]]
+    if shown:
+        grid.add_row("Dates", t(", ".join(shown) + (" (order date: no carrier scan)" if facts["mailed_assumed"]
+                                                    else "")))
+    if claim := record["claim"]:
+        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
+        grid.add_row("Claim", t(f"{claim['carrier_ref']}: {claim['status']}, {claim['amount']:,.2f} "
+                                f"{claim['currency']} claimed{paid}"))
+    if record["next_step"]:
+        grid.add_row("Next", t(record["next_step"]))
+    return Panel(grid, title="Carrier claim", title_align="left")
+
+
+@app.command("file")
+def file(
+    case_ref: str = CASE_ARG,
+    carrier_ref: str = typer.Option(..., "--carrier-ref", metavar="REF",
+                                    help="The claim number the carrier gave."),
+    amount: float = typer.Option(..., "--amount", metavar="N", help="The amount claimed."),
+    currency: str = typer.Option(None, "--currency", help="Currency of the amount (default: the order's)."),
+    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+) -> None:
+    """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
+
+    Examples:
+      mocli claim file 7K2QF --carrier-ref 1Z-CLM-0042 --amount 100
+    """
+    import re
+    import sys
+
+    from mocli import claim_ledger, lifecycle
+    from mocli.commands.common import agent_name, load, store
+    from mocli.errors import InvalidInput
+    from mocli.render import sanitize
+
+    ref = lifecycle.clean_text(carrier_ref, "--carrier-ref")
+    if ref is None:
+        raise InvalidInput("--carrier-ref is empty")
+    if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise InvalidInput(f"--currency must be a three-letter code such as USD (got {currency!r})")
+    cfg, now = load(read_only=True)
+    who = agent_name(agent)
+    cases = store(cfg, str(db) if db else None)
+    case = cases.find(case_ref)
+    record = status_record(case, now.date())  # before the write: a bad rules file fails with nothing changed
+
+    def change(stored: dict[str, Any]) -> dict[str, Any]:
+        return claim_ledger.file_claim(
+            stored, carrier=record["carrier"] or "unknown", carrier_ref=ref, amount=amount,
+            currency=(currency or record["currency"]).upper(), deadline=record["expires"], rule=record["rule"],
+            now=now, agent=who)
+
+    updated = cases.update(case["id"], change)
+    if json_out:
+        from mocli.render import print_json
+
+        print_json(updated)
+    warn = {"expired": " (warning: the claim clock says the deadline has passed)",
+            "too_early": " (warning: the claim clock says it is too early; the carrier may refuse it)"}
+    sys.stderr.write(sanitize(f"claim {ref} filed on {updated['id']} for {amount:,.2f} "
+                              f"{updated['carrier_claim']['currency']}{warn.get(record['state'], '')}") + "\n")
+
+
+@app.command("update")
+def update(
+    case_ref: str = CASE_ARG,
+    new_status: str = typer.Option(..., "--status", metavar="submitted|approved|partial|denied|paid",
+                                   help="The claim's new status (the ledger allows filed → submitted → "
+                                        "approved/partial/denied/paid; approved/partial → paid; denied → "
+                                        "submitted)."),
+    paid: float = typer.Option(None, "--paid", metavar="N", help="With --status paid: the amount paid."),
+    note: str = typer.Option(None, "--note", help="A note recorded with the change."),
+    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+) -> None:
+    """Move a case's carrier claim to its next status; every change is a history entry.
+
+    Examples:
+      mocli claim update 7K2QF --status submitted
+      mocli claim update 7K2QF --status paid --paid 100
+    """
+    import sys
+
+    from mocli import claim_ledger, lifecycle
+    from mocli.commands.common import agent_name, load, store
+    from mocli.render import sanitize
+
+    text = lifecycle.clean_text(note, "--note")
+    cfg, now = load(read_only=True)
+    who = agent_name(agent)
+    updated = store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
+        c, status=new_status.strip().lower(), paid=paid, note=text, now=now, agent=who))
+    if json_out:
+        from mocli.render import print_json
+
+        print_json(updated)
+    sys.stderr.write(sanitize(f"{updated['id']}: {updated['history'][-1]['detail']}") + "\n")
+
+
+@app.command("packet")
+def packet(
+    case_ref: str = CASE_ARG,
+    out: Path = typer.Option(..., "--out", metavar="DIR", file_okay=False,
+                             help="Folder for packet.json, packet.md and the attachments (made 0700 if new)."),
+    invoice: Path = typer.Option(None, "--invoice", metavar="FILE", dir_okay=False,
+                                 help="The invoice (proof of value), copied into the packet."),
+    receipt: Path = typer.Option(None, "--receipt", metavar="FILE", dir_okay=False,
+                                 help="Proof of mailing or insurance (receipt, label), copied into the packet."),
+    photo: list[Path] = typer.Option(None, "--photo", metavar="FILE", dir_okay=False,
+                                     help="A photo of the items or packaging (repeatable)."),
+    pod_photo: Path = typer.Option(None, "--pod-photo", metavar="FILE", dir_okay=False,
+                                   help="The carrier's delivery photo, if saved already (mocli track "
+                                        "--save-proof); otherwise mocli asks the carrier for it."),
+    serial: list[str] = typer.Option(None, "--serial", metavar="TEXT", help="A serial number (repeatable)."),
+    trace_ref: str = typer.Option(None, "--trace-ref", metavar="REF",
+                                  help="The carrier's completed trace / search reference."),
+    allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
+                                          help="Write the packet even while required evidence is missing."),
+    json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+) -> None:
+    """Write the claim packet for the carrier, and list the evidence it still lacks.
+
+    packet.json and a readable packet.md hold the order, value and items, every scan, proof of delivery
+    (and its photo where the carrier gives one), the customer's step-5 answers, the agent's notes, and
+    the list of what is still missing for that carrier.
+
+    Exit 1 while a required item is missing (nothing is written), unless --allow-incomplete.
+
+    Examples:
+      mocli claim packet 7K2QF --out claim-7K2QF --invoice invoice.pdf --serial SN-4411
+      mocli claim packet 7K2QF --out claim-7K2QF --allow-incomplete
+    """
+    import json
+    import sys
+
+    from mocli import lifecycle
+    from mocli.commands.common import load, store
+    from mocli.errors import InvalidInput, MocliError
+    from mocli.policy.claims import EVIDENCE_LABELS, missing_evidence
+    from mocli.render import sanitize
+
+    serials = [s for s in (lifecycle.clean_text(x, "--serial") for x in serial or ()) if s]
+    trace = lifecycle.clean_text(trace_ref, "--trace-ref")
+    files = {"invoice": invoice, "receipt": receipt, "pod_photo": pod_photo}
+    for i, p in enumerate(photo or ()):
+        files[f"photo-{i + 1}"] = p
+    for flag, p in files.items():
+        if p is not None and not p.is_file():
+            raise InvalidInput(f"--{flag.split('-')[0].replace('_', '-')} {p}: no such file")
+    cfg, now = load(read_only=True)
+    case = store(cfg, str(db) if db else None).find(case_ref)
+    record = status_record(case, now.date())
+    if record["state"] == "not_needed":
+        raise MocliError(f"case {case.get('id')}: nothing to claim from the carrier: "
+                         f"{record['summary'].split(': ', 1)[1]}")
+    from mocli.claim_rules import load_claim_rules
+    from mocli.policy.claims import pick_rule
+
+    facts = record["facts"]
+    rule = pick_rule(load_claim_rules().rules, facts["carrier"], facts["service"])
+    given = {"invoice": invoice, "receipt": receipt, "serials": serials, "trace_ref": trace}
+    missing = missing_evidence(rule, case, given) if rule else []
+    if missing and not allow_incomplete:
+        raise MocliError(f"the {record['carrier']} claim packet for {case.get('id')} is missing: "
+                         + "; ".join(EVIDENCE_LABELS[k] for k in missing)
+                         + " (give them, or --allow-incomplete to write it anyway)")
+    pod_file, pod_note = None, None
+    if files["pod_photo"] is None:
+        pod_file, pod_note = _carrier_photo(cfg, now, case)
+    data = _packet_data(case, record, now, missing, serials, trace)
+    data["proof_of_delivery"]["photo_note"] = pod_note
+    written = _write_packet(out, data, files, pod_file)
+    if json_out:
+        from mocli.render import print_json
+
+        print_json(json.loads((out / "packet.json").read_text()))
+    if pod_note:
+        sys.stderr.write(sanitize(pod_note) + "\n")
+    state = f"INCOMPLETE, missing {len(missing)} item(s)" if missing else "complete"
+    sys.stderr.write(sanitize(f"claim packet for {case.get('id')} ({state}) written to {out}: "
+                              f"{', '.join(written)}") + "\n")
+
+
+def _packet_data(case: dict[str, Any], record: dict[str, Any], now: Any, missing: list[str],
+                 serials: list[str], trace: str | None) -> dict[str, Any]:
+    """packet.json (documented in docs/claims.md)."""
+    from mocli.policy.claims import EVIDENCE_LABELS
+
+    order = case.get("order") or {}
+    customer = case.get("customer") or {}
+    tracking = case.get("tracking") or {}
+    answers = dict(case.get("answers") or {})
+    notes = [{"at": h.get("at"), "agent": h.get("agent"), "note": h.get("detail")}
+             for h in case.get("history") or () if h.get("event") == "note"]
+    if answers.get("notes"):
+        notes.insert(0, {"at": case.get("created_at"), "agent": case.get("agent"), "note": answers["notes"]})
+    answers.pop("notes", None)
+    return {
+        "format": "mocli-claim-packet/1",
+        "generated_at": now.isoformat(),
+        "case": case.get("id"),
+        "carrier": record["carrier"],
+        "rule": record["rule"],
+        "rule_source": record["source"],
+        "clock": {k: record[k] for k in ("state", "summary", "opens", "expires", "days_left")},
+        "recoverable": record["recoverable"],
+        "recoverable_text": record["recoverable_text"],
+        "claim": case.get("carrier_claim"),
+        "order": {k: order.get(k) for k in ("number", "placed_at", "value", "currency", "items",
+                                             "shipping_method", "expected_delivery", "address")},
+        "recipient": {"name": customer.get("name"), "email": customer.get("email"), "phone": customer.get("phone")},
+        "tracking_number": tracking.get("tracking_number") or order.get("tracking_number"),
+        "first_carrier_scan": record["facts"]["mailed"],
+        "scans": list(reversed(tracking.get("events") or [])),  # oldest first, as a claim form reads
+        "proof_of_delivery": {"delivered_at": tracking.get("delivered_at"),
+                              "delivered_location": tracking.get("delivered_location"),
+                              **(tracking.get("proof_of_delivery") or {})},
+        "customer_answers": answers,
+        "agent_notes": notes,
+        "serial_numbers": serials,
+        "trace_reference": trace,
+        "attachments": [],
+        "missing": [{"item": k, "what": EVIDENCE_LABELS[k]} for k in missing],
+        "complete": not missing,
+    }
+
+
+def _carrier_photo(cfg: Any, now: Any, case: dict[str, Any]) -> tuple[Any, str | None]:
+    """The delivery photo from the carrier, where it says it has one; else None and why."""
+    tracking = case.get("tracking") or {}
+    if not (tracking.get("proof_of_delivery") or {}).get("photo_available"):
+        return None, None
+    number = tracking.get("tracking_number")
+    hint = (f"the carrier has a delivery photo for {number}: save it with `mocli track {number} --save-proof "
+            "DIR` and pass --pod-photo FILE")
+    import asyncio
+
+    from mocli.errors import MocliError
+    from mocli.providers.registry import Providers
+    from mocli.tracking import run
+
+    try:
+        override = run.override_carrier(tracking.get("carrier"))
+        results = asyncio.run(run.track_all(Providers(cfg, now.date()), [number], override, proof=True,
+                                            deadline=60))
+    except MocliError as exc:
+        return None, f"{hint} (asking the carrier failed: {exc})"
+    photos = [f for f in results[0].files if f.kind == "photo"]
+    if not photos:
+        return None, hint + (f" ({results[0].error_message})" if results[0].error_message else "")
+    return photos[0], None
+
+
+def _write_packet(out: Path, data: dict[str, Any], files: dict[str, Path | None], pod_file: Any) -> list[str]:
+    """packet.json, packet.md and the attachments, each 0600 and written whole; the names written."""
+    import json
+    import os
+
+    from mocli.errors import InvalidInput
+    from mocli.store import atomic_write
+
+    try:
+        if not out.exists():
+            out.mkdir(parents=True, mode=0o700)
+            os.chmod(out, 0o700)  # mkdir's mode is masked by the umask
+    except OSError as exc:
+        raise InvalidInput(f"--out {out}: cannot create: {exc.strerror}") from None
+    written: list[str] = []
+    names = {"invoice": "invoice", "receipt": "proof-of-mailing", "pod_photo": "proof-of-delivery-photo"}
+    for key, path in files.items():
+        if path is None:
+            continue
+        name = f"{names.get(key, key)}{path.suffix.lower()}"
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from None
+        atomic_write(out / name, content)
+        data["attachments"].append({"kind": key, "file": name, "from": str(path)})
+        written.append(name)
+    if pod_file is not None:
+        name = f"proof-of-delivery-photo.{pod_file.extension}"
+        atomic_write(out / name, pod_file.content)
+        data["attachments"].append({"kind": "pod_photo", "file": name, "from": "carrier"})
+        written.append(name)
+    atomic_write(out / "packet.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+    atomic_write(out / "packet.md", packet_markdown(data).encode())
+    return ["packet.json", "packet.md", *written]
+
+
+def _pod_value(value: Any) -> str:
+    from mocli.render import sanitize
+
+    if value is True:
+        return "yes"
+    if isinstance(value, dict) and {"lat", "lon"} <= set(value):
+        return f"{value['lat']}, {value['lon']}"
+    return sanitize(value).replace("|", "\\|").replace("\n", " ")
+
+
+def packet_markdown(data: dict[str, Any]) -> str:
+    """packet.md: the same packet for a person (or to paste into the carrier's claim form)."""
+    from mocli.render import sanitize
+
+    def s(value: Any) -> str:  # untrusted text stays inert in Markdown too: one line, no markup
+        return sanitize("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+    order = data["order"]
+    lines = [f"# Carrier claim packet: case {s(data['case'])}", ""]
+    if not data["complete"]:
+        lines += ["**INCOMPLETE: still missing**", ""] + [f"- [ ] {s(m['what'])}" for m in data["missing"]] + [""]
+    clock = data["clock"]
+    lines += [f"- Carrier: {s(data['carrier'])} ({s(data['rule'])})",
+              f"- Tracking number: {s(data['tracking_number'])}",
+              f"- Claim clock: {s(clock['summary'])}",
+              f"- Money: {s(data['recoverable_text'])}"]
+    if data["claim"]:
+        c = data["claim"]
+        lines.append(f"- Claim: {s(c['carrier_ref'])}, {s(c['status'])}, {c['amount']:,.2f} {s(c['currency'])}")
+    lines += ["", "## Order", "",
+              f"- Order {s(order['number'])}, placed {s(order['placed_at'])}, "
+              f"{(order['value'] or 0):,.2f} {s(order['currency'])}",
+              f"- Service: {s(order['shipping_method'])}; expected delivery {s(order['expected_delivery'])}",
+              f"- Recipient: {s(data['recipient']['name'])}, "
+              f"{s(', '.join(str(v) for v in (order['address'] or {}).values() if v))}",
+              "- Items:"] + [f"  - {s(i)}" for i in order["items"] or ["(none listed)"]]
+    if data["serial_numbers"]:
+        lines += ["- Serial numbers: " + ", ".join(s(x) for x in data["serial_numbers"])]
+    if data["trace_reference"]:
+        lines += [f"- Carrier trace reference: {s(data['trace_reference'])}"]
+    lines += ["", f"## Scans (first carrier scan {s(data['first_carrier_scan'])})", "",
+              "| When | Status | Event | Where |", "|---|---|---|---|"]
+    lines += [f"| {s(e.get('at'))} | {s(e.get('status'))} | {s(e.get('description'))} | {s(e.get('location'))} |"
+              for e in data["scans"]] or ["| - | - | no scans | - |"]
+    pod = data["proof_of_delivery"]
+    lines += ["", "## Proof of delivery", ""]
+    lines += [f"- {k.replace('_', ' ')}: {_pod_value(v)}" for k, v in pod.items() if v not in (None, False, {})] \
+        or ["- none"]
+    lines += ["", "## Customer's answers (step 5)", ""]
+    lines += [f"- {k.replace('_', ' ')}: {'yes' if v is True else 'no' if v is False else s(v)}"
+              for k, v in data["customer_answers"].items()] or ["- none"]
+    lines += ["", "## Agent's notes", ""]
+    lines += [f"- {s(n['at'])[:16]} {s(n['agent'])}: {s(n['note'])}" for n in data["agent_notes"]] or ["- none"]
+    lines += ["", "## Attachments", ""]
+    lines += [f"- {s(a['kind'])}: {s(a['file'])}" for a in data["attachments"]] or ["- none"]
+    return "\n".join(lines) + "\n"
