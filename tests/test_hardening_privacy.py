@@ -41,6 +41,50 @@ def test_a_secret_written_into_a_config_file_is_refused_and_not_repeated(cli, mo
         assert SECRET not in r.err and SECRET not in r.out
 
 
+PASTED_KEY = "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"
+
+
+@pytest.mark.parametrize("content", [
+    # A key pasted where its variable's name belongs: lower-case letters cannot be a variable's name.
+    f'[providers.settings.shopify]\nshop = "example"\ntoken_env = "{PASTED_KEY}"\n',
+    f'[providers.settings.ups]\nclient_id_env = "{PASTED_KEY}"\nclient_secret_env = "UPS_SECRET"\n',
+])
+def test_a_key_pasted_as_a_variable_name_is_refused_and_never_echoed(cli, mocli_env, monkeypatch, content):
+    monkeypatch.setenv("UPS_SECRET", "x")
+    (mocli_env["conf"] / "settings.toml").write_text(
+        content + '[providers]\ncustomers = "shopify"\n[providers.tracking]\nups = "ups"\n')
+    for args in (("config", "check"), ("config", "show"), ("config", "show", "--json"),
+                 ("track", "1Z4E57A20368154024"), AVA):
+        r = cli(*args)
+        assert r.code == 2, (args, r.err)
+        assert "must be the NAME of an environment variable" in r.err and r.err.count("\n") == 1, (args, r.err)
+        assert PASTED_KEY not in r.err + r.out and "1a2b3c" not in r.err + r.out, args
+
+
+@pytest.mark.parametrize("provider", ["ups", "fedex", "usps", "dhl", "aftership"])
+@pytest.mark.parametrize("key,value", [("Authorization", f"Bearer {SECRET}"), ("api_secret", SECRET),
+                                       ("colour", "blue")])
+def test_unknown_keys_in_a_carrier_table_are_refused_without_echoing_them(cli, mocli_env, provider, key, value):
+    (mocli_env["conf"] / "settings.toml").write_text(
+        f'[providers.tracking]\ndefault = "{provider}"\n[providers.settings.{provider}]\n{key} = "{value}"\n')
+    # `config show` only reads the file: it refuses the secrets, and never prints them.
+    commands = [("config", "check"), ("track", "1Z4E57A20368154024")]
+    commands += [("config", "show", "--json")] if value == SECRET or "Bearer" in value else []
+    for args in commands:
+        r = cli(*args)
+        assert r.code == 2, (args, r.err)
+        assert f"providers.settings.{provider}.{key}" in r.err and r.err.count("\n") == 1, (args, r.err)
+        assert SECRET not in r.err + r.out and "blue" not in r.err, args
+
+
+def test_a_secret_looking_value_under_any_key_is_never_echoed(cli, mocli_env):
+    (mocli_env["conf"] / "settings.toml").write_text(
+        f'[providers.settings.dhl]\nservice = "Bearer {SECRET}"\n')
+    r = cli("config", "show", "--json")
+    assert r.code == 2 and "providers.settings.dhl.service" in r.err
+    assert SECRET not in r.err + r.out
+
+
 def test_no_command_takes_a_secret_as_a_flag():
     import typer.main
 
