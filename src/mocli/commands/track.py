@@ -105,20 +105,24 @@ def _save(directory: str, res) -> list[str]:
     """Write a result's proof files as DIR/<number>-<kind>.<ext>; their paths (never their content)."""
     from pathlib import Path
 
-    from mocli.errors import InvalidInput
+    from mocli.errors import InvalidInput, StoreError
+    from mocli.store import DIR_MODE, atomic_write
 
     d = Path(directory)
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        # Folders mocli makes are private; a folder the agent gave keeps its own mode.
+        d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         paths: list[str] = []
         for i, f in enumerate(res.files if res is not None else []):
             suffix = f"-{i + 1}" if sum(1 for g in res.files if g.kind == f.kind) > 1 else ""
             path = d / f"{res.number}-{f.kind}{suffix}.{f.extension}"
-            path.write_bytes(f.content)
+            atomic_write(path, f.content)  # 0600 whatever the umask: a photo shows a customer's door
             paths.append(str(path))
         return paths
     except OSError as exc:
         raise InvalidInput(f"--save-proof {directory}: cannot write: {exc.strerror}") from None
+    except StoreError as exc:
+        raise InvalidInput(f"--save-proof {directory}: {exc}") from None
 
 
 class _Bar:
