@@ -150,9 +150,21 @@ def _csv(figures: dict[str, Any]) -> None:
     writer.writerow(["section", "key", "measure", "value"])
     from mocli.render import sanitize
 
-    for section, key, measure, value in rows(figures):  # text cells sanitised: a CSV is often just `cat`
-        writer.writerow([sanitize(section), sanitize(key), measure,
-                         "" if value is None else sanitize(value) if isinstance(value, str) else value])
+    def cell(text: str) -> str:
+        # Sanitised (a CSV is often just `cat`), and never a live formula in a spreadsheet.
+        return _inert(sanitize(text))
+
+    for section, key, measure, value in rows(figures):
+        writer.writerow([cell(section), cell(key), cell(measure),
+                         "" if value is None else cell(value) if isinstance(value, str) else value])
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet shows as text: OWASP's CSV-injection advice, a leading apostrophe."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _md_cell(value: Any) -> str:
