@@ -52,6 +52,25 @@ def test_note_summarises_the_case(demo_case):
     assert "checked drop off spots: yes" in note
 
 
+HOSTILE = "Ava\x1b]0;owned\x07 \x1b[2JThompson\x00\x9b31m\u202eevil\u202c"
+
+
+def test_the_note_sent_to_zendesk_is_the_sanitised_text_the_terminal_shows(cfg, demo_case, monkeypatch):
+    from mocli.render import sanitize
+
+    demo_case["customer"]["name"] = HOSTILE
+    demo_case["answers"]["notes"] = "porch\x1b[31m red\x00 \x85next"
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        cfg.settings.providers.settings["zendesk"] = {"base_url": srv.url, "email": "a@b.c",
+                                                      "token_env": "TEST_ZD_TOKEN"}
+        offer_ticket_update(cfg, demo_case, "48213", lambda p: True)
+    body = [r.json() for r in srv.requests if r.method == "PUT"][0]["ticket"]["comment"]["body"]
+    for bad in ("\x1b", "\x00", "\x9b", "\x85", "\u202e", "\u202c", "\x07"):
+        assert bad not in body, repr(bad)
+    assert f"Customer: {sanitize(HOSTILE)} <" in body and "notes: porch red next" in body
+
+
 def test_agent_says_no_nothing_is_sent(cfg, demo_case, mocli_env, monkeypatch):
     monkeypatch.setenv("TEST_ZD_TOKEN", "t")
     with zendesk(cfg) as srv:

@@ -45,7 +45,11 @@ def case_note(case: dict[str, Any]) -> str:
     if case.get("sources"):
         lines.append("Facts from: " + ", ".join(f"{k} {v}" for k, v in case["sources"].items()))
     lines.append(f"Follow up by: {str(case.get('follow_up_by', ''))[:16].replace('T', ' ')}")
-    return "\n".join(lines)
+    from mocli.render import sanitize
+
+    # Provider data and typed notes are untrusted: the helpdesk gets the text the terminal shows, with
+    # no escape sequences, NUL, C1 controls or bidi overrides.
+    return "\n".join(sanitize(line) for line in "\n".join(lines).split("\n"))
 
 
 def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
