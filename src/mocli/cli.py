@@ -11,12 +11,13 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, track
+from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, ticket, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a lookup or operation failed (or not found); 2 usage error or "
-    "invalid input; 130 cancelled with Ctrl-C. Messages go to stderr, data to stdout."
+    "invalid input; 3 the case was saved but its helpdesk ticket was not updated; 130 cancelled with "
+    "Ctrl-C. Messages go to stderr, data to stdout."
 )
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ app.command("note")(cases.note)
 app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)
+app.add_typer(ticket.app, name="ticket")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -442,10 +442,14 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     wiz.header(9)
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
-    if ticket:
-        _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
+    update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
     if json_out:
-        render.print_json(record)
+        render.print_json({**record, "ticket_update": update} if update else record)
+    if update and update["status"] == "failed":
+        from mocli.errors import TicketNotUpdated
+
+        raise TicketNotUpdated(f"case {case.id} is saved, but ticket {ticket} was not updated: {update['error']}; "
+                               f"retry with `{update['retry']}`")
 
 
 def _past_claims(cases: Any) -> list[Any]:
@@ -461,12 +465,17 @@ def _past_claims(cases: Any) -> list[Any]:
         return []
 
 
-def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any, update: bool) -> None:
-    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket."""
+def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any,
+                  update: bool) -> dict[str, Any]:
+    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket.
+
+    Returns the update's status for `--json`: `updated`, `not_updated` (the agent said no, or no
+    --update-ticket), `no_helpdesk`, or `failed` with the error and the command that retries it.
+    """
     if not cfg.settings.providers.settings.get("zendesk"):
         out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk configured to update).", "dim"))
-        return
-    from mocli.commands.ticket import offer_ticket_update
+        return {"status": "no_helpdesk"}
+    from mocli.commands.ticket import offer_ticket_update, retry_command
 
     def confirm(message: str) -> bool:
         if prompter is None:
@@ -475,14 +484,14 @@ def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, 
 
     try:
         sent = offer_ticket_update(cfg, record, ticket, confirm)
-    except MocliError as exc:
-        out.print(render.t(f"The case is saved, but ticket {ticket} was not updated: {exc}", "bold red"))
-        return
+    except MocliError as exc:  # reported by the caller, after --json has printed the saved case
+        return {"status": "failed", "error": str(exc), "retry": retry_command(record["id"])}
     if sent is None:
         hint = "" if prompter is not None else " (add --update-ticket to post it without asking)"
         out.print(render.t(f"Ticket {ticket} linked; not updated{hint}.", "dim"))
-    else:
-        out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
+        return {"status": "not_updated", "retry": retry_command(record["id"])}
+    out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
+    return {"status": "updated"}
 
 
 def _quiet_console():
