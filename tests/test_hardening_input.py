@@ -171,3 +171,37 @@ def test_new_case_answers_files_with_wrong_types_name_the_key(cli, tmp_path, con
     assert r.code == 2, r.err
     assert r.err.count("\n") == 1 and "Traceback" not in r.err and "internal error" not in r.err
     assert needle in r.err
+
+
+# ---------------------------------------------------------------- bad values are one line, exit 2
+
+
+@pytest.mark.parametrize("command", ["cases", "report"])
+@pytest.mark.parametrize("flags,needle", [
+    (("--since", "99999999d"), "--since"),
+    (("--until", "99999999999w"), "--until"),
+    (("--until", "9999-12-31"), None),  # the end of the last representable day is fine
+    (("--since", "1d", "--until", "30d"), "--since must be before --until"),
+])
+def test_out_of_range_and_inverted_periods_are_one_line_exit_2(cli, command, flags, needle):
+    r = cli(command, *flags)
+    if needle is None:
+        assert r.code == 0, r.err
+        return
+    assert r.code == 2, r.err
+    assert needle in r.err and r.err.count("\n") == 1 and "internal error" not in r.err
+
+
+def test_a_settings_file_that_is_not_utf8_names_the_file(cli, mocli_env):
+    path = mocli_env["conf"] / "settings.toml"
+    path.write_bytes(b'[calendar]\ntimezone = "Europe/Z\xfcrich"\n')  # Latin-1, not UTF-8
+    r = cli("config", "check")
+    assert r.code == 2 and str(path) in r.err and "UTF-8" in r.err and r.err.count("\n") == 1, r.err
+
+
+def test_an_error_in_the_users_known_issues_names_the_users_file(cli, mocli_env):
+    path = mocli_env["conf"] / "known_issues.toml"
+    path.write_text('[[issues]]\nid = "KI-1"\ncarrier = "UPS"\n')  # no note: a required key
+    r = cli("config", "check")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert str(path) in r.err and "issues.0" in r.err, r.err

@@ -259,6 +259,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+                          "save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -273,16 +277,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    node: Any = data
+def _source_of(layers: list[tuple[str, dict[str, Any]]], loc: tuple[Any, ...]) -> str:
+    """The layer an error at `loc` comes from. Tables merge key by key, but any other value (a list of
+    known issues, a string) is replaced whole by the last layer that has it: follow that layer down."""
+    nodes = layers
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return False
-    return True
+        deeper = [(src, node[part]) for src, node in nodes
+                  if (isinstance(node, dict) and part in node)
+                  or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))]
+        if not deeper:
+            break  # a key missing from the merged value: the last layer that got this far
+        nodes = deeper if all(isinstance(node, dict) for _, node in deeper) else deeper[-1:]
+    return nodes[-1][0]
 
 
 def _env_layer() -> dict[str, Any]:
@@ -325,8 +331,7 @@ def load_config(calendar: bool = True, templates: bool = True) -> Config:
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = tuple(err["loc"])
-            source = next((src for src, data in reversed(layers) if _has_path(data, loc)), layers[-1][0]
-                          if layers else name)
+            source = _source_of(layers, loc) if layers else name
             key = ".".join(str(p) for p in loc) or "(top level)"
             raise ConfigError(f"{source}: {key}: {err['msg']}") from None
     cfg = Config(

@@ -101,7 +101,10 @@ def parse_when(text: str | None, now: datetime, *, flag: str, end: bool = False)
         return None
     s = text.strip()
     if m := _RELATIVE.match(s):
-        return now - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        except OverflowError:  # 99999999d: before the calendar starts
+            raise InvalidInput(f"{flag} {text!r}: too far back (a span of at most a few thousand years)") from None
     if s.lower() == "today":
         day = now.date()
     else:
@@ -115,7 +118,19 @@ def parse_when(text: str | None, now: datetime, *, flag: str, end: bool = False)
                                    "or a span back from now such as 7d, 30d, 12h, 2w") from None
             return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
     start = datetime.combine(day, time(0), tzinfo=now.tzinfo)
+    if end and day == date.max:  # the end of the calendar's last day: no upper bound at all
+        return None
     return start + timedelta(days=1) if end else start
+
+
+def parse_period(since: str | None, until: str | None, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` as bounds; an empty period is a usage error, not a silently empty list."""
+    start = parse_when(since, now, flag="--since")
+    end = parse_when(until, now, flag="--until", end=True)
+    if start and end and start >= end:
+        raise InvalidInput(f"--since must be before --until (--since {since} is {start:%Y-%m-%d %H:%M}, "
+                           f"--until {until} is {end:%Y-%m-%d %H:%M})")
+    return start, end
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,7 @@ def report(
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
-    start = reporting.parse_when(since, now, flag="--since")
-    end = reporting.parse_when(until, now, flag="--until", end=True)
-    if start and end and start >= end:
-        raise InvalidInput("--since must be before --until")
+    start, end = reporting.parse_period(since, until, now)
     import gc
 
     collecting = gc.isenabled()
