@@ -205,3 +205,39 @@ def test_an_error_in_the_users_known_issues_names_the_users_file(cli, mocli_env)
     r = cli("config", "check")
     assert r.code == 2 and r.err.count("\n") == 1, r.err
     assert str(path) in r.err and "issues.0" in r.err, r.err
+
+
+# ---------------------------------------------------------------- one bad input costs one item
+
+
+@pytest.mark.parametrize("flag", ["--notes", "--agent", "--ticket", "--customer"])
+def test_a_latin1_byte_in_a_flag_is_refused_up_front_naming_it(cli, mocli_env, flag):
+    # On Linux a non-UTF-8 byte in an argument reaches Python as a lone surrogate (surrogateescape).
+    args = {"--customer": "ava.thompson@example.com", "--order": "1001", "--address-confirmed": "yes",
+            "--received-by-someone-else": "no", "--checked-drop-off-spots": "yes", "--theft-in-area": "no",
+            "--package-found": "no", "--notes": "porch"}
+    args[flag] = "caf\udce9 au lait"
+    r = cli("new-case", "--no-input", *[x for kv in args.items() for x in kv])
+    assert r.code == 2, r.err
+    assert flag.lstrip("-").replace("-", "_") in r.err and "UTF-8" in r.err and r.err.count("\n") == 1, r.err
+    assert "internal error" not in r.err and "Step" not in r.out  # refused before any step ran
+    assert not (mocli_env["home"] / "cases.db").exists()
+
+
+def test_an_invalid_utf8_line_on_stdin_costs_only_that_number(mocli_env, monkeypatch, capsys):
+    import io
+    import sys
+
+    from mocli.cli import main
+
+    good = ["1Z4E57A20368154024", "794123300255", "9400109693009220314785"]
+    data = good[0].encode() + b"\n1Z\xff\xfe999\n" + "\n".join(good[1:]).encode() + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["track", "-", "--json"])
+    out, err = capsys.readouterr()
+    results = json.loads(out)
+    assert [r["tracking_number"] for r in results if not r.get("error")] == good
+    [bad] = [r for r in results if r.get("error")]
+    assert bad["error"]["code"] == "invalid_number" and "UTF-8" in bad["error"]["message"]
+    assert exit_.value.code == 2 and "internal error" not in err

@@ -44,10 +44,21 @@ def _read_numbers(args: list[str]) -> list[str]:
     out: list[str] = []
     for arg in args:
         if arg == "-":
-            out += [ln.strip() for ln in sys.stdin if ln.strip() and not ln.lstrip().startswith("#")]
+            out += [ln.strip() for ln in _stdin_lines() if ln.strip() and not ln.lstrip().startswith("#")]
         else:
             out.append(arg)
     return out
+
+
+def _stdin_lines():
+    """stdin's lines, each decoded on its own: a line that is not UTF-8 becomes one invalid number (its
+    bad bytes shown as U+FFFD), not the end of the whole batch."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # already text (a test's StringIO)
+        yield from sys.stdin
+        return
+    for line in raw:
+        yield line.decode("utf-8", errors="replace")
 
 
 def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float) -> int:

@@ -47,6 +47,7 @@ import base64
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -123,6 +124,21 @@ def env_secret(var: str | None, provider: str, *, setting: str = "secret") -> st
         raise ConfigError(f"{provider}: environment variable {var} is not set (it holds the {setting}; "
                           "secrets are never read from config files)")
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repair_surrogates(node: Any) -> Any:
+    """`node` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(node, str):
+        return _LONE_SURROGATE.sub("\ufffd", node)
+    if isinstance(node, list):
+        return [_repair_surrogates(v) for v in node]
+    if isinstance(node, dict):
+        return {_repair_surrogates(k): _repair_surrogates(v) for k, v in node.items()}
+    return node
 
 
 def basic_auth_header(user: str, password: str) -> dict[str, str]:
@@ -402,9 +418,15 @@ class ProviderClient:
         try:
             import json
 
-            return json.loads(body)
+            data = json.loads(body)
+            # A lone surrogate (only a \\uD800-\\uDFFF escape can make one) could never be saved as
+            # UTF-8: repaired to U+FFFD here, once, so a case with that name can still be stored.
+            return _repair_surrogates(data) if _SURROGATE_ESCAPE.search(body) else data
         except (ValueError, UnicodeDecodeError):
             raise ProviderError(f"{self.name}: answered {shown} with a body that is not JSON "
+                                f"(HTTP {resp.status_code})") from None
+        except RecursionError:
+            raise ProviderError(f"{self.name}: answered {shown} with JSON nested too deeply to read "
                                 f"(HTTP {resp.status_code})") from None
 
     def _status_error(self, resp: httpx.Response, shown: str) -> ProviderError:

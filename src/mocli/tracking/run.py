@@ -70,6 +70,9 @@ def plan(raw: str, override: str | None) -> tuple[Detection, list[str], Result |
                                error_message=f"{det.number} looks like {like} ({formats}) but its check digit is "
                                              "wrong: probably mistyped (use --carrier to look it up anyway)")
     shown = det.number or raw.strip() or "(empty)"
+    if "\ufffd" in raw:
+        return det, [], Result(raw, det, error_code="invalid_number",
+                               error_message=f"{shown} is not valid UTF-8 text (its bad bytes are shown as \ufffd)")
     return det, [], Result(raw, det, error_code="invalid_number",
                            error_message=f"{shown} is not a tracking number format mocli knows "
                                          "(use --carrier to look it up anyway)")
@@ -100,7 +103,7 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool)
         except MocliError as exc:
             result.error_code, result.error_message = "provider_error", str(exc)
             return result
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             # A body whose shape the adapter could not read (pydantic's ValidationError is a ValueError):
             # this number fails with a message, the batch goes on.
             result.error_code = "provider_error"

@@ -19,6 +19,7 @@ from mocli.wizard.questions import (
     BY_KEY,
     STEPS,
     applicable,
+    check_text,
     load_answers_file,
     validate_answer,
 )
@@ -396,8 +397,10 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     from mocli.render import console
 
     given, extra = _gather_given(flags, answers_file, resume)
-    agent = agent_name(agent or extra.get("agent"))
+    agent = check_text("agent", agent_name(agent or extra.get("agent")))
     ticket = ticket or extra.get("ticket")
+    if ticket is not None:
+        check_text("ticket", str(ticket))
     prompting = interactive() and not no_input
     if not prompting:
         early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
