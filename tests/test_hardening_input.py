@@ -241,3 +241,30 @@ def test_an_invalid_utf8_line_on_stdin_costs_only_that_number(mocli_env, monkeyp
     [bad] = [r for r in results if r.get("error")]
     assert bad["error"]["code"] == "invalid_number" and "UTF-8" in bad["error"]["message"]
     assert exit_.value.code == 2 and "internal error" not in err
+
+
+# ---------------------------------------------------------------- long inputs: bounded, message whole
+
+
+def test_a_very_long_name_is_bounded_with_a_note_and_the_message_is_never_cut(cli, cfg, tmp_path, monkeypatch):
+    from mocli.messages import MAX_VALUE
+
+    data = json.loads(resources.files("mocli.data").joinpath("demo.json").read_text())
+    data["customers"][0]["name"] = "Thompson-" * 600 + " Ava"  # 5,400 characters from the CRM, in a first name
+    f = tmp_path / "demo.json"
+    f.write_text(json.dumps(data))
+    monkeypatch.setenv("MOCLI_DEMO_DATA", str(f))
+    args = ("new-case", "--no-input", "--customer", "ava.thompson@example.com", "--order", "1001",
+            "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no")
+    shown = cli(*args)
+    stored = cli(*args, "--json")
+    assert shown.code == 0 and stored.code == 0, shown.err + stored.err
+    message = json.loads(stored.out)["message"]
+    closing_end = cfg.messages.closing.strip().split()[-1]
+    assert message.rstrip().endswith(closing_end)  # the closing lines are all there
+    assert "Thompson-" * 30 not in message and "…" in message  # the name was bounded...
+    assert max(len(w) for w in message.split()) <= MAX_VALUE + 1  # "Hi NAME,"
+    assert f"first {MAX_VALUE} characters" in shown.out  # ...and the agent is told so
+    panel = "".join(line.strip("│ \n") for line in shown.out.split("Customer message")[1].splitlines())
+    assert closing_end in panel  # the terminal shows the whole message, closing included

@@ -443,6 +443,12 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     wiz.header(8)
     out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
+    from mocli.casework import message_values
+    from mocli.messages import long_values
+
+    for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,
+                                           case.id, case.agent)):
+        out.print(render.t(f"Note: {note}.", "yellow"))
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
     update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
