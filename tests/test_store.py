@@ -140,3 +140,30 @@ def test_compaction_keeps_every_live_case(tmp_path):
     assert cases == {"C0": 1199, "C1": 0, "C2": 0, "C3": 0, "C4": 0}
     s.add({"id": "C5"})
     assert [d.doc_id for d in CaseStore(path).table.all()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_drawn_case_id_that_is_taken_is_drawn_again_under_the_lock(tmp_path):
+    s = CaseStore(tmp_path / "cases.db")
+    s.add({"id": "MO-261127-AAAAA", "customer": "Ava"})
+    draws = iter(["MO-261127-AAAAA", "MO-261127-BBBBB"])  # the first redraw collides again
+    stored = s.add({"id": "MO-261127-AAAAA", "customer": "Ben"}, fresh=lambda: {"id": next(draws), "customer": "Ben"})
+    assert stored == {"id": "MO-261127-BBBBB", "customer": "Ben"}
+    assert sorted(c["id"] for c in s.all()) == ["MO-261127-AAAAA", "MO-261127-BBBBB"]
+
+
+def test_new_case_never_reuses_an_id_in_the_file(cli, mocli_env, monkeypatch):
+    import json
+
+    from mocli import casework
+
+    args = ("new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1003",
+            "--address-confirmed", "yes")
+    first = json.loads(cli(*args).out)["id"]
+    later = iter([first, first, "MO-261127-ZZZZZ"])  # the dice come up with the taken id twice
+    monkeypatch.setattr(casework, "new_case_id", lambda now: next(later))
+    r = cli(*args)
+    assert r.code == 0, r.err
+    case = json.loads(r.out)
+    assert case["id"] == "MO-261127-ZZZZZ"
+    ids = [c["id"] for c in CaseStore(mocli_env["home"] / "cases.db").all()]
+    assert sorted(ids) == sorted([first, "MO-261127-ZZZZZ"])

@@ -172,21 +172,32 @@ def select(cases: Iterable[dict[str, Any]], filters: Filters) -> list[dict[str, 
 
 
 def merge(sources: Iterable[Iterable[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Cases from several agents' files, each case id once.
+    """Cases from several agents' files, each case once.
 
-    When a case is in two files (a copied file), the most advanced copy wins: resolved over open,
-    then the one with the longer history.
+    When a case is in two files (a copied file: same id, opened at the same moment for the same
+    customer), the most advanced copy wins: resolved over open, then the one with the longer history.
+    Two different cases that drew the same id are both kept (`duplicate_ids` names them).
     """
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[tuple[Any, ...], dict[str, Any]] = {}
     for cases in sources:
         for case in cases:
-            cid = case.get("id")
-            if cid is None:
+            if case.get("id") is None:
                 continue
-            old = best.get(cid)
+            key = _identity(case)
+            old = best.get(key)
             if old is None or _progress(case) > _progress(old):
-                best[cid] = case
+                best[key] = case
     return list(best.values())
+
+
+def _identity(case: dict[str, Any]) -> tuple[Any, ...]:
+    return case.get("id"), case.get("created_at"), (case.get("customer") or {}).get("id")
+
+
+def duplicate_ids(cases: Iterable[dict[str, Any]]) -> list[str]:
+    """Ids that more than one distinct case carries (after `merge`), sorted."""
+    counts = Counter(str(c.get("id")) for c in cases if c.get("id") is not None)
+    return sorted(cid for cid, n in counts.items() if n > 1)
 
 
 def _progress(case: dict[str, Any]) -> tuple[int, int]:

@@ -50,13 +50,20 @@ def report(
     try:
         sources, loaded = _load(cfg, db or [])
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
-        selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
-                                    filters)
+        merged = reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else [])
+        selected = reporting.select(merged, filters)
         figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
                                     filters={"agent": agent, "tier": tier, "carrier": carrier})
+        figures["duplicate_ids"] = reporting.duplicate_ids(selected)
     finally:
         if collecting:
             gc.enable()
+    if figures["duplicate_ids"]:
+        from mocli.render import sanitize
+
+        shown = ", ".join(figures["duplicate_ids"][:5]) + (" ..." if len(figures["duplicate_ids"]) > 5 else "")
+        typer.echo(f"mocli: warning: {len(figures['duplicate_ids'])} case id(s) belong to more than one case "
+                   f"({sanitize(shown)}); each case is counted, find them with `mocli cases --db FILE`", err=True)
     if not include_pii:  # reports leave mocli (spreadsheets, wikis): personal data masked unless asked for
         from mocli.privacy import mask_figures
 

@@ -436,8 +436,12 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         answers = {**wiz.given, **wiz.answers}
         path = save_draft(answers, {"agent": agent, "ticket": ticket})
         raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
-    record = case.model_dump(mode="json")
-    cases.add(record)
+    def redrawn() -> dict[str, Any]:
+        nonlocal case
+        case = wiz.build()  # a new id, and the message and history that name it
+        return case.model_dump(mode="json")
+
+    record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
     if resume:
         draft_path().unlink(missing_ok=True)
     wiz.header(8)
