@@ -262,3 +262,55 @@ def test_masking_functions():
                            "postal_code": "07102", "country": "US"})
     assert masked == {"line1": "** *** **", "line2": "*** *", "city": "Newark", "region": "NJ",
                       "postal_code": "*****", "country": "US"}
+
+
+# ---------------------------------------------------------------- reading never changes modes
+
+
+def _tree(folder):
+    return {p.name: _mode(p) for p in folder.iterdir()}
+
+
+def test_a_report_over_a_shared_folder_changes_no_mode_and_leaves_no_file_there(cli, mocli_env, tmp_path):
+    assert cli(*AVA).code == 0
+    shared = tmp_path / "team"
+    shared.mkdir()
+    os.chmod(shared, 0o2775)  # a team folder: group-writable, setgid
+    for name in ("amy.db", "bob.db"):
+        (shared / name).write_bytes((mocli_env["home"] / "cases.db").read_bytes())
+        os.chmod(shared / name, 0o644)
+    before = _tree(shared)
+    for _ in range(2):  # the second run reads the cache the first one wrote
+        r = cli("report", "--format", "json", "--db", str(shared))
+        assert r.code == 0, r.err
+    assert _mode(shared) == 0o2775
+    assert _tree(shared) == before  # no lock, no cache, no chmod beside another agent's files
+    cache = mocli_env["home"] / "cache"  # mocli's own cache directory (MOCLI_HOME/cache here)
+    assert _mode(cache) == 0o700 and [p for p in cache.iterdir() if p.name.endswith(".cache")]
+    assert all(_mode(p) == 0o600 for p in cache.iterdir())
+
+
+def test_cases_on_a_file_in_a_shared_directory_never_tightens_the_directory(cli, mocli_env, tmp_path):
+    home_dir = tmp_path / "sam"
+    home_dir.mkdir()
+    os.chmod(home_dir, 0o755)
+    assert cli(*AVA, "--db", str(home_dir / "x.db")).code == 0
+    assert _mode(home_dir) == 0o755  # a folder mocli did not create keeps its mode
+    assert _mode(home_dir / "x.db") == 0o600  # the file mocli created is private
+    os.chmod(home_dir / "x.db", 0o640)  # the agent chose to share it with the group
+    for args in (("cases", "--db", str(home_dir / "x.db")), ("cases", "--json", "--db", str(home_dir / "x.db"))):
+        assert cli(*args).code == 0
+    assert _mode(home_dir) == 0o755 and _mode(home_dir / "x.db") == 0o640
+
+
+def test_a_symlinked_case_file_never_has_its_target_chmodded(cli, mocli_env, tmp_path):
+    assert cli(*AVA).code == 0
+    home = mocli_env["home"]
+    target = tmp_path / "elsewhere" / "cases.db"
+    target.parent.mkdir()
+    (home / "cases.db").rename(target)
+    os.chmod(target, 0o644)
+    (home / "cases.db").symlink_to(target)
+    for args in (("cases",), ("report",), ("case", "--help")):
+        assert cli(*args).code == 0
+    assert _mode(target) == 0o644

@@ -27,14 +27,22 @@ def test_add_find_update_and_file_modes(tmp_path):
         s.find("ZZZZZ")
 
 
-def test_looser_modes_are_tightened_on_open(tmp_path):
-    d = tmp_path / "d"
+def test_looser_modes_are_tightened_on_open_in_the_data_directory_only(tmp_path, mocli_env):
+    d = mocli_env["home"]  # mocli's own data directory (MOCLI_HOME)
     CaseStore(d / "cases.db").add({"id": "X"})
     os.chmod(d, 0o755)
     os.chmod(d / "cases.db", 0o644)
     CaseStore(d / "cases.db")
     assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(d / "cases.db").st_mode) == 0o600
+    # A folder and a file the agent named (--db) keep the modes their owner gave them.
+    other = tmp_path / "shared"
+    CaseStore(other / "cases.db").add({"id": "X"})
+    os.chmod(other, 0o755)
+    os.chmod(other / "cases.db", 0o644)
+    CaseStore(other / "cases.db")
+    assert stat.S_IMODE(os.stat(other).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(other / "cases.db").st_mode) == 0o644
 
 
 def test_ambiguous_suffix(tmp_path):

@@ -138,10 +138,13 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def ensure_private_dir(directory: Path) -> None:
-    """Create `directory` (0700) or tighten it if group/other can read it."""
+def ensure_private_dir(directory: Path, tighten: bool = True) -> None:
+    """Create `directory` (0700); with `tighten` (mocli's own directories only) also tighten it if
+    group/other can read it. A symlink is never followed to chmod its target."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        if not tighten or directory.is_symlink():
+            return
         mode = stat.S_IMODE(directory.stat().st_mode)
         if mode & 0o077:
             os.chmod(directory, mode & ~0o077)
@@ -149,11 +152,45 @@ def ensure_private_dir(directory: Path) -> None:
         raise StoreError(f"cannot use the data directory {directory}: {exc.strerror or exc}") from None
 
 
-def tighten_file(path: Path) -> None:
-    """Make an existing file 0600 if group/other can read it (a missing file is fine)."""
+def is_data_dir(directory: Path) -> bool:
+    """True for mocli's own data directory: the one existing place whose modes mocli keeps tight."""
+    from mocli.config import data_dir
+
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:
+        return os.path.samefile(directory, data_dir())
+    except OSError:
+        return False
+
+
+def keeps_own_files(directory: Path) -> bool:
+    """True where mocli may put its locks and caches beside a case file: its data directory, or a
+    directory of this user's that nobody else can enter. Anywhere else (a team folder, a home
+    directory) they would be new files in someone else's place: caches go to `cache_dir()`."""
+    if is_data_dir(directory):
+        return True
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    return _owned(st) and not st.st_mode & 0o077
+
+
+def cache_dir() -> Path:
+    """mocli's own cache directory: MOCLI_HOME/cache when MOCLI_HOME is set, else the platform's."""
+    if env := os.environ.get("MOCLI_HOME"):
+        return Path(env) / "cache"
+    from platformdirs import user_cache_dir  # noqa: TID253
+
+    return Path(user_cache_dir("mocli", appauthor=False))
+
+
+def tighten_file(path: Path) -> None:
+    """Make an existing file 0600 if group/other can read it (a missing file is fine). A symlink is
+    left alone: its target is not mocli's to chmod."""
+    try:
+        st = os.lstat(path)
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077 and not stat.S_ISLNK(st.st_mode):
             os.chmod(path, FILE_MODE)
     except FileNotFoundError:
         pass
@@ -224,9 +261,13 @@ class JournalStorage(Storage):
         self._records = 0
         self._live = 0
         self._read_ino: int | None = None  # inode of the bytes last read (to move that very file aside)
-        ensure_private_dir(self.path.parent)
-        tighten_file(self.path)
-        tighten_file(Path(str(self.path) + ".lock"))
+        # Only mocli's own data directory (and what is in it) is tightened if found looser: a folder or
+        # a file the agent named with --db keeps the modes its owner gave it.
+        home = is_data_dir(self.path.parent)
+        ensure_private_dir(self.path.parent, tighten=home)
+        if home:
+            tighten_file(self.path)
+            tighten_file(Path(str(self.path) + ".lock"))
 
     # -- locking
     @contextmanager
@@ -723,7 +764,14 @@ _CACHE_FORMAT = 2  # 2: each document's projection with the offset and length of
 
 
 def _cache_path(path: Path, key: str) -> Path:
-    return path.with_name(f".{path.name}.{key}.cache")
+    """Beside the journal where mocli keeps its own files (see `keeps_own_files`), else in mocli's
+    cache directory under a name made from the journal's full path."""
+    if keeps_own_files(path.parent):
+        return path.with_name(f".{path.name}.{key}.cache")
+    import hashlib
+
+    where = hashlib.blake2b(os.fsencode(path.resolve()), digest_size=12).hexdigest()
+    return cache_dir() / f"{where}-{path.name}.{key}.cache"
 
 
 def _pread_all(fd: int, start: int, end: int) -> bytes:
@@ -789,6 +837,8 @@ def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
                "docs": [[i, p, *scan.spans[i]] for i, p in scan.docs.items()]}
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
+        if not cache.parent.exists():  # mocli's own cache directory, made on first use
+            ensure_private_dir(cache.parent)
         view = memoryview(orjson.dumps(content))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
@@ -797,7 +847,7 @@ def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, cache)  # no fsync: a cache lost in a crash is rebuilt, a torn one is refused
-    except (OSError, TypeError):
+    except (OSError, TypeError, StoreError):
         _unlink_quietly(tmp)
     except BaseException:  # Ctrl-C: no temporary file left behind (SIGKILL's: see _remove_stale_temporaries)
         _unlink_quietly(tmp)
@@ -966,8 +1016,9 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
             moved, why_not = move_aside(path, ino)
         return corrupt_error(path, detail, moved, why_not)
 
-    # Our own file: read under the lock. Another agent's file: we may not create its lock file.
-    lock = JournalStorage(path, lock_timeout=lock_timeout).locked if own else None
+    # Our own file where mocli keeps its files: read under the lock. Another agent's file, or one in a
+    # shared folder: no lock file is created there (appends and renames make a lock-free read safe).
+    lock = JournalStorage(path, lock_timeout=lock_timeout).locked if own and keeps_own_files(path.parent) else None
     try:
         scan = scan_journal(path, project, key, table=table, lock=lock, use_cache=own, corrupt=corrupt)
     except FileNotFoundError:
