@@ -89,14 +89,8 @@ def test_a_torn_last_line_is_ignored_then_cut_off(tmp_path):
     assert b"half-writ" not in path.read_bytes()
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    b"not a store at all\n",
-    HEADER + b'{"t":"cases","i":1,"n":2,"d":{"id":"a"}}\n{oops}\n{"t":"cases","i":2,"n":3,"d":{"id":"b"}}\n',
-    HEADER + b'{"t":"cases","i":1,"n":2,"d":"not a document"}\n',
-    HEADER + b'\xff\xfe\n',
-])
-def test_corruption_is_an_error_and_the_file_is_moved_aside_unchanged(tmp_path, content):
+@pytest.mark.parametrize("content", [b"", b"not a store at all\n"])
+def test_a_file_that_is_not_a_store_is_an_error_and_is_moved_aside_unchanged(tmp_path, content):
     path = tmp_path / "cases.db"
     path.write_bytes(content)
     with pytest.raises(StoreCorrupt, match="moved aside"):
@@ -175,3 +169,24 @@ def test_new_case_never_reuses_an_id_in_the_file(cli, mocli_env, monkeypatch):
     assert case["id"] == "MO-261127-ZZZZZ"
     ids = [c["id"] for c in CaseStore(mocli_env["home"] / "cases.db").all()]
     assert sorted(ids) == sorted([first, "MO-261127-ZZZZZ"])
+
+
+@pytest.mark.parametrize("content,damaged", [
+    (HEADER + b'{"t":"cases","i":1,"n":2,"d":{"id":"a"}}\n{oops}\n{"t":"cases","i":2,"n":3,"d":{"id":"b"}}\n',
+     [b"{oops}"]),
+    (HEADER + b'{"t":"cases","i":1,"n":2,"d":"not a document"}\n{"t":"cases","i":2,"n":3,"d":{"id":"b"}}\n',
+     [b'{"t":"cases","i":1,"n":2,"d":"not a document"}']),
+    (HEADER + b'\xff\xfe\n{"t":"cases","i":2,"n":3,"d":{"id":"b"}}\n', [b"\xff\xfe"]),
+])
+def test_a_damaged_line_costs_that_record_only_and_is_kept_byte_for_byte(tmp_path, content, damaged):
+    from mocli.store import quarantine_files
+
+    path = tmp_path / "cases.db"
+    path.write_bytes(content)
+    ids = [c["id"] for c in CaseStore(path).all()]
+    assert "b" in ids and not list(tmp_path.glob("cases.db.corrupt-*"))  # the intact records stay readable
+    [kept] = quarantine_files(path)
+    assert kept.read_bytes() == b"".join(line + b"\n" for line in damaged)
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
+    CaseStore(path).add({"id": "c"})  # the store goes on
+    assert [c["id"] for c in CaseStore(path).all()] == [*ids, "c"]

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, ticket, track
+from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, store_repair, ticket, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -58,10 +58,13 @@ app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)
 app.add_typer(ticket.app, name="ticket")
+app.add_typer(store_repair.app, name="store")  # the `mocli store` group: check, repair (more may join it)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+    if (store := sys.modules.get("mocli.store")) is not None:
+        store.forget_warnings()  # warnings are once per command, and tests run many in one process
     try:
         code = app(args=argv, standalone_mode=False)
     except MocliError as exc:
