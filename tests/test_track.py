@@ -150,3 +150,23 @@ def test_missing_secret_stops_the_run_naming_the_variable(cli, ups_server, monke
     r = cli("track", "1Z999AA10123456784")
     assert r.code == 2
     assert "UPS_CLIENT_SECRET" in r.err and r.out == ""
+
+
+def test_a_batch_shows_progress_on_a_terminal_and_never_in_a_pipe(monkeypatch):
+    import io
+    import sys
+
+    from mocli.commands import track as track_cmd
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert track_cmd._progress(4, "json") is None  # a pipe: nothing but the data
+    monkeypatch.setattr(sys, "stderr", Tty())
+    bar = track_cmd._progress(4, "table")
+    assert bar is not None
+    bar.advance()
+    bar.stop()
+    assert track_cmd._progress(1, "table") is None  # one number: its result is the display

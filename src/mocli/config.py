@@ -21,6 +21,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOCLI_COUNTRY": ("calendar", "country"),
     "MOCLI_DEMO_DATA": ("providers", "demo_data"),
     "MOCLI_LOCK_TIMEOUT": ("store", "lock_timeout_seconds"),
+    "MOCLI_LOOKUP_TIMEOUT": ("providers", "lookup_timeout_seconds"),
 }
 
 
@@ -149,6 +150,8 @@ def _models():
         orders: str = "demo"
         demo_data: str = ""
         tracking: dict[str, str] = Field(default_factory=lambda: {"default": "demo"})
+        # One overall deadline for each lookup (a customer, an order, a parcel), retries included.
+        lookup_timeout_seconds: float = Field(30, gt=0, le=600)
         # Per-provider settings (base_url, secret_env, ...), used by the real adapters.
         settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -78,7 +78,6 @@ NEXT_STEP = {
     "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
     "found": "Resolved now: the customer found the package.",
 }
-LOOKUP_DEADLINE = 45.0  # seconds for the whole lookup phase; a slower provider counts as failed
 NO_TRACKING = object()
 
 
@@ -145,12 +144,18 @@ class Wizard:
         self.answers[key] = self.prompter.ask(BY_KEY[key])
         return self.answers[key]
 
+    @property
+    def lookup_deadline(self) -> float:
+        """Seconds for a lookup phase (`providers.lookup_timeout_seconds`); a slower provider counts as
+        failed, and the agent may try again or type the facts."""
+        return float(self.cfg.settings.providers.lookup_timeout_seconds)
+
     # -- lookups: customer and order at once when both are known, tracking as soon as the order is
     def _lookup(self, customer_ref: str | None, order_number: str | None, what: str) -> Any:
         from mocli.lookups import lookup_facts
 
         with self.spin(what):
-            return lookup_facts(self.providers, customer_ref, order_number, deadline=LOOKUP_DEADLINE)
+            return lookup_facts(self.providers, customer_ref, order_number, deadline=self.lookup_deadline)
 
     def _failed(self, fact: Any, key: str) -> Any:
         """A lookup failed. Not interactive: the error stands. Interactive: re-ask a record that does not
@@ -255,7 +260,7 @@ class Wizard:
 
             with self.spin("Asking the carrier for tracking…"):
                 tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
-                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+                                             carrier=order.carrier, deadline=self.lookup_deadline).tracking
         while tracking_fact.failed:
             value = self._failed(tracking_fact, "tracking")
             if value is NO_TRACKING:
@@ -267,7 +272,7 @@ class Wizard:
 
             with self.spin("Asking the carrier for tracking…"):
                 tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
-                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+                                             carrier=order.carrier, deadline=self.lookup_deadline).tracking
         if tracking_fact.ok:
             f.tracking = tracking_fact.value
             f.sources["tracking"] = tracking_fact.source
