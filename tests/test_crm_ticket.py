@@ -52,6 +52,25 @@ def test_note_summarises_the_case(demo_case):
     assert "checked drop off spots: yes" in note
 
 
+HOSTILE = "Ava\x1b]0;owned\x07 \x1b[2JThompson\x00\x9b31m\u202eevil\u202c"
+
+
+def test_the_note_sent_to_zendesk_is_the_sanitised_text_the_terminal_shows(cfg, demo_case, monkeypatch):
+    from mocli.render import sanitize
+
+    demo_case["customer"]["name"] = HOSTILE
+    demo_case["answers"]["notes"] = "porch\x1b[31m red\x00 \x85next"
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        cfg.settings.providers.settings["zendesk"] = {"base_url": srv.url, "email": "a@b.c",
+                                                      "token_env": "TEST_ZD_TOKEN"}
+        offer_ticket_update(cfg, demo_case, "48213", lambda p: True)
+    body = [r.json() for r in srv.requests if r.method == "PUT"][0]["ticket"]["comment"]["body"]
+    for bad in ("\x1b", "\x00", "\x9b", "\x85", "\u202e", "\u202c", "\x07"):
+        assert bad not in body, repr(bad)
+    assert f"Customer: {sanitize(HOSTILE)} <" in body and "notes: porch red next" in body
+
+
 def test_agent_says_no_nothing_is_sent(cfg, demo_case, mocli_env, monkeypatch):
     monkeypatch.setenv("TEST_ZD_TOKEN", "t")
     with zendesk(cfg) as srv:
@@ -101,3 +120,49 @@ def test_no_input_never_writes_to_the_ticket_without_update_ticket(cli, cfg, moc
     assert result.code == 0, result.err
     assert [r for r in srv.requests if r.method == "PUT"] == []
     assert "--update-ticket" in result.out
+
+
+def zendesk_down():
+    """A Zendesk that answers every call with 500 (down for maintenance)."""
+    return LocalServer(lambda req: (500, {"error": "InternalError", "description": "down"}))
+
+
+def test_a_failed_ticket_update_keeps_the_case_exits_3_and_says_how_to_retry(cli, cfg, mocli_env, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk_down() as srv:
+        settings_toml(mocli_env["conf"], srv.url)
+        result = cli("new-case", "--no-input", "--json", "--ticket", "48213", "--update-ticket",
+                     "--customer", "ben.carter@example.com", "--order", "1003", "--address-confirmed", "yes")
+    assert result.code == 3, result.err
+    case = json.loads(result.out)
+    assert case["ticket_update"]["status"] == "failed" and case["ticket_update"]["error"]
+    assert case["ticket_update"]["retry"] == f"mocli ticket post {case['id']}"
+    assert f"mocli ticket post {case['id']}" in result.err and result.err.count("\n") == 1
+    saved = cli("case", case["id"], "--json")
+    assert saved.code == 0 and json.loads(saved.out)["id"] == case["id"]  # the case itself is kept
+    assert "ticket_update" not in json.loads(saved.out)  # a run's outcome, not part of the case record
+
+    # The retry, once Zendesk is back, posts the note and the macro.
+    with zendesk(cfg) as srv:
+        settings_toml(mocli_env["conf"], srv.url)
+        retry = cli("ticket", "post", case["id"][-5:])
+    assert retry.code == 0, retry.err
+    puts = [r.json() for r in srv.requests if r.method == "PUT"]
+    assert len(puts) == 2 and case["id"] in puts[0]["ticket"]["comment"]["body"]
+
+
+def test_json_says_the_ticket_was_updated_or_not_asked(cli, cfg, mocli_env, monkeypatch):
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    args = ("new-case", "--no-input", "--json", "--ticket", "48213", "--customer", "ben.carter@example.com",
+            "--order", "1003", "--address-confirmed", "yes")
+    with zendesk(cfg) as srv:
+        settings_toml(mocli_env["conf"], srv.url)
+        updated = cli(*args, "--update-ticket")
+        not_asked = cli(*args)
+    assert updated.code == 0 and json.loads(updated.out)["ticket_update"]["status"] == "updated"
+    assert not_asked.code == 0 and json.loads(not_asked.out)["ticket_update"]["status"] == "not_updated"
+
+
+def test_ticket_post_on_a_case_without_a_ticket_is_a_usage_error(cli, demo_case):
+    r = cli("ticket", "post", demo_case["id"])
+    assert r.code == 2 and "--ticket" in r.err and r.err.count("\n") == 1

@@ -303,3 +303,85 @@ def test_track_against_a_broken_carrier_is_one_line_and_never_shows_the_key(cli,
         assert SECRET not in out
     if srv.requests:
         assert srv.requests[0][1].get("DHL-API-Key") == SECRET  # it was sent, to the configured host only
+
+
+def test_a_deeply_nested_body_is_a_one_line_provider_error():
+    deep = b"[" * 200_000 + b"]" * 200_000  # 400 KB, far deeper than any parser recurses
+    with Hostile({"/x": lambda h, s: reply(h, body=deep)}) as srv:
+        with pytest.raises(ProviderError, match="nested too deeply") as info:
+            call(srv.url, "/x")
+    assert "\n" not in str(info.value)
+
+
+def test_a_lone_surrogate_in_a_provider_string_is_repaired_so_it_can_be_stored(tmp_path):
+    from mocli.store import CaseStore
+
+    body = b'{"name": "Ann\\ud800e", "pair": "\\ud83d\\ude00", "\\udfffkey": ["x\\udc00"]}'
+    with Hostile({"/x": lambda h, s: reply(h, body=body)}) as srv:
+        data = call(srv.url, "/x").data
+    assert data == {"name": "Ann\ufffde", "pair": "\U0001F600", "\ufffdkey": ["x\ufffd"]}
+    s = CaseStore(tmp_path / "cases.db")
+    s.add({"id": "MO-1", "customer": data})  # a lone surrogate could not be written as UTF-8
+    assert s.all()[0]["customer"]["name"] == "Ann\ufffde"
+
+
+def test_one_carrier_answering_deeply_nested_json_costs_one_number_not_the_batch(cli, mocli_env, monkeypatch):
+    monkeypatch.setenv("T_DHL_KEY", SECRET)
+    numbers = ["7777777770", "1234567890", "5555555550", "9999999990"]
+
+    def route(handler, srv):
+        if "7777777770" in handler.path:
+            reply(handler, 200, b"[" * 200_000 + b"]" * 200_000)
+        else:
+            reply(handler, 404, b'{"title":"No shipment with given tracking number found.","status":404}')
+
+    with Hostile({"/track/shipments": route}) as srv:
+        (mocli_env["conf"] / "settings.toml").write_text(
+            f'[providers.tracking]\ndefault = "dhl"\n\n[providers.settings.dhl]\nbase_url = "{srv.url}"\n'
+            'api_key_env = "T_DHL_KEY"\n')
+        r = cli("track", *numbers, "--carrier", "dhl", "--json", "--timeout", "10")
+    assert r.code == 1 and "internal error" not in r.err, r.err
+    results = json.loads(r.out)
+    assert [x["tracking_number"] for x in results] == numbers
+    assert results[0]["error"]["code"] == "provider_error" and "nested too deeply" in results[0]["error"]["message"]
+    assert all(x["error"]["code"] == "not_found" for x in results[1:])
+
+
+@pytest.mark.parametrize("name,route", [("stall", stall), ("slow drip", trickle)])
+def test_one_lookup_has_one_overall_deadline_from_the_config(cli, mocli_env, monkeypatch, name, route):
+    # Without it a stalled carrier took 87 s (read timeouts x retries) and a slow-drip one 244 s.
+    monkeypatch.setenv("T_DHL_KEY", SECRET)
+    with Hostile({"/track/shipments": route}) as srv:
+        (mocli_env["conf"] / "settings.toml").write_text(
+            '[providers]\nlookup_timeout_seconds = 1\n'
+            f'[providers.tracking]\ndefault = "dhl"\n\n[providers.settings.dhl]\nbase_url = "{srv.url}"\n'
+            'api_key_env = "T_DHL_KEY"\n')
+        r = cli("track", NUMBER, "--carrier", "dhl", "--json")
+    assert r.code == 1, r.err
+    [result] = json.loads(r.out)
+    assert result["error"]["code"] == "provider_error"
+    assert "no answer within 1 s" in result["error"]["message"]
+    assert "lookup_timeout_seconds" in result["error"]["message"]
+    assert len(srv.requests) == 1  # cut off in its first attempt: no retry runs past the deadline
+
+
+def test_the_lookup_timeout_is_validated_and_has_an_environment_override(cli, mocli_env, monkeypatch):
+    (mocli_env["conf"] / "settings.toml").write_text('[providers]\nlookup_timeout_seconds = 0\n')
+    r = cli("config", "check")
+    assert r.code == 2 and "providers.lookup_timeout_seconds" in r.err
+    monkeypatch.setenv("MOCLI_LOOKUP_TIMEOUT", "12")
+    shown = json.loads(cli("config", "show", "--json").out)
+    assert shown["settings"]["providers"]["lookup_timeout_seconds"] == 12
+
+
+def test_the_wizards_lookups_are_bounded_by_the_same_setting(cli, mocli_env, monkeypatch):
+    from mocli.providers.demo import DemoProvider
+
+    async def hangs(self, ref):
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(DemoProvider, "find_customer", hangs)
+    monkeypatch.setenv("MOCLI_LOOKUP_TIMEOUT", "0.5")
+    r = cli("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
+            "--address-confirmed", "yes")
+    assert r.code == 1 and "within 0.5 s" in r.err, r.err

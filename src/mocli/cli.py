@@ -11,12 +11,13 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, claim, config_cmd, demo, new_case, report, resolve, track
+from mocli.commands import cases, claim, config_cmd, demo, new_case, report, resolve, store_repair, ticket, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a lookup or operation failed (or not found); 2 usage error or "
-    "invalid input; 130 cancelled with Ctrl-C. Messages go to stderr, data to stdout."
+    "invalid input; 3 the case was saved but its helpdesk ticket was not updated; 130 cancelled with "
+    "Ctrl-C. Messages go to stderr, data to stdout."
 )
 
 app = typer.Typer(
@@ -57,10 +58,14 @@ app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)
 app.add_typer(claim.app, name="claim")
+app.add_typer(ticket.app, name="ticket")
+app.add_typer(store_repair.app, name="store")  # the `mocli store` group: check, repair (more may join it)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+    if (store := sys.modules.get("mocli.store")) is not None:
+        store.forget_warnings()  # warnings are once per command, and tests run many in one process
     try:
         code = app(args=argv, standalone_mode=False)
     except MocliError as exc:

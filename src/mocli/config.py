@@ -21,6 +21,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOCLI_COUNTRY": ("calendar", "country"),
     "MOCLI_DEMO_DATA": ("providers", "demo_data"),
     "MOCLI_LOCK_TIMEOUT": ("store", "lock_timeout_seconds"),
+    "MOCLI_LOOKUP_TIMEOUT": ("providers", "lookup_timeout_seconds"),
 }
 
 
@@ -51,11 +52,34 @@ def data_dir() -> Path:
 
 # ---------------------------------------------------------------- secrets never live in config files
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# An environment variable's name as shells write them: a pasted key (lower-case letters, dashes) never fits.
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+ENV_NAME_RULE = ("must be the NAME of an environment variable (upper-case letters, digits and _, like "
+                 "MY_API_KEY), not the secret itself; secrets never live in config files")
 # Keys that would hold a secret itself; each has an ``..._env`` key naming its environment variable.
 SECRET_KEYS = frozenset({"token", "api_key", "apikey", "api_token", "access_token", "secret", "client_secret",
                          "password", "key", "private_key"})
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.IGNORECASE)
+# A value that is a credential rather than a setting: an auth scheme followed by its token, a prefix
+# providers give their keys (Shopify, Stripe-style, HubSpot, GitHub, Slack, JWT), or a long unbroken
+# run of key characters mixing letters and digits.
+_SECRET_VALUE = re.compile(r"^\s*(bearer|basic|token)\s+\S|^(shp(at|ca|pa|ss)_|sk_(live|test)_|pat-|ghp_|"
+                           r"github_pat_|xox[abprs]-|eyJ[A-Za-z0-9_-]{8,}\.)", re.IGNORECASE)
+_KEY_LIKE = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_+/=-]{32,}$")
+
+
+def looks_like_secret(value: Any) -> bool:
+    """True for text that is probably a credential, so it is never echoed."""
+    return isinstance(value, str) and bool(_SECRET_VALUE.search(value) or _KEY_LIKE.match(value.strip()))
+
+
+def _secret_values(value: Any, path: str) -> str | None:
+    """The path of the first secret-looking string inside value (dicts and lists walked), or None."""
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() if (p := _secret_values(v, f"{path}.{k}"))), None)
+    if isinstance(value, list):
+        return next((p for i, v in enumerate(value) if (p := _secret_values(v, f"{path}[{i}]"))), None)
+    return path if looks_like_secret(value) else None
 
 
 def check_no_secrets(provider: str, keys: dict[str, Any]) -> None:
@@ -63,17 +87,19 @@ def check_no_secrets(provider: str, keys: dict[str, Any]) -> None:
     where = f"providers.settings.{provider}"
     for key, value in keys.items():
         if key.endswith("_env"):
-            if not isinstance(value, str) or not _ENV_NAME.match(value):
-                raise ValueError(f"{where}.{key} must be the NAME of an environment variable (like MY_API_KEY), "
-                                 "not the secret itself; secrets never live in config files")
-        elif key.lower() in SECRET_KEYS:
+            if not isinstance(value, str) or not ENV_NAME.match(value):
+                raise ValueError(f"{where}.{key} {ENV_NAME_RULE}")
+        elif key.lower() in SECRET_KEYS or _SECRET_HEADER.search(key):
             raise ValueError(f"{where}.{key}: secrets never live in config files; put it in an environment "
-                             f"variable and name that variable with {key}_env")
+                             f"variable and name that variable with a *_env key (the value is not shown)")
         elif key == "headers" and isinstance(value, dict):
             for name in value:
                 if _SECRET_HEADER.search(str(name)):
                     raise ValueError(f"{where}.headers.{name}: credentials never live in config files; use "
                                      "token_env (and auth_header) to send a secret from the environment")
+        if (found := _secret_values(value, f"{where}.{key}")) and not key.endswith("_env"):
+            raise ValueError(f"{found}: looks like a credential, and secrets never live in config files "
+                             "(the value is not shown); name an environment variable with a *_env key")
 
 
 # ---------------------------------------------------------------- validated shapes
@@ -124,6 +150,8 @@ def _models():
         orders: str = "demo"
         demo_data: str = ""
         tracking: dict[str, str] = Field(default_factory=lambda: {"default": "demo"})
+        # One overall deadline for each lookup (a customer, an order, a parcel), retries included.
+        lookup_timeout_seconds: float = Field(30, gt=0, le=600)
         # Per-provider settings (base_url, secret_env, ...), used by the real adapters.
         settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -234,6 +262,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+                          "save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -248,16 +280,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    node: Any = data
+def _source_of(layers: list[tuple[str, dict[str, Any]]], loc: tuple[Any, ...]) -> str:
+    """The layer an error at `loc` comes from. Tables merge key by key, but any other value (a list of
+    known issues, a string) is replaced whole by the last layer that has it: follow that layer down."""
+    nodes = layers
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return False
-    return True
+        deeper = [(src, node[part]) for src, node in nodes
+                  if (isinstance(node, dict) and part in node)
+                  or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))]
+        if not deeper:
+            break  # a key missing from the merged value: the last layer that got this far
+        nodes = deeper if all(isinstance(node, dict) for _, node in deeper) else deeper[-1:]
+    return nodes[-1][0]
 
 
 def _env_layer() -> dict[str, Any]:
@@ -300,8 +334,7 @@ def load_config(calendar: bool = True, templates: bool = True) -> Config:
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = tuple(err["loc"])
-            source = next((src for src, data in reversed(layers) if _has_path(data, loc)), layers[-1][0]
-                          if layers else name)
+            source = _source_of(layers, loc) if layers else name
             key = ".".join(str(p) for p in loc) or "(top level)"
             raise ConfigError(f"{source}: {key}: {err['msg']}") from None
     cfg = Config(

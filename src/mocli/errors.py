@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # a lookup or operation failed, or something was not found
     USAGE = 2  # usage error or invalid input (flags, answers file, config)
+    TICKET_NOT_UPDATED = 3  # the case was saved, but the helpdesk ticket could not be updated
     CANCELLED = 130  # Ctrl-C
 
 
@@ -69,6 +70,12 @@ class StoreBusy(StoreError):
 
 class StoreCorrupt(StoreError):
     """The case file cannot be parsed; it is left in place (or moved aside), never replaced."""
+
+
+class TicketNotUpdated(MocliError):
+    """The case is saved, but posting it to the helpdesk ticket failed; the message says how to retry."""
+
+    exit_code = ExitCode.TICKET_NOT_UPDATED
 
 
 class Cancelled(MocliError):

@@ -30,6 +30,24 @@ PLACEHOLDERS = {
 }
 
 
+# The longest value a placeholder inserts into a customer message: a provider's 5,000-character name
+# is cut (with "…", and a note to the agent) so that the message itself is never cut.
+MAX_VALUE = 200
+
+
+def bounded(value: Any) -> str:
+    """A placeholder value at most MAX_VALUE characters long."""
+    text = str(value)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def long_values(values: dict[str, Any]) -> list[str]:
+    """A note for each value `render` shortens, to show the agent before the message is sent."""
+    return [f"{name.replace('_', ' ')} is {len(str(v)):,} characters long: the message uses its first "
+            f"{MAX_VALUE} characters; check it before sending"
+            for name, v in values.items() if name in PLACEHOLDERS and len(str(v)) > MAX_VALUE]
+
+
 # "{x}", "{x.__class__}", "{0[1]}": str.format syntax that would otherwise pass through as literal text.
 _FORMAT_STYLE = re.compile(r"(?<!\{)\{\s*[A-Za-z_0-9][^{}]*\}(?!\})")
 
@@ -95,7 +113,7 @@ def render(template: str, values: dict[str, str]) -> str:
     from jinja2 import UndefinedError  # noqa: TID253
 
     env = _environment()
-    safe = {k: str(v) for k, v in values.items() if k in PLACEHOLDERS}
+    safe = {k: bounded(v) for k, v in values.items() if k in PLACEHOLDERS}
     try:
         return env.from_string(template).render(**safe).strip()
     except UndefinedError as exc:

@@ -209,5 +209,6 @@ def message_panel(message: str, macro: str):
     from rich.text import Text
 
     macro_line = Text.assemble(("Apply macro: ", "bold"), (sanitize(macro), "bold green"))
-    return Group(macro_line, Panel(t(message, ""), title="Customer message (ready to paste)",
+    whole = Text(sanitize(message, limit=len(message) + 1))  # its inputs are bounded, the message never is
+    return Group(macro_line, Panel(whole, title="Customer message (ready to paste)",
                                    title_align="left", border_style="green"))

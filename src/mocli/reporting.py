@@ -107,7 +107,10 @@ def parse_when(text: str | None, now: datetime, *, flag: str, end: bool = False)
         return None
     s = text.strip()
     if m := _RELATIVE.match(s):
-        return now - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        except OverflowError:  # 99999999d: before the calendar starts
+            raise InvalidInput(f"{flag} {text!r}: too far back (a span of at most a few thousand years)") from None
     if s.lower() == "today":
         day = now.date()
     else:
@@ -121,7 +124,19 @@ def parse_when(text: str | None, now: datetime, *, flag: str, end: bool = False)
                                    "or a span back from now such as 7d, 30d, 12h, 2w") from None
             return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
     start = datetime.combine(day, time(0), tzinfo=now.tzinfo)
+    if end and day == date.max:  # the end of the calendar's last day: no upper bound at all
+        return None
     return start + timedelta(days=1) if end else start
+
+
+def parse_period(since: str | None, until: str | None, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` as bounds; an empty period is a usage error, not a silently empty list."""
+    start = parse_when(since, now, flag="--since")
+    end = parse_when(until, now, flag="--until", end=True)
+    if start and end and start >= end:
+        raise InvalidInput(f"--since must be before --until (--since {since} is {start:%Y-%m-%d %H:%M}, "
+                           f"--until {until} is {end:%Y-%m-%d %H:%M})")
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -163,21 +178,32 @@ def select(cases: Iterable[dict[str, Any]], filters: Filters) -> list[dict[str, 
 
 
 def merge(sources: Iterable[Iterable[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Cases from several agents' files, each case id once.
+    """Cases from several agents' files, each case once.
 
-    When a case is in two files (a copied file), the most advanced copy wins: resolved over open,
-    then the one with the longer history.
+    When a case is in two files (a copied file: same id, opened at the same moment for the same
+    customer), the most advanced copy wins: resolved over open, then the one with the longer history.
+    Two different cases that drew the same id are both kept (`duplicate_ids` names them).
     """
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[tuple[Any, ...], dict[str, Any]] = {}
     for cases in sources:
         for case in cases:
-            cid = case.get("id")
-            if cid is None:
+            if case.get("id") is None:
                 continue
-            old = best.get(cid)
+            key = _identity(case)
+            old = best.get(key)
             if old is None or _progress(case) > _progress(old):
-                best[cid] = case
+                best[key] = case
     return list(best.values())
+
+
+def _identity(case: dict[str, Any]) -> tuple[Any, ...]:
+    return case.get("id"), case.get("created_at"), (case.get("customer") or {}).get("id")
+
+
+def duplicate_ids(cases: Iterable[dict[str, Any]]) -> list[str]:
+    """Ids that more than one distinct case carries (after `merge`), sorted."""
+    counts = Counter(str(c.get("id")) for c in cases if c.get("id") is not None)
+    return sorted(cid for cid, n in counts.items() if n > 1)
 
 
 def _progress(case: dict[str, Any]) -> tuple[int, int]:

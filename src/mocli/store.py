@@ -130,6 +130,117 @@ def corrupt_error(path: Path, detail: str, moved: Path | None, why_not: str) -> 
     return StoreCorrupt(f"{path} is corrupt ({detail}); the file was left untouched ({why_not})")
 
 
+# ---------------------------------------------------------------- damaged records: set aside, one by one
+#
+# A record line that does not parse (a bad byte, a line cut short in the middle of the file, garbage
+# after the last record) costs that record only: it is moved, byte for byte, into a quarantine file
+# beside the journal (``cases.db.quarantine-YYYYmmddTHHMMSS``, 0600, never overwritten), the journal
+# is rewritten with every intact record, and every command warns while a quarantine file is pending.
+# `mocli store check` reports, `mocli store repair` recovers what it can. Only a file whose header is
+# not mocli's is moved aside whole (it is not a case store at all).
+
+QUARANTINE = ".quarantine-"
+REVIEWED = ".reviewed"
+
+
+def valid_record(line: bytes) -> bool:
+    """True if `line` is a whole journal record, as a full read checks it."""
+    try:
+        rec = orjson.loads(line)
+        ok = (isinstance(rec, dict) and isinstance(rec.get("t"), str) and type(rec.get("i")) is int
+              and type(rec.get("n")) is int)
+        return ok and (bool(rec.get("x")) or isinstance(rec.get("d"), dict))
+    except orjson.JSONDecodeError:
+        return False
+
+
+def split_damaged(data: bytes) -> tuple[bytes, list[bytes]]:
+    """(the journal with only its intact records, the damaged lines as they were). `data` must start
+    with the header. An incomplete last record is damaged too (a crash while saving, or a file cut
+    short); a tail of zeros only (what a power loss leaves) holds nothing and is dropped."""
+    lines = data[len(HEADER):].split(b"\n")
+    tail = lines.pop()
+    good, bad = [HEADER], []
+    for line in lines:
+        if valid_record(line):
+            good.append(line + b"\n")
+        else:
+            bad.append(line)
+    if tail.strip(b"\x00"):
+        bad.append(tail)
+    return b"".join(good), bad
+
+
+def quarantine_files(path: Path, pending_only: bool = True) -> list[Path]:
+    """The quarantine files of journal `path`, oldest first (pending ones only, by default)."""
+    found = sorted(path.parent.glob(f"{glob_escape(path.name)}{QUARANTINE}*"))
+    return [p for p in found if not (pending_only and p.name.endswith(REVIEWED))]
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def quarantined_count(path: Path) -> int:
+    """Damaged records waiting in `path`'s pending quarantine files (one per line)."""
+    total = 0
+    for q in quarantine_files(path):
+        try:
+            total += q.read_bytes().count(b"\n")
+        except OSError:
+            pass
+    return total
+
+
+def write_quarantine(path: Path, lines: list[bytes]) -> Path:
+    """Keep `lines` (each as it was, one per line) in a new quarantine file beside `path`; never
+    overwrites one. Call with the store's lock held."""
+    base = path.with_name(f"{path.name}{QUARANTINE}{datetime.now().strftime('%Y%m%dT%H%M%S')}")
+    for n in range(1, 1000):
+        target = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"cannot set damaged records of {path} aside: {exc.strerror}") from None
+        try:
+            view = memoryview(b"".join(line + b"\n" for line in lines))
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return target
+    raise StoreError(f"cannot set damaged records of {path} aside: too many quarantine files")
+
+
+_warned: set[tuple[str, int]] = set()
+
+
+def forget_warnings() -> None:
+    """A new command starts: it warns again about what is set aside."""
+    _warned.clear()
+
+
+def warn_if_quarantined(path: Path) -> None:
+    """Say on stderr, once per command, that damaged records of `path` are set aside, and how many."""
+    count = quarantined_count(path)
+    if not count or (str(path), count) in _warned:
+        return
+    _warned.add((str(path), count))
+    import sys
+
+    files = quarantine_files(path)
+    sys.stderr.write(f"mocli: warning: {count} damaged record(s) of {path} are set aside in {files[-1]}"
+                     f"{f' and {len(files) - 1} older file(s)' if len(files) > 1 else ''}; every intact case is "
+                     f"still readable; run `mocli store check` to see them and `mocli store repair` to recover "
+                     "what can be\n")
+    sys.stderr.flush()
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -138,10 +249,13 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def ensure_private_dir(directory: Path) -> None:
-    """Create `directory` (0700) or tighten it if group/other can read it."""
+def ensure_private_dir(directory: Path, tighten: bool = True) -> None:
+    """Create `directory` (0700); with `tighten` (mocli's own directories only) also tighten it if
+    group/other can read it. A symlink is never followed to chmod its target."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        if not tighten or directory.is_symlink():
+            return
         mode = stat.S_IMODE(directory.stat().st_mode)
         if mode & 0o077:
             os.chmod(directory, mode & ~0o077)
@@ -149,11 +263,45 @@ def ensure_private_dir(directory: Path) -> None:
         raise StoreError(f"cannot use the data directory {directory}: {exc.strerror or exc}") from None
 
 
-def tighten_file(path: Path) -> None:
-    """Make an existing file 0600 if group/other can read it (a missing file is fine)."""
+def is_data_dir(directory: Path) -> bool:
+    """True for mocli's own data directory: the one existing place whose modes mocli keeps tight."""
+    from mocli.config import data_dir
+
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:
+        return os.path.samefile(directory, data_dir())
+    except OSError:
+        return False
+
+
+def keeps_own_files(directory: Path) -> bool:
+    """True where mocli may put its locks and caches beside a case file: its data directory, or a
+    directory of this user's that nobody else can enter. Anywhere else (a team folder, a home
+    directory) they would be new files in someone else's place: caches go to `cache_dir()`."""
+    if is_data_dir(directory):
+        return True
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    return _owned(st) and not st.st_mode & 0o077
+
+
+def cache_dir() -> Path:
+    """mocli's own cache directory: MOCLI_HOME/cache when MOCLI_HOME is set, else the platform's."""
+    if env := os.environ.get("MOCLI_HOME"):
+        return Path(env) / "cache"
+    from platformdirs import user_cache_dir  # noqa: TID253
+
+    return Path(user_cache_dir("mocli", appauthor=False))
+
+
+def tighten_file(path: Path) -> None:
+    """Make an existing file 0600 if group/other can read it (a missing file is fine). A symlink is
+    left alone: its target is not mocli's to chmod."""
+    try:
+        st = os.lstat(path)
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077 and not stat.S_ISLNK(st.st_mode):
             os.chmod(path, FILE_MODE)
     except FileNotFoundError:
         pass
@@ -224,9 +372,13 @@ class JournalStorage(Storage):
         self._records = 0
         self._live = 0
         self._read_ino: int | None = None  # inode of the bytes last read (to move that very file aside)
-        ensure_private_dir(self.path.parent)
-        tighten_file(self.path)
-        tighten_file(Path(str(self.path) + ".lock"))
+        # Only mocli's own data directory (and what is in it) is tightened if found looser: a folder or
+        # a file the agent named with --db keeps the modes its owner gave it.
+        home = is_data_dir(self.path.parent)
+        ensure_private_dir(self.path.parent, tighten=home)
+        if home:
+            tighten_file(self.path)
+            tighten_file(Path(str(self.path) + ".lock"))
 
     # -- locking
     @contextmanager
@@ -257,6 +409,22 @@ class JournalStorage(Storage):
         except OSError as exc:
             raise StoreError(f"cannot read the case store {self.path}: {exc.strerror}") from None
 
+    def set_aside_damaged(self) -> int | None:
+        """Move damaged record lines into a quarantine file and rewrite the journal with the intact
+        ones; how many were set aside, or None if the file is not a case store at all (bad header).
+        Holds the lock."""
+        with self.locked():
+            data = self._read_bytes()
+            if data is None or not data.startswith(HEADER):
+                return None
+            good, bad = split_damaged(data)
+            if bad:
+                write_quarantine(self.path, bad)
+                atomic_write(self.path, good)
+                self._raw, self._next, self._records = {}, {}, 0
+            warn_if_quarantined(self.path)
+            return len(bad)
+
     def _corrupt(self, detail: str) -> StoreCorrupt:
         """Move the file just read aside (it is this agent's store) and say where it went."""
         with self.locked():
@@ -274,6 +442,12 @@ class JournalStorage(Storage):
         finally:
             if paused:
                 gc.enable()
+        if self.set_aside_damaged():  # damaged lines only: read the intact rest
+            data = self._read_bytes() or HEADER
+            try:
+                return self._parse_lines(data, keep)
+            except _Corrupt as exc:
+                detail = exc.detail
         raise self._corrupt(detail)
 
     def _parse_lines(self, data: bytes, keep: bool) -> dict[str, dict[str, Any]]:
@@ -393,6 +567,8 @@ class JournalStorage(Storage):
                 self._write_all(fd, b"".join(records))
         finally:
             os.close(fd)
+        if detail is not None and detail.startswith("trailing") and self.set_aside_damaged():
+            return self._append(records)  # the garbage is set aside: append after the intact records
         if detail is not None:
             raise self._corrupt(detail)
 
@@ -415,9 +591,11 @@ class JournalStorage(Storage):
                                  "was saved and the file is as it was") from None
             raise
 
-    @staticmethod
-    def _cut_torn_tail(fd: int, size: int) -> bool:
-        """Cut off an append a crash left unfinished; False (nothing cut) if the tail is not one."""
+    def _cut_torn_tail(self, fd: int, size: int) -> bool:
+        """Cut off an append a crash left unfinished; False (nothing cut) if the tail is not one.
+
+        The cut bytes are kept in a quarantine file: mocli cannot tell a crash mid-save (never
+        acknowledged) from a file cut short (a case lost), so it never drops them silently."""
         chunk = 1 << 16
         pos = size
         while pos > 0:
@@ -426,9 +604,14 @@ class JournalStorage(Storage):
             idx = block.rfind(b"\n")
             if idx >= 0:
                 cut = start + idx + 1
-                if not _torn_tail_ok(os.pread(fd, size - cut, cut)):
+                tail = os.pread(fd, size - cut, cut)
+                if not _torn_tail_ok(tail):
                     return False
+                if tail.strip(b"\x00"):
+                    write_quarantine(self.path, [tail])
                 os.ftruncate(fd, cut)
+                if tail.strip(b"\x00"):
+                    warn_if_quarantined(self.path)
                 return True
             pos = start
         return False  # no newline at all: not even a header
@@ -566,10 +749,28 @@ class CaseStore:
         self.db = CaseDB(self.path, storage=JournalStorage, lock_timeout=lock_timeout)
         self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
         self.table = self.db.table(CASES, cache_size=0)
+        warn_if_quarantined(self.path)
 
-    def add(self, case: dict[str, Any]) -> None:
-        """Append a new case; durable on disk when this returns."""
-        self.table.insert(case)
+    def add(self, case: dict[str, Any], fresh: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Append a new case; durable on disk when this returns. Returns the case stored.
+
+        With `fresh` (which builds the case again with a newly drawn id), the id is checked against
+        every id in the file under the lock, and drawn again while it is taken: five random characters
+        a day collide about once in a hundred days at 800 cases a day.
+        """
+        if fresh is None:
+            self.table.insert(case)
+            return case
+        with self.storage.locked():
+            taken = set(self.scan(_case_id, IDS_KEY).docs.values())
+            for _ in range(100):
+                if _case_id(case) not in taken:
+                    break
+                case = fresh()
+            else:
+                raise StoreError(f"could not draw an unused case id in {self.path}")
+            self.table.insert(case)
+        return case
 
     def all(self) -> list[dict[str, Any]]:
         """Every case, in the order they were added (plain dicts; no TinyDB documents built)."""
@@ -630,8 +831,12 @@ class CaseStore:
         journal is moved aside, as on a full read."""
         try:
             own = _owned(self.path.stat())
-            return scan_journal(self.path, project, key, table=CASES, lock=self.storage.locked,
-                                use_cache=own, corrupt=self._corrupt)
+            try:
+                return scan_journal(self.path, project, key, table=CASES, lock=self.storage.locked,
+                                    use_cache=own, corrupt=self._corrupt)
+            except _SetAside:  # damaged lines were set aside: scan the intact journal
+                return scan_journal(self.path, project, key, table=CASES, lock=self.storage.locked,
+                                    use_cache=own, corrupt=self._corrupt)
         except FileNotFoundError:
             return Scan(0, 0, {}, {})  # no journal yet: no cases
         except OSError as exc:
@@ -646,11 +851,25 @@ class CaseStore:
             docs = [every[i] for i in doc_ids if i in every]
         return docs
 
-    def _corrupt(self, detail: str, ino: int) -> StoreCorrupt:
-        """A scan found the journal (inode `ino`) corrupt: move it aside, as a full read does."""
+    def _corrupt(self, detail: str, ino: int) -> Exception:
+        """A scan found the journal (inode `ino`) damaged: set the damaged lines aside (then the caller
+        scans again), or move a file that is not a case store aside, as a full read does."""
         with self.storage.locked():
+            if _same_file(self.path, ino) and self.storage.set_aside_damaged():
+                return _SetAside(detail)
             moved, why_not = move_aside(self.path, ino)
         return corrupt_error(self.path, detail, moved, why_not)
+
+
+class _SetAside(Exception):
+    """Damaged lines of a journal were just set aside: read it again."""
+
+
+def _same_file(path: Path, ino: int) -> bool:
+    try:
+        return os.stat(path).st_ino == ino
+    except OSError:
+        return False
 
 
 IDS_KEY = "ids-v1"  # names the id index (a cached scan); bump when _case_id changes
@@ -706,7 +925,14 @@ _CACHE_FORMAT = 2  # 2: each document's projection with the offset and length of
 
 
 def _cache_path(path: Path, key: str) -> Path:
-    return path.with_name(f".{path.name}.{key}.cache")
+    """Beside the journal where mocli keeps its own files (see `keeps_own_files`), else in mocli's
+    cache directory under a name made from the journal's full path."""
+    if keeps_own_files(path.parent):
+        return path.with_name(f".{path.name}.{key}.cache")
+    import hashlib
+
+    where = hashlib.blake2b(os.fsencode(path.resolve()), digest_size=12).hexdigest()
+    return cache_dir() / f"{where}-{path.name}.{key}.cache"
 
 
 def _pread_all(fd: int, start: int, end: int) -> bytes:
@@ -772,6 +998,8 @@ def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
                "docs": [[i, p, *scan.spans[i]] for i, p in scan.docs.items()]}
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
+        if not cache.parent.exists():  # mocli's own cache directory, made on first use
+            ensure_private_dir(cache.parent)
         view = memoryview(orjson.dumps(content))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
@@ -780,7 +1008,7 @@ def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, cache)  # no fsync: a cache lost in a crash is rebuilt, a torn one is refused
-    except (OSError, TypeError):
+    except (OSError, TypeError, StoreError):
         _unlink_quietly(tmp)
     except BaseException:  # Ctrl-C: no temporary file left behind (SIGKILL's: see _remove_stale_temporaries)
         _unlink_quietly(tmp)
@@ -941,18 +1169,64 @@ def read_projection(path: str | os.PathLike[str], project: Callable[[dict[str, A
     except OSError as exc:
         raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
 
-    def corrupt(detail: str, ino: int) -> StoreCorrupt:
-        if not (own and move_corrupt):
-            why = "reports never change case files" if own else "it belongs to another user"
-            return corrupt_error(path, detail, None, why)
-        with JournalStorage(path, lock_timeout=lock_timeout).locked():
-            moved, why_not = move_aside(path, ino)
-        return corrupt_error(path, detail, moved, why_not)
+    mine = own and keeps_own_files(path.parent)
 
-    # Our own file: read under the lock. Another agent's file: we may not create its lock file.
-    lock = JournalStorage(path, lock_timeout=lock_timeout).locked if own else None
+    def corrupt(detail: str, ino: int) -> Exception:
+        if mine and move_corrupt:
+            storage = JournalStorage(path, lock_timeout=lock_timeout)
+            with storage.locked():
+                if _same_file(path, ino) and storage.set_aside_damaged():
+                    return _SetAside(detail)
+                moved, why_not = move_aside(path, ino)
+            return corrupt_error(path, detail, moved, why_not)
+        return _ReadAround(detail)
+
+    # Our own file where mocli keeps its files: read under the lock. Another agent's file, or one in a
+    # shared folder: no lock file is created there (appends and renames make a lock-free read safe).
+    lock = JournalStorage(path, lock_timeout=lock_timeout).locked if mine else None
+    warn_if_quarantined(path)
     try:
-        scan = scan_journal(path, project, key, table=table, lock=lock, use_cache=own, corrupt=corrupt)
+        try:
+            scan = scan_journal(path, project, key, table=table, lock=lock, use_cache=own, corrupt=corrupt)
+        except _SetAside:
+            scan = scan_journal(path, project, key, table=table, lock=lock, use_cache=own, corrupt=corrupt)
     except FileNotFoundError:
         raise NotFound(f"no case file {path}") from None
+    except _ReadAround as exc:
+        # A file mocli may not change (a report, another agent's file): read its intact records and
+        # say how many it skipped; the file is left exactly as it is.
+        return _read_around(path, project, table, exc.detail)
     return list(scan.docs.values())
+
+
+class _ReadAround(Exception):
+    """A journal mocli must not change is damaged: read around the damage instead."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _read_around(path: Path, project: Callable[[dict[str, Any]], Any], table: str, detail: str) -> list[Any]:
+    """`project(document)` for every intact live document of a damaged journal, read without changing
+    it; a journal that is not a case store at all is a StoreCorrupt (left untouched)."""
+    import sys
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+    if not data.startswith(HEADER):
+        raise corrupt_error(path, detail, None, "reports never change case files")
+    good, bad = split_damaged(data)
+    docs: dict[int, Any] = {}
+    for line in good.split(b"\n")[1:-1]:
+        rec = orjson.loads(line)
+        if rec["t"] == table:
+            if rec.get("x"):
+                docs.pop(rec["i"], None)
+            else:
+                docs[rec["i"]] = rec["d"]
+    sys.stderr.write(f"mocli: warning: {path}: {len(bad)} damaged record(s) skipped ({detail}); the file "
+                     f"was left untouched; `mocli store check --db {path}` lists them\n")
+    return [project(d) for d in docs.values()]

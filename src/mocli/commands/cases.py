@@ -61,9 +61,9 @@ def cases(
 
         if action not in ACTIONS:
             raise InvalidInput(f"--action must be one of {', '.join(ACTIONS)} (got {action!r})")
+    start, end = reporting.parse_period(since, until, now)
     filters = reporting.Filters(
-        since=reporting.parse_when(since, now, flag="--since"),
-        until=reporting.parse_when(until, now, flag="--until", end=True),
+        since=start, until=end,
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
     # Filter and sort the cached slim view of every case (reporting.summary: the fields the filters and

@@ -42,10 +42,7 @@ def report(
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
-    start = reporting.parse_when(since, now, flag="--since")
-    end = reporting.parse_when(until, now, flag="--until", end=True)
-    if start and end and start >= end:
-        raise InvalidInput("--since must be before --until")
+    start, end = reporting.parse_period(since, until, now)
     import gc
 
     collecting = gc.isenabled()
@@ -53,14 +50,21 @@ def report(
     try:
         sources, loaded = _load(cfg, db or [])
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
-        selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
-                                    filters)
+        merged = reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else [])
+        selected = reporting.select(merged, filters)
         figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
                                     filters={"agent": agent, "tier": tier, "carrier": carrier})
         figures["recovery"] = _recovery(selected, now)
+        figures["duplicate_ids"] = reporting.duplicate_ids(selected)
     finally:
         if collecting:
             gc.enable()
+    if figures["duplicate_ids"]:
+        from mocli.render import sanitize
+
+        shown = ", ".join(figures["duplicate_ids"][:5]) + (" ..." if len(figures["duplicate_ids"]) > 5 else "")
+        typer.echo(f"mocli: warning: {len(figures['duplicate_ids'])} case id(s) belong to more than one case "
+                   f"({sanitize(shown)}); each case is counted, find them with `mocli cases --db FILE`", err=True)
     if not include_pii:  # reports leave mocli (spreadsheets, wikis): personal data masked unless asked for
         from mocli.privacy import mask_figures
 
@@ -161,9 +165,21 @@ def _csv(figures: dict[str, Any]) -> None:
     writer.writerow(["section", "key", "measure", "value"])
     from mocli.render import sanitize
 
-    for section, key, measure, value in rows(figures):  # text cells sanitised: a CSV is often just `cat`
-        writer.writerow([sanitize(section), sanitize(key), measure,
-                         "" if value is None else sanitize(value) if isinstance(value, str) else value])
+    def cell(text: str) -> str:
+        # Sanitised (a CSV is often just `cat`), and never a live formula in a spreadsheet.
+        return _inert(sanitize(text))
+
+    for section, key, measure, value in rows(figures):
+        writer.writerow([cell(section), cell(key), cell(measure),
+                         "" if value is None else cell(value) if isinstance(value, str) else value])
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet shows as text: OWASP's CSV-injection advice, a leading apostrophe."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _md_cell(value: Any) -> str:

@@ -1,10 +1,14 @@
 """`mocli new-case --ticket ID`: after the agent confirms, put the case on the helpdesk ticket
-(Zendesk: the case summary as an internal note, then the case's macro applied)."""
+(Zendesk: the case summary as an internal note, then the case's macro applied); `mocli ticket post
+CASE` does it again for a saved case, e.g. after the helpdesk was down."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import typer
 
 from mocli.errors import ConfigError
 
@@ -45,7 +49,11 @@ def case_note(case: dict[str, Any]) -> str:
     if case.get("sources"):
         lines.append("Facts from: " + ", ".join(f"{k} {v}" for k, v in case["sources"].items()))
     lines.append(f"Follow up by: {str(case.get('follow_up_by', ''))[:16].replace('T', ' ')}")
-    return "\n".join(lines)
+    from mocli.render import sanitize
+
+    # Provider data and typed notes are untrusted: the helpdesk gets the text the terminal shows, with
+    # no escape sequences, NUL, C1 controls or bidi overrides.
+    return "\n".join(sanitize(line) for line in "\n".join(lines).split("\n"))
 
 
 def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
@@ -79,3 +87,36 @@ def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
             return await desk.post_case_to_ticket(tid, case_note(case), macro)
 
     return asyncio.run(post())
+
+
+def retry_command(case_id: str) -> str:
+    """The command that posts a saved case to its ticket again."""
+    return f"mocli ticket post {case_id}"
+
+
+app = typer.Typer(help="Post a saved case to its helpdesk ticket.", no_args_is_help=True)
+
+
+@app.command("post")
+def post(
+    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id or a unique end of it."),
+    ticket: str = typer.Option(None, "--ticket", help="Ticket id (default: the one linked to the case)."),
+    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
+                            help="Case file (default: the data directory, see `mocli config path`)."),
+) -> None:
+    """Add the case summary as an internal note on its Zendesk ticket and apply the case's macro: the
+    retry after `new-case --ticket ID --update-ticket` could not reach the helpdesk (exit 3).
+
+    Example: mocli ticket post XTMZG
+    """
+    from mocli.commands.common import load, store
+    from mocli.errors import InvalidInput
+
+    cfg, _ = load(read_only=True)
+    record = store(cfg, str(db) if db else None).find(case_ref)
+    target = ticket or record.get("ticket")
+    if not target:
+        raise InvalidInput(f"case {record['id']} has no linked ticket; name one with --ticket ID")
+    # The agent asked for this update by typing the command: no second confirmation.
+    offer_ticket_update(cfg, record, str(target), lambda prompt: True)
+    typer.echo(f"Ticket {target}: internal note added and macro applied for case {record['id']}.", err=True)

@@ -44,10 +44,21 @@ def _read_numbers(args: list[str]) -> list[str]:
     out: list[str] = []
     for arg in args:
         if arg == "-":
-            out += [ln.strip() for ln in sys.stdin if ln.strip() and not ln.lstrip().startswith("#")]
+            out += [ln.strip() for ln in _stdin_lines() if ln.strip() and not ln.lstrip().startswith("#")]
         else:
             out.append(arg)
     return out
+
+
+def _stdin_lines():
+    """stdin's lines, each decoded on its own: a line that is not UTF-8 becomes one invalid number (its
+    bad bytes shown as U+FFFD), not the end of the whole batch."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # already text (a test's StringIO)
+        yield from sys.stdin
+        return
+    for line in raw:
+        yield line.decode("utf-8", errors="replace")
 
 
 def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float) -> int:
@@ -105,20 +116,24 @@ def _save(directory: str, res) -> list[str]:
     """Write a result's proof files as DIR/<number>-<kind>.<ext>; their paths (never their content)."""
     from pathlib import Path
 
-    from mocli.errors import InvalidInput
+    from mocli.errors import InvalidInput, StoreError
+    from mocli.store import DIR_MODE, atomic_write
 
     d = Path(directory)
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        # Folders mocli makes are private; a folder the agent gave keeps its own mode.
+        d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         paths: list[str] = []
         for i, f in enumerate(res.files if res is not None else []):
             suffix = f"-{i + 1}" if sum(1 for g in res.files if g.kind == f.kind) > 1 else ""
             path = d / f"{res.number}-{f.kind}{suffix}.{f.extension}"
-            path.write_bytes(f.content)
+            atomic_write(path, f.content)  # 0600 whatever the umask: a photo shows a customer's door
             paths.append(str(path))
         return paths
     except OSError as exc:
         raise InvalidInput(f"--save-proof {directory}: cannot write: {exc.strerror}") from None
+    except StoreError as exc:
+        raise InvalidInput(f"--save-proof {directory}: {exc}") from None
 
 
 class _Bar:

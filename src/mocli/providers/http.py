@@ -47,6 +47,7 @@ import base64
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -56,6 +57,7 @@ from typing import Any
 
 import httpx  # noqa: TID253 (this module is imported only inside commands)
 
+from mocli.config import ENV_NAME, ENV_NAME_RULE
 from mocli.errors import ConfigError, NotFound, ProviderError
 
 __all__ = [
@@ -68,7 +70,6 @@ log = logging.getLogger("mocli.http")  # method, path, status and timing only; n
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)
 ATTEMPT_SECONDS = 60.0  # one attempt as a whole: connect, headers and the whole body
 MAX_BODY = 10 * 1024 * 1024  # bytes; no API we speak answers one lookup with more
-_ENV_NAME = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry at which a cached token is no longer used
@@ -115,16 +116,29 @@ def env_secret(var: str | None, provider: str, *, setting: str = "secret") -> st
     if not var:
         raise ConfigError(f"settings.toml: providers.settings.{provider}: no environment variable named "
                           f"for its {setting} (e.g. api_key_env = \"MY_VAR\")")
-    if not isinstance(var, str) or not _ENV_NAME.match(var):
+    if not isinstance(var, str) or not ENV_NAME.match(var):
         # Probably the secret itself pasted where its variable's name belongs: never echo it.
-        raise ConfigError(f"settings.toml: providers.settings.{provider}: the {setting} setting must be the NAME "
-                          "of an environment variable (like MY_API_KEY), not the secret itself; secrets never "
-                          "live in config files")
+        raise ConfigError(f"settings.toml: providers.settings.{provider}: the {setting} setting {ENV_NAME_RULE}")
     value = os.environ.get(var, "").strip()
     if not value:
         raise ConfigError(f"{provider}: environment variable {var} is not set (it holds the {setting}; "
                           "secrets are never read from config files)")
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repair_surrogates(node: Any) -> Any:
+    """`node` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(node, str):
+        return _LONE_SURROGATE.sub("\ufffd", node)
+    if isinstance(node, list):
+        return [_repair_surrogates(v) for v in node]
+    if isinstance(node, dict):
+        return {_repair_surrogates(k): _repair_surrogates(v) for k, v in node.items()}
+    return node
 
 
 def basic_auth_header(user: str, password: str) -> dict[str, str]:
@@ -404,9 +418,15 @@ class ProviderClient:
         try:
             import json
 
-            return json.loads(body)
+            data = json.loads(body)
+            # A lone surrogate (only a \\uD800-\\uDFFF escape can make one) could never be saved as
+            # UTF-8: repaired to U+FFFD here, once, so a case with that name can still be stored.
+            return _repair_surrogates(data) if _SURROGATE_ESCAPE.search(body) else data
         except (ValueError, UnicodeDecodeError):
             raise ProviderError(f"{self.name}: answered {shown} with a body that is not JSON "
+                                f"(HTTP {resp.status_code})") from None
+        except RecursionError:
+            raise ProviderError(f"{self.name}: answered {shown} with JSON nested too deeply to read "
                                 f"(HTTP {resp.status_code})") from None
 
     def _status_error(self, resp: httpx.Response, shown: str) -> ProviderError:

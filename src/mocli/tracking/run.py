@@ -70,12 +70,17 @@ def plan(raw: str, override: str | None) -> tuple[Detection, list[str], Result |
                                error_message=f"{det.number} looks like {like} ({formats}) but its check digit is "
                                              "wrong: probably mistyped (use --carrier to look it up anyway)")
     shown = det.number or raw.strip() or "(empty)"
+    if "\ufffd" in raw:
+        return det, [], Result(raw, det, error_code="invalid_number",
+                               error_message=f"{shown} is not valid UTF-8 text (its bad bytes are shown as \ufffd)")
     return det, [], Result(raw, det, error_code="invalid_number",
                            error_message=f"{shown} is not a tracking number format mocli knows "
                                          "(use --carrier to look it up anyway)")
 
 
-async def track_one(providers: Any, raw: str, override: str | None, proof: bool) -> Result:
+async def track_one(providers: Any, raw: str, override: str | None, proof: bool,
+                    lookup_timeout: float | None = None) -> Result:
+    """One number's result; each carrier asked gets at most `lookup_timeout` seconds, retries included."""
     det, carriers, early = plan(raw, override)
     if early is not None:
         return early
@@ -84,11 +89,17 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool)
         provider = providers.tracking(cid)
         result.carrier = cid
         try:
-            if hasattr(provider, "lookup"):
-                found = await provider.lookup(det.number, cid, proof)
-                tracking, result.files = found.tracking, found.files
-            else:
-                tracking = await provider.track(det.number, cid)
+            async with asyncio.timeout(lookup_timeout):
+                if hasattr(provider, "lookup"):
+                    found = await provider.lookup(det.number, cid, proof)
+                    tracking, result.files = found.tracking, found.files
+                else:
+                    tracking = await provider.track(det.number, cid)
+        except TimeoutError:
+            result.error_code = "provider_error"
+            result.error_message = (f"{cid}: no answer within {lookup_timeout:g} s for {det.number} (the "
+                                    "deadline for one lookup: providers.lookup_timeout_seconds)")
+            return result
         except NotFound as exc:
             result.error_code, result.error_message = "not_found", str(exc)
             continue  # another candidate carrier may know it
@@ -100,7 +111,7 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool)
         except MocliError as exc:
             result.error_code, result.error_message = "provider_error", str(exc)
             return result
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             # A body whose shape the adapter could not read (pydantic's ValidationError is a ValueError):
             # this number fails with a message, the batch goes on.
             result.error_code = "provider_error"
@@ -122,15 +133,20 @@ def check_providers(providers: Any, raws: list[str], override: str | None) -> No
 
 async def track_all(providers: Any, raws: list[str], override: str | None = None, proof: bool = False,
                     on_result: Callable[[Result], None] | None = None, deadline: float | None = 300.0,
-                    transport: Any = None) -> list[Result]:
-    """Every number's result, in input order; `on_result` sees each as soon as it is known."""
+                    transport: Any = None, lookup_timeout: float | None = None) -> list[Result]:
+    """Every number's result, in input order; `on_result` sees each as soon as it is known.
+
+    `deadline` bounds the whole run, `lookup_timeout` each number's lookup (default: the config's
+    `providers.lookup_timeout_seconds`)."""
     from mocli.providers import http
 
+    if lookup_timeout is None and getattr(providers, "cfg", None) is not None:
+        lookup_timeout = providers.cfg.settings.providers.lookup_timeout_seconds
     check_providers(providers, raws, override)
     async with http.run_session(deadline=deadline, transport=transport):
 
         async def one(i: int, raw: str) -> tuple[int, Result]:
-            res = await track_one(providers, raw, override, proof)
+            res = await track_one(providers, raw, override, proof, lookup_timeout)
             if on_result is not None:
                 on_result(res)
             return i, res

@@ -19,6 +19,7 @@ from mocli.wizard.questions import (
     BY_KEY,
     STEPS,
     applicable,
+    check_text,
     load_answers_file,
     validate_answer,
 )
@@ -77,7 +78,6 @@ NEXT_STEP = {
     "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
     "found": "Resolved now: the customer found the package.",
 }
-LOOKUP_DEADLINE = 45.0  # seconds for the whole lookup phase; a slower provider counts as failed
 NO_TRACKING = object()
 
 
@@ -144,12 +144,18 @@ class Wizard:
         self.answers[key] = self.prompter.ask(BY_KEY[key])
         return self.answers[key]
 
+    @property
+    def lookup_deadline(self) -> float:
+        """Seconds for a lookup phase (`providers.lookup_timeout_seconds`); a slower provider counts as
+        failed, and the agent may try again or type the facts."""
+        return float(self.cfg.settings.providers.lookup_timeout_seconds)
+
     # -- lookups: customer and order at once when both are known, tracking as soon as the order is
     def _lookup(self, customer_ref: str | None, order_number: str | None, what: str) -> Any:
         from mocli.lookups import lookup_facts
 
         with self.spin(what):
-            return lookup_facts(self.providers, customer_ref, order_number, deadline=LOOKUP_DEADLINE)
+            return lookup_facts(self.providers, customer_ref, order_number, deadline=self.lookup_deadline)
 
     def _failed(self, fact: Any, key: str) -> Any:
         """A lookup failed. Not interactive: the error stands. Interactive: re-ask a record that does not
@@ -254,7 +260,7 @@ class Wizard:
 
             with self.spin("Asking the carrier for tracking…"):
                 tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
-                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+                                             carrier=order.carrier, deadline=self.lookup_deadline).tracking
         while tracking_fact.failed:
             value = self._failed(tracking_fact, "tracking")
             if value is NO_TRACKING:
@@ -266,7 +272,7 @@ class Wizard:
 
             with self.spin("Asking the carrier for tracking…"):
                 tracking_fact = lookup_facts(self.providers, None, None, tracking_number=order.tracking_number,
-                                             carrier=order.carrier, deadline=LOOKUP_DEADLINE).tracking
+                                             carrier=order.carrier, deadline=self.lookup_deadline).tracking
         if tracking_fact.ok:
             f.tracking = tracking_fact.value
             f.sources["tracking"] = tracking_fact.source
@@ -396,8 +402,10 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     from mocli.render import console
 
     given, extra = _gather_given(flags, answers_file, resume)
-    agent = agent_name(agent or extra.get("agent"))
+    agent = check_text("agent", agent_name(agent or extra.get("agent")))
     ticket = ticket or extra.get("ticket")
+    if ticket is not None:
+        check_text("ticket", str(ticket))
     prompting = interactive() and not no_input
     if not prompting:
         early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
@@ -433,19 +441,33 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         answers = {**wiz.given, **wiz.answers}
         path = save_draft(answers, {"agent": agent, "ticket": ticket})
         raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
-    record = case.model_dump(mode="json")
-    cases.add(record)
+    def redrawn() -> dict[str, Any]:
+        nonlocal case
+        case = wiz.build()  # a new id, and the message and history that name it
+        return case.model_dump(mode="json")
+
+    record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
     if resume:
         draft_path().unlink(missing_ok=True)
     wiz.header(8)
     out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
+    from mocli.casework import message_values
+    from mocli.messages import long_values
+
+    for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,
+                                           case.id, case.agent)):
+        out.print(render.t(f"Note: {note}.", "yellow"))
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
-    if ticket:
-        _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
+    update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
     if json_out:
-        render.print_json(record)
+        render.print_json({**record, "ticket_update": update} if update else record)
+    if update and update["status"] == "failed":
+        from mocli.errors import TicketNotUpdated
+
+        raise TicketNotUpdated(f"case {case.id} is saved, but ticket {ticket} was not updated: {update['error']}; "
+                               f"retry with `{update['retry']}`")
 
 
 def _past_claims(cases: Any) -> list[Any]:
@@ -461,12 +483,17 @@ def _past_claims(cases: Any) -> list[Any]:
         return []
 
 
-def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any, update: bool) -> None:
-    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket."""
+def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any,
+                  update: bool) -> dict[str, Any]:
+    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket.
+
+    Returns the update's status for `--json`: `updated`, `not_updated` (the agent said no, or no
+    --update-ticket), `no_helpdesk`, or `failed` with the error and the command that retries it.
+    """
     if not cfg.settings.providers.settings.get("zendesk"):
         out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk configured to update).", "dim"))
-        return
-    from mocli.commands.ticket import offer_ticket_update
+        return {"status": "no_helpdesk"}
+    from mocli.commands.ticket import offer_ticket_update, retry_command
 
     def confirm(message: str) -> bool:
         if prompter is None:
@@ -475,14 +502,14 @@ def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, 
 
     try:
         sent = offer_ticket_update(cfg, record, ticket, confirm)
-    except MocliError as exc:
-        out.print(render.t(f"The case is saved, but ticket {ticket} was not updated: {exc}", "bold red"))
-        return
+    except MocliError as exc:  # reported by the caller, after --json has printed the saved case
+        return {"status": "failed", "error": str(exc), "retry": retry_command(record["id"])}
     if sent is None:
         hint = "" if prompter is not None else " (add --update-ticket to post it without asking)"
         out.print(render.t(f"Ticket {ticket} linked; not updated{hint}.", "dim"))
-    else:
-        out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
+        return {"status": "not_updated", "retry": retry_command(record["id"])}
+    out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
+    return {"status": "updated"}
 
 
 def _quiet_console():

@@ -98,6 +98,16 @@ def check_order_number(number: str) -> str:
     return number if number.startswith("#") else f"#{number}"
 
 
+def check_text(key: str, value: str) -> str:
+    """Refuse text that could never be stored as UTF-8: a non-UTF-8 byte in a flag (Python hands it
+    over as a lone surrogate) or a lone \\uD800 escape in a JSON file. Caught before any step runs."""
+    bad = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+    if bad is not None:
+        byte = f" (byte 0x{ord(bad) - 0xDC00:02x})" if "\udc80" <= bad <= "\udcff" else ""
+        raise InvalidInput(f"{key}: not valid UTF-8 text{byte}; retype it, or set the terminal or file to UTF-8")
+    return value
+
+
 def validate_answer(key: str, value: Any) -> Any:
     """One answer, checked and normalised; InvalidInput names the key."""
     q = BY_KEY[key]
@@ -105,6 +115,7 @@ def validate_answer(key: str, value: Any) -> Any:
         return parse_yes_no(value, key)
     if not isinstance(value, str):
         raise InvalidInput(f"{key}: expected text, got {type(value).__name__}")
+    check_text(key, value)
     if key == "customer":
         return check_customer_ref(value)
     if key == "order":

@@ -11,6 +11,7 @@ from typing import Any
 from mocli.errors import ConfigError, ProviderError
 from mocli.models import Tracking  # noqa: TID253 (adapters are imported only inside commands)
 from mocli.providers import http
+from mocli.providers.crm.common import HTTP_KEYS, Settings
 
 
 @dataclass
@@ -35,9 +36,12 @@ class Adapter:
     default_base_url = ""
     default_concurrency = 8
     default_rate: float | None = None
+    keys: frozenset[str] = frozenset()  # the adapter's own keys in its settings table, beyond HTTP_KEYS
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         self.settings = dict(settings or {})
+        # A typo or a pasted header must not be silently ignored (or later printed): refuse it by name.
+        Settings(self.name, self.settings, HTTP_KEYS | self.keys)
         self.base_url = str(self.settings.get("base_url") or self.default_base_url)
         try:
             self.concurrency = int(self.settings.get("concurrency", self.default_concurrency))

@@ -23,6 +23,7 @@ SLUGS = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl": "dhl", "amazon":
 
 class AftershipAdapter(Adapter):
     name = "aftership"
+    keys = frozenset({"api_key_env", "api_version", "auto_create"})
     default_base_url = "https://api.aftership.com"
     default_concurrency = 10
 

@@ -13,6 +13,7 @@ from mocli.tracking import statuses as st
 
 class DhlAdapter(Adapter):
     name = "dhl"
+    keys = frozenset({"api_key_env", "service"})
     default_base_url = "https://api-eu.dhl.com"
     default_concurrency = 1
     default_rate = 1.0  # starter keys: 1 call per second, 250 a day

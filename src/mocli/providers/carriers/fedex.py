@@ -16,6 +16,7 @@ INVALID_CODES = {"TRACKING.TRACKINGNUMBER.INVALID", "TRACKING.TRACKINGNUMBER.EMP
 
 class FedexAdapter(Adapter):
     name = "fedex"
+    keys = frozenset({"client_id_env", "client_secret_env"})
     default_base_url = "https://apis.fedex.com"
     default_concurrency = 8
 

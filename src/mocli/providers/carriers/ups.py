@@ -18,6 +18,7 @@ INVALID_CODES = {"TV1002", "TV1003", "TV1004"}
 
 class UpsAdapter(Adapter):
     name = "ups"
+    keys = frozenset({"client_id_env", "client_secret_env"})
     default_base_url = "https://onlinetools.ups.com"
     default_concurrency = 8
 

@@ -13,6 +13,7 @@ from mocli.tracking import statuses as st
 
 class UspsAdapter(Adapter):
     name = "usps"
+    keys = frozenset({"client_id_env", "client_secret_env"})
     default_base_url = "https://apis.usps.com"
     default_concurrency = 4
 
