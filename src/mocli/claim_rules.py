@@ -82,7 +82,7 @@ def load_claim_rules() -> ClaimRules:
     """The validated rules; ConfigError (exit 2) naming the file and `rules.N.key` of the first error."""
     from pydantic import ValidationError  # noqa: TID253
 
-    from mocli.config import _has_path, _merge, _read_toml, shipped_config_dir, user_config_dir
+    from mocli.config import _merge, _read_toml, _source_of, shipped_config_dir, user_config_dir
     from mocli.policy.claims import ClaimRule
 
     layers = [(p, _read_toml(p)) for p in (shipped_config_dir() / FILE, user_config_dir() / FILE) if p.is_file()]
@@ -94,8 +94,7 @@ def load_claim_rules() -> ClaimRules:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        source = next((str(p) for p, data in reversed(layers) if _has_path(data, loc)),
-                      str(layers[-1][0]) if layers else FILE)
+        source = _source_of([(str(p), data) for p, data in layers], loc) if layers else FILE
         raise ConfigError(f"{source}: {'.'.join(str(p) for p in loc)}: {err['msg']}") from None
     rules = [ClaimRule(**{**row.model_dump(), "evidence": tuple(row.evidence)}) for row in parsed.rules]
     return ClaimRules(rules, parsed.expiring_within_days, [p for p, _ in layers])
