@@ -129,6 +129,14 @@ def order_panel(order: Any, customer: Any = None):
     return Panel(_kv_table(rows), title="Order", title_align="left", border_style="blue")
 
 
+LOCAL_NOTE = " (local time at the place; the carrier gave no offset)"
+
+
+def clock(when: Any, fmt: str = "%Y-%m-%d %H:%M", note: str = " local") -> str:
+    """A carrier time as the carrier gave it; one without an offset says it is local to its place."""
+    return f"{when:{fmt}}".rstrip() + ("" if when.tzinfo is not None else note)
+
+
 def timeline_table(tracking: Any, limit: int = 8):
     from rich.table import Table
 
@@ -138,7 +146,7 @@ def timeline_table(tracking: Any, limit: int = 8):
     table.add_column("Event")
     table.add_column("Where")
     for ev in tracking.events[:limit]:
-        table.add_row(f"{ev.at:%Y-%m-%d %H:%M}", t(ev.status, STATUS_STYLE.get(ev.status, "")),
+        table.add_row(clock(ev.at), t(ev.status, STATUS_STYLE.get(ev.status, "")),
                       t(ev.description), t(ev.location or ""))
     return table
 
@@ -151,7 +159,7 @@ def tracking_panel(tracking: Any):
         ("Status", status_badge(tracking.status)),
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
         ("Estimated delivery",
-         f"{tracking.estimated_delivery:%Y-%m-%d %H:%M}" if tracking.estimated_delivery else None),
+         clock(tracking.estimated_delivery, note=LOCAL_NOTE) if tracking.estimated_delivery else None),
         ("Carrier says", tracking.raw_description),
     ])
     return Panel(Group(head, timeline_table(tracking)), title="Tracking", title_align="left", border_style="cyan")
@@ -162,7 +170,8 @@ def delivery_panel(tracking: Any):
 
     pod = tracking.proof_of_delivery
     rows: list[tuple[str, Any]] = [
-        ("Delivered", f"{tracking.delivered_at:%A %Y-%m-%d at %H:%M %Z}" if tracking.delivered_at else None),
+        ("Delivered", clock(tracking.delivered_at, "%A %Y-%m-%d at %H:%M %Z", LOCAL_NOTE)
+         if tracking.delivered_at else None),
         ("Where", tracking.delivered_location),
     ]
     if pod is not None:

@@ -10,6 +10,10 @@ from mocli.providers import http
 from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, sort_events
 from mocli.tracking import statuses as st
 
+# A DHL time without an offset is the local time of the event's place: kept as such (no zone), never
+# read as UTC or as the machine's zone.
+LOCAL = None
+
 
 class DhlAdapter(Adapter):
     name = "dhl"
@@ -46,7 +50,7 @@ def _problem(data: Any, number: str, status: int) -> Exception:
 def _event(ev: Any) -> TrackingEvent | None:
     if not isinstance(ev, dict):
         raise ProviderError("dhl: an event in the response is not an object")
-    at = parse_time(ev.get("timestamp"), "dhl")
+    at = parse_time(ev.get("timestamp"), "dhl", default_tz=LOCAL)
     if at is None:
         return None
     addr = (ev.get("location") or {}).get("address") or {}
@@ -69,7 +73,7 @@ def parse_shipment(s: dict[str, Any], number: str) -> Lookup:
     delivered_at = None
     pod = None
     if status == "delivered":
-        delivered_at = parse_time(pod_raw.get("timestamp") or current.get("timestamp"), "dhl")
+        delivered_at = parse_time(pod_raw.get("timestamp") or current.get("timestamp"), "dhl", default_tz=LOCAL)
         signed = pod_raw.get("signed") or {}
         pod = ProofOfDelivery(photo_available=False, signature_available=bool(pod_raw.get("signatureUrl")),
                               received_by=(signed.get("name") if isinstance(signed, dict) else None) or None,
@@ -78,7 +82,8 @@ def parse_shipment(s: dict[str, Any], number: str) -> Lookup:
     tracking = Tracking(
         tracking_number=str(s.get("id") or number), carrier="dhl", status=status,
         raw_status=current.get("statusCode"), raw_description=current.get("description") or current.get("status"),
-        estimated_delivery=parse_time(s.get("estimatedTimeOfDelivery"), "dhl"), delivered_at=delivered_at,
+        estimated_delivery=parse_time(s.get("estimatedTimeOfDelivery"), "dhl", default_tz=LOCAL),
+        delivered_at=delivered_at,
         delivered_location=cur_ev.location if cur_ev and delivered_at else None, events=events,
         proof_of_delivery=pod, source="dhl")
     return Lookup(tracking)

@@ -1,0 +1,101 @@
+"""The providers' own published example responses (tests/fixtures/carriers/published), read right.
+
+Issues #18 and #11: each fixture is written by hand in the shape the provider documents and publishes
+as its example, and each test fails on a reading mocli once got wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from test_carriers import PROVIDERS, Server, lookup, secrets  # noqa: F401 (secrets: autouse fixture)
+
+PUBLISHED = Path(__file__).parent / "fixtures" / "carriers" / "published"
+
+
+def published(provider: str, name: str) -> httpx.Response:
+    spec = json.loads((PUBLISHED / f"{provider}.json").read_text())[name]
+    return httpx.Response(spec["status"], json=spec["body"])
+
+
+def track(provider: str, name: str, number: str | None = None):
+    return lookup(provider, Server(provider, published(provider, name)), number=number)
+
+
+def shipped_order(expected: date | None = None):
+    from mocli.models import Address, Order
+
+    return Order(number="#1001", customer_id="C-1", placed_at=datetime(2026, 11, 16, 9, tzinfo=UTC),
+                 expected_delivery=expected, tracking_number="9400109693009220314785", carrier="usps",
+                 fulfillment_status="shipped",
+                 address=Address(line1="1 Main St", city="Columbus", region="OH", postal_code="43215"))
+
+
+NOW = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
+
+
+# ----------------------------------------------------------------- #18.1 / #11.1: times and their zones
+
+
+def test_usps_times_come_from_the_gmt_fields():
+    t = track("usps", "delivered").tracking
+    assert t.delivered_at == datetime(2026, 11, 21, 18, 58, 40, tzinfo=UTC)
+    assert t.delivered_at.utcoffset() == timedelta(hours=-5)  # shown in the delivery's own local time
+    accepted = next(e for e in t.events if e.raw_code == "OA")
+    assert accepted.at == datetime(2026, 11, 18, 20, 6, tzinfo=UTC)
+    assert accepted.at.isoformat() == "2026-11-18T13:06:00-07:00"
+
+
+def test_usps_stalled_check_uses_the_corrected_time():
+    from mocli.policy.situation import Situation, classify
+
+    # Departed 09:00 in Los Angeles (17:00Z) on the 23rd: 3 days 22 hours before NOW, not yet stalled.
+    # Read as 09:00Z it would be 4 days 6 hours: wrongly stalled.
+    t = track("usps", "in_transit_west").tracking
+    situation, _ = classify(shipped_order(), t, NOW, late_after_days=2, stalled_after_days=4)
+    assert situation is Situation.IN_TRANSIT
+
+
+def test_dhl_local_times_stay_local_and_unshifted():
+    from mocli.tracking.run import Result
+
+    t = track("dhl", "delivered_local").tracking
+    assert t.delivered_at == datetime(2026, 11, 21, 11, 40)  # no offset: local at the place, not UTC
+    assert t.delivered_at.tzinfo is None
+    assert [e.at.isoformat() for e in t.events] == ["2026-11-21T11:40:00", "2026-11-19T23:05:00"]
+    from mocli.tracking import view
+    from mocli.tracking.detect import detect
+
+    out = view.to_json(Result(input="7777777770", carrier="dhl",
+                              detection=detect("7777777770"), tracking=t))
+    assert out["delivered_at"] == "2026-11-21T11:40:00"
+
+
+def test_dhl_local_times_are_labelled_local_in_the_display():
+    from rich.console import Console
+
+    from mocli import render
+
+    t = track("dhl", "delivered_local").tracking
+    console = Console(width=140, record=True)
+    console.print(render.tracking_panel(t))
+    console.print(render.delivery_panel(t))
+    text = console.export_text()
+    assert "2026-11-21 11:40 local" in text
+    assert "local time at the place" in text
+    assert "UTC" not in text
+
+
+def test_dhl_local_times_work_in_the_late_and_stalled_checks():
+    from mocli.policy.situation import Situation, classify
+
+    t = track("dhl", "in_transit_local").tracking
+    assert t.estimated_delivery == datetime(2026, 11, 28, 18, 0)
+    situation, why = classify(shipped_order(), t, NOW, late_after_days=2, stalled_after_days=5)
+    assert situation is Situation.IN_TRANSIT and "2026-11-28" in why
+    situation, _ = classify(shipped_order(), t, NOW, late_after_days=2, stalled_after_days=3)
+    assert situation is Situation.STALLED
