@@ -6,13 +6,18 @@ as its example, and each test fails on a reading mocli once got wrong.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
-from test_carriers import PROVIDERS, Server, lookup, secrets  # noqa: F401 (secrets: autouse fixture)
+from mocli.errors import NotFound
+from mocli.providers import http
+from mocli.providers.carriers import registry
+from test_carriers import FAST, PROVIDERS, Server, lookup, secrets  # noqa: F401 (secrets: autouse fixture)
 
 PUBLISHED = Path(__file__).parent / "fixtures" / "carriers" / "published"
 
@@ -24,6 +29,21 @@ def published(provider: str, name: str) -> httpx.Response:
 
 def track(provider: str, name: str, number: str | None = None):
     return lookup(provider, Server(provider, published(provider, name)), number=number)
+
+
+def ask(provider: str, server: Server, number: str, carrier: str | None = None, **settings):
+    """One lookup with a carrier and extra settings; the result or the exception raised."""
+    _, _, base = PROVIDERS[provider]
+    adapter = registry.make(provider, {**base, **settings, "base_url": "http://carrier.test"})
+
+    async def main():
+        async with http.run_session(transport=httpx.MockTransport(server), retry=FAST):
+            try:
+                return await adapter.lookup(number, carrier, False)
+            except Exception as exc:  # noqa: BLE001 - the test inspects it
+                return exc
+
+    return asyncio.run(main())
 
 
 def shipped_order(expected: date | None = None):
@@ -99,3 +119,62 @@ def test_dhl_local_times_work_in_the_late_and_stalled_checks():
     assert situation is Situation.IN_TRANSIT and "2026-11-28" in why
     situation, _ = classify(shipped_order(), t, NOW, late_after_days=2, stalled_after_days=3)
     assert situation is Situation.STALLED
+
+
+# ----------------------------------------------------------------- #18.5: AfterShip's answer is for this parcel
+
+
+def test_aftership_another_customers_parcel_is_not_found():
+    server = Server("aftership", published("aftership", "another_customers_parcel"))
+    res = ask("aftership", server, "TBA123456789012")
+    assert isinstance(res, NotFound) and "TBA123456789012" in str(res)
+
+
+def test_aftership_picks_the_tracking_with_our_number():
+    server = Server("aftership", published("aftership", "two_returned"))
+    t = ask("aftership", server, "1z999aa1012345 6784").tracking
+    assert t.tracking_number == "1Z999AA10123456784" and t.carrier == "ups" and t.status == "in_transit"
+
+
+def test_aftership_same_number_other_carrier_is_not_found():
+    server = Server("aftership", published("aftership", "same_number_other_courier"))
+    res = ask("aftership", server, "1Z999AA10123456784", "ups")
+    assert isinstance(res, NotFound) and "dhl" in str(res)
+    # Without a carrier asked for, the number alone decides.
+    t = ask("aftership", Server("aftership", published("aftership", "same_number_other_courier")),
+            "1Z999AA10123456784").tracking
+    assert t.carrier == "dhl"
+
+
+# ----------------------------------------------------------------- #18.4: "no signature" is not a signature
+
+
+def test_aftership_signature_not_required_is_no_signature():
+    from rich.console import Console
+
+    from mocli import render
+
+    t = ask("aftership", Server("aftership", published("aftership", "signature_not_required")),
+            "1Z999AA10123456784").tracking
+    pod = t.proof_of_delivery
+    assert pod.signature_available is False and pod.received_by is None
+    console = Console(width=140, record=True)
+    console.print(render.delivery_panel(t))
+    text = console.export_text()
+    assert "Signature not required" in text  # what the carrier said, as a note, not a name
+    assert "Received by" not in text
+
+
+@pytest.mark.parametrize("text", ["Signature not required", "SIGNATURE NOT REQUIRED", "No signature required",
+                                  "Signature Release on File", "N/A", "not required", "Released without signature"])
+def test_carriers_no_signature_texts(text):
+    from mocli.providers.carriers._common import signer
+
+    assert signer(text) is None
+
+
+@pytest.mark.parametrize("text", ["J SMITH", "R. Patel", "FRONT DESK", "M.LOPEZ"])
+def test_real_signers_are_kept(text):
+    from mocli.providers.carriers._common import signer
+
+    assert signer(text) == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -88,6 +89,21 @@ def offset_tz(offset: Any, fallback: timezone | None = UTC) -> timezone | None:
         return timezone(sign * timedelta(hours=int(hh), minutes=int(mm or 0)))
     except ValueError:
         return fallback
+
+
+# What carriers put in a "signed by" field when nobody signed: a note about the delivery, never a name.
+_NO_SIGNATURE = re.compile(
+    r"""^\W*(?:
+        n/?a | none | unknown | not\ required | not\ signed | no\ signature.* | signature\ not\ .*
+        | signature\ (?:release|waive[dr]).* | release\ on\ file | released\ without\ signature.*
+        | (?:delivered|left)\ without\ signature.* | adult\ signature\ not\ required | driver\ release.*
+    )\W*$""", re.IGNORECASE | re.VERBOSE)
+
+
+def signer(value: Any) -> str | None:
+    """Who signed for a parcel, or None when the field is blank or one of the carriers' "no signature" texts."""
+    text = str(value).strip() if isinstance(value, str) else ""
+    return None if not text or _NO_SIGNATURE.match(text) else text
 
 
 def place(*parts: Any) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from mocli.errors import InvalidInput, NotFound, ProviderError
 from mocli.models import ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, signer, sort_events
 from mocli.tracking import statuses as st
 
 # A DHL time without an offset is the local time of the event's place: kept as such (no zone), never
@@ -76,7 +76,7 @@ def parse_shipment(s: dict[str, Any], number: str) -> Lookup:
         delivered_at = parse_time(pod_raw.get("timestamp") or current.get("timestamp"), "dhl", default_tz=LOCAL)
         signed = pod_raw.get("signed") or {}
         pod = ProofOfDelivery(photo_available=False, signature_available=bool(pod_raw.get("signatureUrl")),
-                              received_by=(signed.get("name") if isinstance(signed, dict) else None) or None,
+                              received_by=signer(signed.get("name") if isinstance(signed, dict) else None),
                               location_note=None)
     cur_ev = _event(current) if current.get("timestamp") else None
     tracking = Tracking(

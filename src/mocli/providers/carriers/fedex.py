@@ -7,7 +7,7 @@ from typing import Any
 from mocli.errors import InvalidInput, NotFound, ProviderError
 from mocli.models import ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, decode_image, parse_time, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, decode_image, parse_time, place, signer, sort_events
 from mocli.tracking import statuses as st
 
 NOT_FOUND_CODES = {"TRACKING.TRACKINGNUMBER.NOTFOUND"}
@@ -97,13 +97,14 @@ def parse_result(r: dict[str, Any], number: str) -> Lookup:
     details = r.get("deliveryDetails") or {}
     pod = None
     if status == "delivered":
-        signer = (details.get("signedByName") or details.get("receivedByName") or "").strip() or None
+        signed = signer(details.get("signedByName"))
         pod = ProofOfDelivery(
             photo_available=False,  # FedEx's picture proof is not part of the Track API response
-            signature_available=bool(details.get("signedByName")) or any(
+            signature_available=signed is not None or any(
                 (o.get("type") == "SPOD" or o.get("type") == "SIGNATURE_PROOF_OF_DELIVERY")
                 for o in r.get("availableImages") or [] if isinstance(o, dict)),
-            received_by=signer, location_note=(details.get("locationDescription") or "").strip() or None)
+            received_by=signed or signer(details.get("receivedByName")),
+            location_note=(details.get("locationDescription") or "").strip() or None)
     tracking = Tracking(
         tracking_number=str((r.get("trackingNumberInfo") or {}).get("trackingNumber") or number), carrier="fedex",
         status=status, raw_status=latest.get("code"), raw_description=latest.get("description"),
