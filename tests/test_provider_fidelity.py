@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mocli.errors import NotFound
+from mocli.errors import InvalidInput, NotFound
 from mocli.providers import http
 from mocli.providers.carriers import registry
 from test_carriers import FAST, PROVIDERS, Server, lookup, secrets  # noqa: F401 (secrets: autouse fixture)
@@ -178,3 +178,27 @@ def test_real_signers_are_kept(text):
     from mocli.providers.carriers._common import signer
 
     assert signer(text) == text
+
+
+# ----------------------------------------------------------------- #18.2 / #18.9: USPS "not yet available"
+
+
+@pytest.mark.parametrize("name", ["not_yet_available", "not_yet_available_2", "not_yet_available_9"])
+def test_usps_status_not_yet_available_is_not_found_not_invalid(name):
+    from mocli.tracking.run import ERROR_CODES
+
+    res = track("usps", name)
+    assert isinstance(res, NotFound) and not isinstance(res, InvalidInput)
+    assert "not yet" in str(res) and "9400109693009220314785" in str(res)
+    assert "not a valid" not in str(res)
+    assert ERROR_CODES["not_found"] == 1
+
+
+def test_usps_html_markup_is_stripped_from_error_texts():
+    res = track("usps", "not_yet_available")
+    assert "<" not in str(res) and "&" not in str(res)
+    assert "The Postal Service™ has not yet received this item" in str(res)
+    assert "USPS Tracking® item" in str(res)
+    res = track("usps", "invalid_html")
+    assert isinstance(res, InvalidInput)
+    assert "<SUP>" not in str(res) and "&#174;" not in str(res) and "USPS Tracking®" in str(res)

@@ -35,14 +35,32 @@ class UspsAdapter(Adapter):
         return parse_tracking(resp.data, number)
 
 
+# USPS's "status not available" codes: a label USPS has not scanned yet (or not yet in its system). The
+# number is fine; there is simply no tracking yet, which is common early in a missing-order call.
+NOT_YET_AVAILABLE = {"150001", "150002", "150009"}
+
+
+def plain(text: Any) -> str:
+    """USPS error text without its HTML (``<SUP>&reg;</SUP>``): what an agent can read."""
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", "", str(text or ""))).split())
+
+
 def _error(data: Any, number: str, status: int) -> Exception:
     err = (data or {}).get("error") if isinstance(data, dict) else None
     err = err if isinstance(err, dict) else {}
-    message = str(err.get("message") or f"HTTP {status}")
+    details = [e for e in err.get("errors") or [] if isinstance(e, dict)]
+    first = details[0] if details else {}
+    message = plain(err.get("message")) or f"HTTP {status}"
+    reason = plain(first.get("detail") or first.get("title")) or message
+    if status == 400 and str(first.get("code") or "") in NOT_YET_AVAILABLE:
+        return NotFound(f"usps: status not yet available for {number} ({reason})")
     if status == 404:
         return NotFound(f"usps: no tracking for {number} ({message})")
     if status == 400:
-        return InvalidInput(f"usps: {number} is not a valid USPS tracking number ({message})")
+        return InvalidInput(f"usps: {number} is not a valid USPS tracking number ({reason})")
     return ProviderError(f"usps: HTTP {status}: {message}")
 
 
