@@ -202,3 +202,30 @@ def test_usps_html_markup_is_stripped_from_error_texts():
     res = track("usps", "invalid_html")
     assert isinstance(res, InvalidInput)
     assert "<SUP>" not in str(res) and "&#174;" not in str(res) and "USPS Tracking®" in str(res)
+
+
+def test_fedex_signature_not_required_is_no_signature():
+    pod = track("fedex", "signature_not_required").tracking.proof_of_delivery
+    assert pod.signature_available is False and pod.received_by is None
+
+
+# ----------------------------------------------------------------- #18.6: FedEx delivery window, error beside result
+
+
+def test_fedex_window_end_is_the_estimate_and_the_window_is_shown():
+    from rich.console import Console
+
+    from mocli import render
+
+    t = track("fedex", "window").tracking
+    assert t.estimated_delivery == datetime.fromisoformat("2026-11-30T17:00:00-05:00")
+    assert t.estimated_delivery_from == datetime.fromisoformat("2026-11-30T13:00:00-05:00")
+    console = Console(width=140, record=True)
+    console.print(render.tracking_panel(t))
+    assert "2026-11-30 13:00 – 17:00" in console.export_text()
+
+
+def test_fedex_error_beside_a_full_result_does_not_override_it():
+    t = track("fedex", "error_beside_result").tracking
+    assert t.status == "delivered" and t.delivered_at is not None
+    assert t.proof_of_delivery.received_by == "M.LOPEZ"

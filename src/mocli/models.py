@@ -146,7 +146,8 @@ class Tracking(Model):
     status: str = "unknown"
     raw_status: str | None = None
     raw_description: str | None = None
-    estimated_delivery: datetime | None = None
+    estimated_delivery: datetime | None = None  # the end of the carrier's window when it gives one
+    estimated_delivery_from: datetime | None = None  # the start of that window
     delivered_at: datetime | None = None
     delivered_location: str | None = None
     events: list[TrackingEvent] = Field(default_factory=list)  # newest first

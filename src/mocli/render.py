@@ -137,6 +137,17 @@ def clock(when: Any, fmt: str = "%Y-%m-%d %H:%M", note: str = " local") -> str:
     return f"{when:{fmt}}".rstrip() + ("" if when.tzinfo is not None else note)
 
 
+def estimate(tracking: Any) -> str | None:
+    """The carrier's estimate: one time, or its window ('2026-11-30 13:00 – 17:00')."""
+    end, start = tracking.estimated_delivery, getattr(tracking, "estimated_delivery_from", None)
+    if end is None:
+        return None
+    if start is None:
+        return clock(end, note=LOCAL_NOTE)
+    tail = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d %H:%M} – {tail}" + ("" if end.tzinfo is not None else LOCAL_NOTE)
+
+
 def timeline_table(tracking: Any, limit: int = 8):
     from rich.table import Table
 
@@ -158,8 +169,7 @@ def tracking_panel(tracking: Any):
     head = _kv_table([
         ("Status", status_badge(tracking.status)),
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
-        ("Estimated delivery",
-         clock(tracking.estimated_delivery, note=LOCAL_NOTE) if tracking.estimated_delivery else None),
+        ("Estimated delivery", estimate(tracking)),
         ("Carrier says", tracking.raw_description),
     ])
     return Panel(Group(head, timeline_table(tracking)), title="Tracking", title_align="left", border_style="cyan")

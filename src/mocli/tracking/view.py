@@ -24,6 +24,7 @@ def to_json(r: Result) -> dict[str, Any]:
         "raw_status": t.raw_status if t is not None else None,
         "raw_description": t.raw_description if t is not None else None,
         "estimated_delivery": _iso(t.estimated_delivery) if t is not None else None,
+        "estimated_delivery_from": _iso(t.estimated_delivery_from) if t is not None else None,
         "delivered_at": _iso(t.delivered_at) if t is not None else None,
         "delivered_location": t.delivered_location if t is not None else None,
         "events": [

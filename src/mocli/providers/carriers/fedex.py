@@ -38,7 +38,9 @@ class FedexAdapter(Adapter):
         result = http.dig(resp.data, "output", "completeTrackResults", 0, "trackResults", 0,
                           provider=self.name, expect=dict)
         err = result.get("error")
-        if isinstance(err, dict) and err.get("code"):
+        # FedEx may put an error (e.g. some data unavailable) beside a full result: the result stands.
+        has_result = any(result.get(k) for k in ("latestStatusDetail", "scanEvents", "dateAndTimes"))
+        if isinstance(err, dict) and err.get("code") and not has_result:
             raise _error({"errors": [err]}, number, 200)
         lookup = parse_result(result, number)
         if proof and lookup.tracking.status == "delivered" and lookup.tracking.proof_of_delivery \
@@ -105,10 +107,15 @@ def parse_result(r: dict[str, Any], number: str) -> Lookup:
                 for o in r.get("availableImages") or [] if isinstance(o, dict)),
             received_by=signed or signer(details.get("receivedByName")),
             location_note=(details.get("locationDescription") or "").strip() or None)
+    window = (r.get("estimatedDeliveryTimeWindow") or {}).get("window") or {}
+    window = window if isinstance(window, dict) else {}
+    # A window replaces the single estimate: its end is when the parcel is late, its start is shown too.
+    estimate_end = parse_time(window.get("ends"), "fedex") or parse_time(times.get("ESTIMATED_DELIVERY"), "fedex")
+    estimate_start = parse_time(window.get("begins"), "fedex") if window.get("ends") else None
     tracking = Tracking(
         tracking_number=str((r.get("trackingNumberInfo") or {}).get("trackingNumber") or number), carrier="fedex",
         status=status, raw_status=latest.get("code"), raw_description=latest.get("description"),
-        estimated_delivery=parse_time(times.get("ESTIMATED_DELIVERY"), "fedex"), delivered_at=delivered_at,
+        estimated_delivery=estimate_end, estimated_delivery_from=estimate_start, delivered_at=delivered_at,
         delivered_location=pod.location_note if pod else None, events=events, proof_of_delivery=pod,
         source="fedex")
     return Lookup(tracking)
