@@ -229,3 +229,43 @@ def test_fedex_error_beside_a_full_result_does_not_override_it():
     t = track("fedex", "error_beside_result").tracking
     assert t.status == "delivered" and t.delivered_at is not None
     assert t.proof_of_delivery.received_by == "M.LOPEZ"
+
+
+# ----------------------------------------------------------------- #18.7: UPS type decides; DHL text vs code
+
+
+@pytest.mark.parametrize(("name", "status"), [
+    ("type_in_transit_code_delivered", "in_transit"),   # type I, code 011 (delivered): in transit
+    ("type_delivered_code_in_transit", "delivered"),    # type D, code 005 (in transit): delivered
+    ("type_exception_code_attempt", "attempt_failed"),  # the code refines the type where they agree
+])
+def test_ups_status_type_decides_when_the_code_disagrees(name, status):
+    t = track("ups", name).tracking
+    assert t.status == status
+    assert t.events[0].status == status
+    assert (t.delivered_at is not None) == (status == "delivered")
+
+
+def test_ups_receiver_no_signature_text():
+    pod = track("ups", "type_delivered_code_in_transit").tracking.proof_of_delivery
+    assert pod.received_by is None and pod.signature_available is False
+
+
+def test_dhl_delivered_text_with_a_pre_transit_code_is_flagged():
+    from rich.console import Console
+
+    from mocli import render
+    from mocli.tracking import view
+    from mocli.tracking.detect import detect
+    from mocli.tracking.run import Result
+
+    t = track("dhl", "delivered_text_pre_transit_code").tracking
+    assert t.status == "pre_transit" and t.delivered_at is None  # the code decides...
+    assert t.flags and "delivered" in t.flags[0] and "pre-transit" in t.flags[0]  # ...but not silently
+    out = view.to_json(Result(input="7777777770", carrier="dhl", detection=detect("7777777770"), tracking=t))
+    assert out["flags"] == t.flags
+    console = Console(width=160, record=True)
+    console.print(render.tracking_panel(t))
+    assert "Check" in console.export_text()
+    # A consistent delivered answer has no flag.
+    assert track("dhl", "delivered_local").tracking.flags == []

@@ -153,6 +153,7 @@ class Tracking(Model):
     events: list[TrackingEvent] = Field(default_factory=list)  # newest first
     proof_of_delivery: ProofOfDelivery | None = None
     source: str = "demo"
+    flags: list[str] = Field(default_factory=list)  # carrier data that contradicts itself: for the agent to check
 
 
 class Signal(Model):

@@ -171,6 +171,7 @@ def tracking_panel(tracking: Any):
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
         ("Estimated delivery", estimate(tracking)),
         ("Carrier says", tracking.raw_description),
+        *[("Check", t(flag, "yellow")) for flag in getattr(tracking, "flags", [])],
     ])
     return Panel(Group(head, timeline_table(tracking)), title="Tracking", title_align="left", border_style="cyan")
 

@@ -23,6 +23,19 @@ UPS_TYPE = {
     "DO": "delivered",        # delivered to a UPS Access Point and collected
     "MV": "cancelled",        # shipment voided
 }
+# What each UPS type letter allows the status code to refine it into. When the code says something the
+# type does not allow (type I with the "delivered" code 011), the type decides.
+UPS_TYPE_REFINES = {
+    "D": {"delivered"},
+    "I": {"in_transit", "out_for_delivery", "available_for_pickup"},
+    "P": {"in_transit"},
+    "M": {"pre_transit"},
+    "X": {"exception", "attempt_failed", "available_for_pickup", "return_to_sender"},
+    "O": {"out_for_delivery"},
+    "RS": {"return_to_sender"},
+    "DO": {"delivered"},
+    "MV": {"cancelled"},
+}
 UPS_STATUS_CODE = {
     "003": "pre_transit",     # order processed: ready for UPS
     "005": "in_transit",
@@ -131,6 +144,16 @@ def lookup(table: dict[str, str], code: object) -> str | None:
     if key in table:
         return table[key]
     return table.get(key.lower())
+
+
+def ups(type_letter: object, status_code: object) -> str:
+    """A UPS status from its type letter, refined by its status code only where the type allows it."""
+    by_type = lookup(UPS_TYPE, type_letter)
+    by_code = lookup(UPS_STATUS_CODE, status_code)
+    if by_type is None:
+        return by_code or "unknown"
+    allowed = UPS_TYPE_REFINES.get(str(type_letter).strip().upper(), {by_type})
+    return by_code if by_code in allowed else by_type
 
 
 def first(*pairs: tuple[dict[str, str], object]) -> str:

@@ -41,6 +41,7 @@ def to_json(r: Result) -> dict[str, Any]:
         },
         "proof_files": r.saved,
         "source": t.source if t is not None else None,
+        "flags": list(t.flags) if t is not None else [],
         "candidates": [c.as_json() for c in r.detection.candidates or r.detection.mistyped],
         "error": None if r.error_code is None else {"code": r.error_code, "message": r.error_message},
     }

@@ -73,7 +73,7 @@ def _when(date: Any, time: Any, offset: Any) -> datetime | None:
 
 
 def _status(s: dict[str, Any]) -> str:
-    return st.first((st.UPS_STATUS_CODE, s.get("statusCode")), (st.UPS_TYPE, s.get("type")))
+    return st.ups(s.get("type"), s.get("statusCode"))
 
 
 def parse_package(pkg: dict[str, Any], number: str, proof: bool = False) -> Lookup:
