@@ -269,3 +269,33 @@ def test_dhl_delivered_text_with_a_pre_transit_code_is_flagged():
     assert "Check" in console.export_text()
     # A consistent delivered answer has no flag.
     assert track("dhl", "delivered_local").tracking.flags == []
+
+
+# ----------------------------------------------------------------- #18.3: USPS event codes, family by family
+
+USPS_FAMILIES = {
+    "pre-shipment": (["MA", "GX", "TM"], "pre_transit"),
+    "acceptance": (["03", "OA", "80"], "in_transit"),
+    "network": (["07", "10", "A1", "L1", "T1", "TL", "SF", "U1", "81", "82"], "in_transit"),
+    "out for delivery": (["OF"], "out_for_delivery"),
+    "delivered": (["01", "17", "43"], "delivered"),
+    "attempted": (["02", "51", "53", "54", "55", "56", "57"], "attempt_failed"),
+    "held for pickup": (["14", "16", "52"], "available_for_pickup"),
+    "alert": (["04", "05", "11"], "exception"),
+    "return to sender": (["09", "21", "23", "26", "27", "29", "31", "44"], "return_to_sender"),
+}
+
+
+@pytest.mark.parametrize("family", list(USPS_FAMILIES))
+def test_usps_event_code_family(family):
+    """Each event code, in a one-event response in USPS's shape (the label_only example, its code replaced)."""
+    from mocli.providers.carriers import usps
+
+    codes, status = USPS_FAMILIES[family]
+    template = json.loads((PUBLISHED / "usps.json").read_text())["label_only"]["body"]
+    for code in codes:
+        body = json.loads(json.dumps(template))
+        body["trackingEvents"][0]["eventCode"] = code
+        body.pop("statusCategory")  # the event code alone decides
+        t = usps.parse_tracking(body, "9400109693009220314785").tracking
+        assert (t.events[0].status, t.status) == (status, status), code

@@ -80,25 +80,67 @@ USPS_CATEGORY = {
     "alert": "exception",
     "return to sender": "return_to_sender",
 }
+
+# USPS event codes (the codes USPS publishes for its tracking events), grouped by what they mean.
 USPS_EVENT = {
-    "MA": "pre_transit",      # shipping label created
-    "GX": "cancelled",        # label cancelled
-    "03": "in_transit",       # accepted at USPS origin facility
-    "OA": "in_transit",
+    # pre-shipment: USPS has the label's data, not the parcel
+    "MA": "pre_transit",      # pre-shipment info sent to USPS
+    "GX": "pre_transit",      # shipping label created, USPS awaiting item (not a cancellation)
+    "TM": "pre_transit",      # shipment received, package acceptance pending
+    # acceptance
+    "03": "in_transit",       # accepted / picked up at USPS
+    "OA": "in_transit",       # accepted at USPS origin facility
+    "80": "in_transit",       # picked up by shipping partner
+    # moving through the network
+    "06": "in_transit",       # forwarded
+    "07": "in_transit",       # arrived at post office (unit)
+    "08": "in_transit",       # missent: rerouted
     "10": "in_transit",       # processed through facility
-    "L1": "in_transit",
-    "T1": "in_transit",
-    "07": "in_transit",       # arrived at post office
+    "15": "in_transit",       # mis-shipped: rerouted
+    "42": "in_transit",       # USPS handoff to shipping partner
+    "81": "in_transit",       # arrived at shipping partner facility
+    "82": "in_transit",       # departed shipping partner facility
+    "A1": "in_transit",       # arrived at USPS facility
+    "L1": "in_transit",       # departed USPS facility
+    "T1": "in_transit",       # in transit to next facility
+    "TL": "in_transit",       # arrived at USPS regional facility / in transit
+    "SF": "in_transit",       # departed post office / sorting facility
+    "U1": "in_transit",       # arrived at USPS hub
+    "PC": "in_transit",       # sorting complete
+    # last mile
     "OF": "out_for_delivery",
     "01": "delivered",
-    "02": "attempt_failed",   # notice left
-    "52": "available_for_pickup",
+    "17": "delivered",        # picked up by agent
+    "43": "delivered",        # picked up at the post office
+    # attempted, not delivered
+    "02": "attempt_failed",   # notice left (no authorized recipient available)
+    "51": "attempt_failed",   # business closed
+    "53": "attempt_failed",   # receptacle full / item oversized
+    "54": "attempt_failed",   # no secure location available
+    "55": "attempt_failed",   # no authorized recipient available
+    "56": "attempt_failed",   # no access to delivery location
+    "57": "attempt_failed",   # animal interference
+    # waiting at a post office
+    "14": "available_for_pickup",  # arrived at pickup point
     "16": "available_for_pickup",
+    "52": "available_for_pickup",  # notice left: held at the post office
+    # alerts
     "04": "exception",        # refused
     "05": "exception",        # undeliverable as addressed
-    "21": "exception",        # no such number
+    "11": "exception",        # dead mail
+    # return to sender and its reasons
     "09": "return_to_sender",
+    "21": "return_to_sender",  # no such number
+    "22": "return_to_sender",  # insufficient address
+    "23": "return_to_sender",  # moved, left no address
+    "24": "return_to_sender",  # forward expired
+    "25": "return_to_sender",  # addressee unknown
+    "26": "return_to_sender",  # vacant
+    "27": "return_to_sender",  # unclaimed
+    "28": "return_to_sender",  # deceased
     "29": "return_to_sender",
+    "31": "return_to_sender",  # not picked up
+    "44": "return_to_sender",  # customer recall
 }
 
 # DHL Shipment Tracking - Unified: `status.statusCode`.
