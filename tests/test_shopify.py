@@ -226,3 +226,22 @@ def test_config_errors_name_the_key_and_the_variable(monkeypatch):
         ShopifyProvider({"shop": "s", "token_env": "T", "acces_token": "oops"}, TIERS)
     with pytest.raises(ConfigError, match="api_version"):
         ShopifyProvider({"shop": "s", "token_env": "T", "api_version": "latest"}, TIERS)
+
+
+def test_estimated_delivery_is_a_date_in_the_stores_time_zone(shop):
+    """estimatedDeliveryAt 03:30Z on the 21st is the evening of the 20th in the store's zone (Los Angeles)."""
+    server = graphql(reply(200, "shopify_orders_evening_estimate.json"))
+    order, _ = run(lambda: shop.find_order("1043"), server)
+    assert order.expected_delivery == date(2026, 11, 20)
+    assert "ianaTimezone" in json.loads(server.requests[0].content)["query"]
+
+
+def test_estimated_delivery_falls_back_to_the_calendar_time_zone(monkeypatch):
+    """No shop zone in the answer: the configured calendar time zone, not UTC, decides the date."""
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_test_123")
+    provider = ShopifyProvider({"shop": "example", "token_env": "TEST_SHOPIFY_TOKEN"}, TIERS,
+                               timezone="America/New_York")
+    body = load("shopify_orders_evening_estimate.json")
+    del body["data"]["shop"]
+    order, _ = run(lambda: provider.find_order("1043"), graphql(httpx.Response(200, json=body)))
+    assert order.expected_delivery == date(2026, 11, 20)
