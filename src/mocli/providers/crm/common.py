@@ -132,6 +132,10 @@ class TierRule:
         for tag, tier in self.tags.items():
             if tag in have:
                 return tier
+        # A tag that is already a tier name needs no entry in tier_tags (tiers.toml order breaks ties).
+        for tier in self.known:
+            if tier.casefold() in have:
+                return tier
         return default or self.default
 
 
