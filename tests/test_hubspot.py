@@ -114,3 +114,31 @@ def test_missing_token_names_the_variable(monkeypatch):
         HubSpotProvider({"token_env": "NOPE_HS"}, TIERS)
     with pytest.raises(ConfigError, match="token_env"):
         HubSpotProvider({}, TIERS)
+
+
+def test_contact_without_name_or_email_falls_back_and_says_what_is_missing(crm):
+    from rich.console import Console
+
+    from mocli import render
+
+    server = contacts(reply(200, "hubspot_contact_no_name_email.json"))
+    customer, _ = run(lambda: crm.find_customer("51877"), server)
+    assert customer.email == "sam.w@example.org"  # the first of HubSpot's additional emails
+    assert customer.name == "sam.w@example.org"  # no first or last name: the email stands in
+    assert customer.missing == ["name", "primary email"]
+    console = Console(width=140, record=True)
+    console.print(render.customer_panel(customer, type("Tier", (), {"notes": None})(), "1 business day"))
+    assert "missing in hubspot: name, primary email" in console.export_text().lower()
+
+
+def test_contact_with_only_a_phone_is_named_by_it(crm):
+    body = load("hubspot_contact_no_name_email.json")
+    body["properties"]["hs_additional_emails"] = None
+    customer, _ = run(lambda: crm.find_customer("51877"), contacts(reply(200, body)))
+    assert customer.email == "" and customer.name == "(503) 555-0143"
+    assert customer.missing == ["name", "email"]
+
+
+def test_complete_contact_misses_nothing(crm):
+    customer, _ = run(lambda: crm.find_customer("51234"), contacts(reply(200, "hubspot_contact.json")))
+    assert customer.missing == []

@@ -88,6 +88,7 @@ class Customer(Model):
     address: Address | None = None
     prior_claims: list[PriorClaim] = Field(default_factory=list)
     source: str = "demo"
+    missing: list[str] = Field(default_factory=list)  # what the CRM record lacks, e.g. "name", "email"
 
 
 class Order(Model):

@@ -95,7 +95,7 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
     from rich.panel import Panel
 
     rows = [
-        ("Customer", f"{customer.name} <{customer.email}>"),
+        ("Customer", f"{customer.name} <{customer.email}>" if customer.email else customer.name),
         ("Id", customer.id),
         ("Tier", t(customer.tier, "bold magenta")),
         ("SLA", f"follow up within {sla_text}"),
@@ -104,6 +104,8 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
         ("Customer since", customer.since.isoformat() if customer.since else None),
         ("Prior claims", ", ".join(f"{c.order} ({c.date})" for c in customer.prior_claims) or None),
         ("Source", customer.source),
+        ("Check", t(f"missing in {customer.source}: {', '.join(customer.missing)}", "yellow")
+         if getattr(customer, "missing", None) else None),
     ]
     return Panel(_kv_table(rows), title="Customer", title_align="left", border_style="magenta")
 

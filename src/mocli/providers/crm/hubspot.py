@@ -28,7 +28,8 @@ from mocli.providers.crm.common import (
 
 NAME = "hubspot"
 ALLOWED = HTTP_KEYS | TIER_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
-_STANDARD = ("email", "firstname", "lastname", "phone", "createdate", "address", "city", "state", "zip", "country")
+_STANDARD = ("email", "hs_additional_emails", "firstname", "lastname", "phone", "createdate", "address", "city",
+             "state", "zip", "country")
 
 
 class HubSpotProvider:
@@ -73,12 +74,24 @@ class HubSpotProvider:
         # A multiple-checkbox property holds its options separated by ';'.
         if isinstance(tier_value, str) and ";" in tier_value:
             tier_value = [v for v in tier_value.split(";") if v.strip()]
-        email = text(props.get("email")) or (ref if "@" in ref else "")
+        contact_id = str(http.dig(data, "id", provider=NAME))
+        # A contact may lack a name or a primary email: fall back to the other identifiers HubSpot
+        # holds, and record what is missing so the agent sees it (never silent blanks).
+        missing = []
+        email = text(props.get("email"))
+        if email is None:
+            others = [e for e in (text(x) for x in str(props.get("hs_additional_emails") or "").split(";")) if e]
+            email = others[0] if others else (ref if "@" in ref else "")
+            missing.append("primary email" if email else "email")
+        name = first_last(props.get("firstname"), props.get("lastname"))
+        if not name:
+            missing.insert(0, "name")
+            name = email or text(props.get("phone")) or f"HubSpot contact {contact_id}"
         since = props.get(self.since_property) if self.since_property else None
         return Customer(
-            id=str(http.dig(data, "id", provider=NAME)),
+            id=contact_id,
             email=email,
-            name=first_last(props.get("firstname"), props.get("lastname"), email),
+            name=name,
             tier=self.tiers.resolve(value=tier_value, what=f"property {self.tier_property}"),
             phone=text(props.get("phone")),
             since=parse_date(since or props.get("createdate") or data.get("createdAt"), NAME, "contact createdate"),
@@ -86,6 +99,7 @@ class HubSpotProvider:
             address=address(props.get("address"), None, props.get("city"), props.get("state"), props.get("zip"),
                             _country(props.get("country"))),
             source=NAME,
+            missing=missing,
         )
 
 
