@@ -1,7 +1,8 @@
-"""HubSpot CRM v3: a contact by email (`idProperty=email`) or id, tier from a contact property.
+"""HubSpot CRM v3: a contact by email (the search endpoint) or id, tier from a contact property.
 Settings: `[providers.settings.hubspot]`, see docs/providers.md.
 
-Shape: `GET /crm/v3/objects/contacts/{id}?idProperty=email&properties=a,b` -> `{"id": "...",
+Shapes: `POST /crm/v3/objects/contacts/search` with an `email EQ` filter -> `{"total": n, "results":
+[contact]}`; `GET /crm/v3/objects/contacts/{id}?properties=a,b` -> a contact: `{"id": "...",
 "properties": {...}, "createdAt": ..., "archived": false}`; only the named properties come back.
 A 404 carries `{"status": "error", "category": "OBJECT_NOT_FOUND", ...}`.
 """
@@ -19,6 +20,7 @@ from mocli.providers.crm.common import (
     HTTP_KEYS,
     TIER_KEYS,
     Settings,
+    SeveralMatches,
     TierRule,
     address,
     first_last,
@@ -55,18 +57,33 @@ class HubSpotProvider:
             NAME, base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, **self.http_options)
 
     async def find_customer(self, ref: str) -> Customer:
-        """A contact by email or numeric record id; NotFound if HubSpot has none."""
+        """A contact by email (the search endpoint) or numeric record id; NotFound if HubSpot has none."""
         ref = ref.strip()
-        params = {"properties": self.properties}
         if "@" in ref:
-            params["idProperty"] = "email"  # emails are unique per contact in HubSpot: one match or none
-        elif not ref.isdigit():
+            return await self._by_email(ref)
+        if not ref.isdigit():
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a HubSpot contact id")
-        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}", params=params,
-                                        accept=(200, 404))
+        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}",
+                                        params={"properties": self.properties}, accept=(200, 404))
         if resp.status == 404:
             raise NotFound(f"{NAME}: no contact {ref}")
         return self._customer(resp.data, ref)
+
+    async def _by_email(self, email: str) -> Customer:
+        """``POST /crm/v3/objects/contacts/search`` with an email filter: the address stays out of URLs and logs."""
+        body = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}],
+                "properties": self.properties.split(","), "limit": 2}
+        # A search only reads, so the POST may be retried like a GET.
+        resp = await self._client().post("/crm/v3/objects/contacts/search", json=body, idempotent=True,
+                                         accept=(200, 404))
+        if resp.status == 404:
+            raise NotFound(f"{NAME}: no contact {email}")
+        results = http.dig(resp.data, "results", provider=NAME, expect=list)
+        if not results:
+            raise NotFound(f"{NAME}: no contact {email}")
+        if len(results) > 1:  # HubSpot keeps emails unique per contact; two means the data is not as documented
+            raise SeveralMatches(NAME, "contact", email, [str(r.get("id")) for r in results if isinstance(r, dict)])
+        return self._customer(results[0], email)
 
     def _customer(self, data: Any, ref: str) -> Customer:
         props = http.dig(data, "properties", provider=NAME, expect=dict)
