@@ -34,7 +34,8 @@ def track(provider: str, name: str, number: str | None = None):
 def ask(provider: str, server: Server, number: str, carrier: str | None = None, **settings):
     """One lookup with a carrier and extra settings; the result or the exception raised."""
     _, _, base = PROVIDERS[provider]
-    adapter = registry.make(provider, {**base, **settings, "base_url": "http://carrier.test"})
+    merged = {k: v for k, v in {**base, **settings}.items() if v is not None}  # None: the setting left out
+    adapter = registry.make(provider, {**merged, "base_url": "http://carrier.test"})
 
     async def main():
         async with http.run_session(transport=httpx.MockTransport(server), retry=FAST):
@@ -299,3 +300,20 @@ def test_usps_event_code_family(family):
         body.pop("statusCategory")  # the event code alone decides
         t = usps.parse_tracking(body, "9400109693009220314785").tracking
         assert (t.events[0].status, t.status) == (status, status), code
+
+
+# ----------------------------------------------------------------- #11.7: AfterShip adds numbers only when asked to
+
+
+def test_aftership_does_not_add_numbers_to_the_account_unless_configured():
+    server = Server("aftership", published("aftership", "empty"), published("aftership", "created_pending"))
+    res = ask("aftership", server, "1Z999AA10123456784", "ups", auto_create=None)
+    assert isinstance(res, NotFound) and "auto_create" in str(res)
+    assert [r.method for r in server.requests] == ["GET"]  # nothing created
+
+
+def test_aftership_auto_create_when_opted_in():
+    server = Server("aftership", published("aftership", "empty"), published("aftership", "created_pending"))
+    t = ask("aftership", server, "1Z999AA10123456784", "ups", auto_create=True).tracking
+    assert t.status == "unknown" and [r.method for r in server.requests] == ["GET", "POST"]
+    assert json.loads(server.requests[1].content) == {"tracking_number": "1Z999AA10123456784", "slug": "ups"}

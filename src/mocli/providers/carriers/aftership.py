@@ -2,7 +2,9 @@
 
 Written for version 2024-10 and later: ``data`` holds the result itself, lists are cursor-paginated,
 ``courier_estimated_delivery_date`` replaces ``expected_delivery``. A number AfterShip does not follow
-yet is added with ``POST /trackings`` (``auto_create = true``, the default), then read like any other.
+yet is not found, unless ``auto_create = true`` (opt-in): then it is added with ``POST /trackings`` and
+read like any other. Opt-in because adding counts against the account's quota and a long-expired number
+would be added only to say nothing.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ class AftershipAdapter(Adapter):
             raise _error(resp.data, number, resp.status)
         trackings = http.dig(resp.data, "data", "trackings", provider=self.name, expect=list)
         if not trackings:
-            if not self.settings.get("auto_create", True):
-                raise NotFound(f"aftership: {number} is not followed in AfterShip")
+            if self.settings.get("auto_create") is not True:
+                raise NotFound(f"aftership: {number} is not followed in AfterShip (set auto_create = true in "
+                               "providers.settings.aftership to add numbers it does not follow)")
             body: dict[str, Any] = {"tracking_number": number}
             if "slug" in params:
                 body["slug"] = params["slug"]
