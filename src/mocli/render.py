@@ -134,7 +134,7 @@ def order_panel(order: Any, customer: Any = None):
 LOCAL_NOTE = " (local time at the place; the carrier gave no offset)"
 
 
-def clock(when: Any, fmt: str = "%Y-%m-%d %H:%M", note: str = " local") -> str:
+def carrier_time(when: Any, fmt: str = "%Y-%m-%d %H:%M", note: str = " local") -> str:
     """A carrier time as the carrier gave it; one without an offset says it is local to its place."""
     return f"{when:{fmt}}".rstrip() + ("" if when.tzinfo is not None else note)
 
@@ -145,7 +145,7 @@ def estimate(tracking: Any) -> str | None:
     if end is None:
         return None
     if start is None:
-        return clock(end, note=LOCAL_NOTE)
+        return carrier_time(end, note=LOCAL_NOTE)
     tail = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
     return f"{start:%Y-%m-%d %H:%M} – {tail}" + ("" if end.tzinfo is not None else LOCAL_NOTE)
 
@@ -159,7 +159,7 @@ def timeline_table(tracking: Any, limit: int = 8):
     table.add_column("Event")
     table.add_column("Where")
     for ev in tracking.events[:limit]:
-        table.add_row(clock(ev.at), t(ev.status, STATUS_STYLE.get(ev.status, "")),
+        table.add_row(carrier_time(ev.at), t(ev.status, STATUS_STYLE.get(ev.status, "")),
                       t(ev.description), t(ev.location or ""))
     return table
 
@@ -183,7 +183,7 @@ def delivery_panel(tracking: Any):
 
     pod = tracking.proof_of_delivery
     rows: list[tuple[str, Any]] = [
-        ("Delivered", clock(tracking.delivered_at, "%A %Y-%m-%d at %H:%M %Z", LOCAL_NOTE)
+        ("Delivered", carrier_time(tracking.delivered_at, "%A %Y-%m-%d at %H:%M %Z", LOCAL_NOTE)
          if tracking.delivered_at else None),
         ("Where", tracking.delivered_location),
     ]
