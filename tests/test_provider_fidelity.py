@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -317,3 +319,61 @@ def test_aftership_auto_create_when_opted_in():
     t = ask("aftership", server, "1Z999AA10123456784", "ups", auto_create=True).tracking
     assert t.status == "unknown" and [r.method for r in server.requests] == ["GET", "POST"]
     assert json.loads(server.requests[1].content) == {"tracking_number": "1Z999AA10123456784", "slug": "ups"}
+
+
+# ----------------------------------------------------------------- through the CLI, over real HTTP
+
+
+class _Usps(BaseHTTPRequestHandler):
+    """USPS on a local port: a token, then the published 'status not available' answer or a delivery."""
+
+    def do_POST(self):  # the OAuth token
+        self._send(200, {"access_token": "tok", "token_type": "Bearer", "expires_in": 3599})
+
+    def do_GET(self):
+        spec = json.loads((PUBLISHED / "usps.json").read_text())
+        name = "delivered" if self.path.startswith("/tracking/v3/tracking/9400109693009220314785") \
+            else "not_yet_available"
+        self._send(spec[name]["status"], spec[name]["body"])
+
+    def _send(self, status, data):
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def usps_server(mocli_env, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Usps)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (mocli_env["conf"] / "settings.toml").write_text(
+        '[providers.tracking]\nusps = "usps"\n\n[providers.settings.usps]\n'
+        f'base_url = "http://127.0.0.1:{server.server_address[1]}"\n')
+    monkeypatch.setenv("USPS_CLIENT_ID", "id")
+    monkeypatch.setenv("USPS_CLIENT_SECRET", "secret")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_usps_not_yet_scanned_through_the_cli_is_exit_1_with_the_reason(cli, usps_server):
+    r = cli("track", "9400109693009220314792", "--carrier", "usps", "--json")
+    assert r.code == 1, r.err
+    [result] = json.loads(r.out)
+    assert result["error"]["code"] == "not_found"
+    assert "has not yet received this item" in result["error"]["message"]
+    assert "<SUP>" not in r.out + r.err and "&reg;" not in r.out + r.err
+
+
+def test_usps_delivery_time_through_the_cli(cli, usps_server):
+    r = cli("track", "9400109693009220314785", "--carrier", "usps", "--json")
+    assert r.code == 0, r.err
+    [result] = json.loads(r.out)
+    assert result["delivered_at"] == "2026-11-21T13:58:40-05:00"
+    assert result["events"][0]["at"] == "2026-11-21T13:58:40-05:00"
