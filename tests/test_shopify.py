@@ -226,3 +226,44 @@ def test_config_errors_name_the_key_and_the_variable(monkeypatch):
         ShopifyProvider({"shop": "s", "token_env": "T", "acces_token": "oops"}, TIERS)
     with pytest.raises(ConfigError, match="api_version"):
         ShopifyProvider({"shop": "s", "token_env": "T", "api_version": "latest"}, TIERS)
+
+
+def test_estimated_delivery_is_a_date_in_the_stores_time_zone(shop):
+    """estimatedDeliveryAt 03:30Z on the 21st is the evening of the 20th in the store's zone (Los Angeles)."""
+    server = graphql(reply(200, "shopify_orders_evening_estimate.json"))
+    order, _ = run(lambda: shop.find_order("1043"), server)
+    assert order.expected_delivery == date(2026, 11, 20)
+    assert "ianaTimezone" in json.loads(server.requests[0].content)["query"]
+
+
+def test_estimated_delivery_falls_back_to_the_calendar_time_zone(monkeypatch):
+    """No shop zone in the answer: the configured calendar time zone, not UTC, decides the date."""
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_test_123")
+    provider = ShopifyProvider({"shop": "example", "token_env": "TEST_SHOPIFY_TOKEN"}, TIERS,
+                               timezone="America/New_York")
+    body = load("shopify_orders_evening_estimate.json")
+    del body["data"]["shop"]
+    order, _ = run(lambda: provider.find_order("1043"), graphql(httpx.Response(200, json=body)))
+    assert order.expected_delivery == date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(("tags", "tier"), [(["VIP"], "VIP"), (["vip", "newsletter"], "VIP"), (["b2b"], "B2B"),
+                                            (["New Customer"], "New Customer"), (["newsletter"], "Standard")])
+def test_a_tag_equal_to_a_tier_name_needs_no_mapping(monkeypatch, tags, tier):
+    """As docs/providers.md says: a value that is already a tier name needs no entry (case-insensitive)."""
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_test_123")
+    provider = ShopifyProvider({"shop": "example", "token_env": "TEST_SHOPIFY_TOKEN"}, TIERS)
+    body = load("shopify_customers_one.json")
+    body["data"]["customers"]["nodes"][0]["tags"] = tags
+    customer, _ = run(lambda: provider.find_customer("maya.okafor@example.com"), graphql(reply(200, body)))
+    assert customer.tier == tier
+
+
+def test_an_explicit_tag_mapping_wins_over_a_tier_name(monkeypatch):
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_test_123")
+    provider = ShopifyProvider({"shop": "example", "token_env": "TEST_SHOPIFY_TOKEN",
+                                "tier_tags": {"wholesale": "B2B"}}, TIERS)
+    body = load("shopify_customers_one.json")
+    body["data"]["customers"]["nodes"][0]["tags"] = ["VIP", "wholesale"]
+    customer, _ = run(lambda: provider.find_customer("maya.okafor@example.com"), graphql(reply(200, body)))
+    assert customer.tier == "B2B"

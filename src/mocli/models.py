@@ -88,6 +88,7 @@ class Customer(Model):
     address: Address | None = None
     prior_claims: list[PriorClaim] = Field(default_factory=list)
     source: str = "demo"
+    missing: list[str] = Field(default_factory=list)  # what the CRM record lacks, e.g. "name", "email"
 
 
 class Order(Model):
@@ -146,12 +147,14 @@ class Tracking(Model):
     status: str = "unknown"
     raw_status: str | None = None
     raw_description: str | None = None
-    estimated_delivery: datetime | None = None
+    estimated_delivery: datetime | None = None  # the end of the carrier's window when it gives one
+    estimated_delivery_from: datetime | None = None  # the start of that window
     delivered_at: datetime | None = None
     delivered_location: str | None = None
     events: list[TrackingEvent] = Field(default_factory=list)  # newest first
     proof_of_delivery: ProofOfDelivery | None = None
     source: str = "demo"
+    flags: list[str] = Field(default_factory=list)  # carrier data that contradicts itself: for the agent to check
 
 
 class Signal(Model):

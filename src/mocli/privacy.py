@@ -3,9 +3,13 @@
 Pure functions over the stored JSON shapes; no I/O. Masking keeps what a script or a lead needs (ids,
 tiers, cities, regions, countries, counts) and reduces what identifies a person: an email becomes
 ``a***@example.com``, a name its initials, a phone number its last two digits, an address line and a
-postal code stars, a GPS fix is dropped. Free text (messages, notes, history, fraud evidence) has the
-case's own personal values replaced by their masked forms, and any other email address or phone number
-masked; a name typed into a note that the case does not know cannot be recognised.
+postal code stars, a GPS fix is dropped. Masking goes by field, never by a pattern over every string:
+ids (a numeric CRM id such as 7310000001), order and tracking numbers and dates are kept as they are.
+The case's own personal values are replaced by their masked forms wherever they appear as whole words;
+only free text (the message, notes, answers, history details, fraud evidence, carrier event texts) is
+also searched for any other email address or phone number, and there a date or one of the case's own
+ids is not taken for a phone number. A name typed into a note that the case does not know cannot be
+recognised.
 """
 
 from __future__ import annotations
@@ -16,6 +20,16 @@ from typing import Any
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"']+@([^@\s<>(),;:\"']+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w-])\+?\d[\d ().-]{6,}\d(?![\w-])")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+# Where free text lives in a stored case ("*" is any key or list item): searched for unknown emails and
+# phone numbers. Everything else is a field: masked by what it is, or kept.
+FREE_TEXT = (
+    ("message",), ("customer", "notes"), ("answers", "*"), ("history", "*", "detail"),
+    ("signals", "*", "evidence"), ("resolution", "*"), ("known_issues", "*", "note"),
+    ("tracking", "raw_description"), ("tracking", "events", "*", "description"),
+    ("tracking", "proof_of_delivery", "location_note"),
+)
 
 
 def mask_email(email: Any) -> Any:
@@ -58,9 +72,27 @@ def mask_address(address: Any) -> Any:
     return out
 
 
-def _scrub_patterns(text: str) -> str:
+def _scrub_patterns(text: str, ids: frozenset[str] = frozenset()) -> str:
+    """Unknown emails and phone numbers in free text masked; dates and the case's own ids kept."""
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+
+    def phone(m: re.Match[str]) -> str:
+        found = m.group(0)
+        if _DATE.match(found) or re.sub(r"\D", "", found) in ids:
+            return found
+        return mask_phone(found)
+
+    return _PHONE.sub(phone, text)
+
+
+def _case_ids(case: dict[str, Any]) -> frozenset[str]:
+    """The digits of the case's own ids and numbers (CRM ids, order, tracking, ticket): never a phone."""
+    customer = case.get("customer") if isinstance(case.get("customer"), dict) else {}
+    order = case.get("order") if isinstance(case.get("order"), dict) else {}
+    tracking = case.get("tracking") if isinstance(case.get("tracking"), dict) else {}
+    values = (case.get("id"), case.get("ticket"), customer.get("id"), order.get("number"), order.get("customer_id"),
+              order.get("tracking_number"), tracking.get("tracking_number"))
+    return frozenset(d for v in values if isinstance(v, str | int) and (d := re.sub(r"\D", "", str(v))))
 
 
 def _one_line(address: dict[str, Any]) -> str:
@@ -98,16 +130,26 @@ def _known_values(case: dict[str, Any]) -> dict[str, str]:
     return dict(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
 
 
-def _scrub(node: Any, known: dict[str, str]) -> Any:
+def _replace_known(text: str, known: dict[str, str]) -> str:
+    for value, masked in known.items():
+        if value in text:
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", lambda _m, m=masked: m, text)
+    return text
+
+
+def _is_free_text(path: tuple[str, ...]) -> bool:
+    return any(len(path) >= len(p) and all(a in ("*", b) for a, b in zip(p, path, strict=False))
+               for p in FREE_TEXT)
+
+
+def _scrub(node: Any, known: dict[str, str], ids: frozenset[str], path: tuple[str, ...] = ()) -> Any:
     if isinstance(node, str):
-        for value, masked in known.items():
-            if value in node:
-                node = node.replace(value, masked)
-        return _scrub_patterns(node)
+        node = _replace_known(node, known)
+        return _scrub_patterns(node, ids) if _is_free_text(path) else node
     if isinstance(node, dict):
-        return {k: _scrub(v, known) for k, v in node.items()}
+        return {k: _scrub(v, known, ids, (*path, str(k))) for k, v in node.items()}
     if isinstance(node, list):
-        return [_scrub(v, known) for v in node]
+        return [_scrub(v, known, ids, (*path, "*")) for v in node]
     return node
 
 
@@ -137,7 +179,7 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
         pod["received_by"] = mask_name(pod.get("received_by"))
         if pod.get("gps") is not None:
             pod["gps"] = None  # a delivery fix is where the customer lives
-    return _scrub(out, known)
+    return _scrub(out, known, _case_ids(case))
 
 
 def mask_figures(figures: dict[str, Any]) -> dict[str, Any]:

@@ -95,7 +95,7 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
     from rich.panel import Panel
 
     rows = [
-        ("Customer", f"{customer.name} <{customer.email}>"),
+        ("Customer", f"{customer.name} <{customer.email}>" if customer.email else customer.name),
         ("Id", customer.id),
         ("Tier", t(customer.tier, "bold magenta")),
         ("SLA", f"follow up within {sla_text}"),
@@ -104,6 +104,8 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
         ("Customer since", customer.since.isoformat() if customer.since else None),
         ("Prior claims", ", ".join(f"{c.order} ({c.date})" for c in customer.prior_claims) or None),
         ("Source", customer.source),
+        ("Check", t(f"missing in {customer.source}: {', '.join(customer.missing)}", "yellow")
+         if getattr(customer, "missing", None) else None),
     ]
     return Panel(_kv_table(rows), title="Customer", title_align="left", border_style="magenta")
 
@@ -129,6 +131,25 @@ def order_panel(order: Any, customer: Any = None):
     return Panel(_kv_table(rows), title="Order", title_align="left", border_style="blue")
 
 
+LOCAL_NOTE = " (local time at the place; the carrier gave no offset)"
+
+
+def carrier_time(when: Any, fmt: str = "%Y-%m-%d %H:%M", note: str = " local") -> str:
+    """A carrier time as the carrier gave it; one without an offset says it is local to its place."""
+    return f"{when:{fmt}}".rstrip() + ("" if when.tzinfo is not None else note)
+
+
+def estimate(tracking: Any) -> str | None:
+    """The carrier's estimate: one time, or its window ('2026-11-30 13:00 – 17:00')."""
+    end, start = tracking.estimated_delivery, getattr(tracking, "estimated_delivery_from", None)
+    if end is None:
+        return None
+    if start is None:
+        return carrier_time(end, note=LOCAL_NOTE)
+    tail = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d %H:%M} – {tail}" + ("" if end.tzinfo is not None else LOCAL_NOTE)
+
+
 def timeline_table(tracking: Any, limit: int = 8):
     from rich.table import Table
 
@@ -138,7 +159,7 @@ def timeline_table(tracking: Any, limit: int = 8):
     table.add_column("Event")
     table.add_column("Where")
     for ev in tracking.events[:limit]:
-        table.add_row(f"{ev.at:%Y-%m-%d %H:%M}", t(ev.status, STATUS_STYLE.get(ev.status, "")),
+        table.add_row(carrier_time(ev.at), t(ev.status, STATUS_STYLE.get(ev.status, "")),
                       t(ev.description), t(ev.location or ""))
     return table
 
@@ -150,9 +171,9 @@ def tracking_panel(tracking: Any):
     head = _kv_table([
         ("Status", status_badge(tracking.status)),
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
-        ("Estimated delivery",
-         f"{tracking.estimated_delivery:%Y-%m-%d %H:%M}" if tracking.estimated_delivery else None),
+        ("Estimated delivery", estimate(tracking)),
         ("Carrier says", tracking.raw_description),
+        *[("Check", t(flag, "yellow")) for flag in getattr(tracking, "flags", [])],
     ])
     return Panel(Group(head, timeline_table(tracking)), title="Tracking", title_align="left", border_style="cyan")
 
@@ -162,7 +183,8 @@ def delivery_panel(tracking: Any):
 
     pod = tracking.proof_of_delivery
     rows: list[tuple[str, Any]] = [
-        ("Delivered", f"{tracking.delivered_at:%A %Y-%m-%d at %H:%M %Z}" if tracking.delivered_at else None),
+        ("Delivered", carrier_time(tracking.delivered_at, "%A %Y-%m-%d at %H:%M %Z", LOCAL_NOTE)
+         if tracking.delivered_at else None),
         ("Where", tracking.delivered_location),
     ]
     if pod is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from mocli.clock import comparable
 from mocli.models import Order, Tracking
 
 
@@ -50,12 +51,14 @@ def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_aft
         return Situation.LOST, f"tracking {status}: the parcel is no longer being tracked"
     if tracking.events:
         last_scan = tracking.events[0].at
-        idle = now - last_scan
+        idle = now - comparable(last_scan, now.tzinfo)
         if idle > timedelta(days=stalled_after_days):
             return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
     expected = order.expected_delivery
     if tracking.estimated_delivery is not None:
-        expected = tracking.estimated_delivery.astimezone(now.tzinfo).date()
+        estimate = tracking.estimated_delivery
+        # No offset: already the local date at the place; never shifted by the machine's zone.
+        expected = (estimate.astimezone(now.tzinfo) if estimate.tzinfo else estimate).date()
     if expected is not None and now.date() > expected + timedelta(days=late_after_days):
         late_by = (now.date() - expected).days
         return Situation.LATE, f"{late_by} days past the expected delivery date ({expected:%Y-%m-%d})"

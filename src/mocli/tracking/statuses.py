@@ -23,6 +23,19 @@ UPS_TYPE = {
     "DO": "delivered",        # delivered to a UPS Access Point and collected
     "MV": "cancelled",        # shipment voided
 }
+# What each UPS type letter allows the status code to refine it into. When the code says something the
+# type does not allow (type I with the "delivered" code 011), the type decides.
+UPS_TYPE_REFINES = {
+    "D": {"delivered"},
+    "I": {"in_transit", "out_for_delivery", "available_for_pickup"},
+    "P": {"in_transit"},
+    "M": {"pre_transit"},
+    "X": {"exception", "attempt_failed", "available_for_pickup", "return_to_sender"},
+    "O": {"out_for_delivery"},
+    "RS": {"return_to_sender"},
+    "DO": {"delivered"},
+    "MV": {"cancelled"},
+}
 UPS_STATUS_CODE = {
     "003": "pre_transit",     # order processed: ready for UPS
     "005": "in_transit",
@@ -67,25 +80,67 @@ USPS_CATEGORY = {
     "alert": "exception",
     "return to sender": "return_to_sender",
 }
+
+# USPS event codes (the codes USPS publishes for its tracking events), grouped by what they mean.
 USPS_EVENT = {
-    "MA": "pre_transit",      # shipping label created
-    "GX": "cancelled",        # label cancelled
-    "03": "in_transit",       # accepted at USPS origin facility
-    "OA": "in_transit",
+    # pre-shipment: USPS has the label's data, not the parcel
+    "MA": "pre_transit",      # pre-shipment info sent to USPS
+    "GX": "pre_transit",      # shipping label created, USPS awaiting item (not a cancellation)
+    "TM": "pre_transit",      # shipment received, package acceptance pending
+    # acceptance
+    "03": "in_transit",       # accepted / picked up at USPS
+    "OA": "in_transit",       # accepted at USPS origin facility
+    "80": "in_transit",       # picked up by shipping partner
+    # moving through the network
+    "06": "in_transit",       # forwarded
+    "07": "in_transit",       # arrived at post office (unit)
+    "08": "in_transit",       # missent: rerouted
     "10": "in_transit",       # processed through facility
-    "L1": "in_transit",
-    "T1": "in_transit",
-    "07": "in_transit",       # arrived at post office
+    "15": "in_transit",       # mis-shipped: rerouted
+    "42": "in_transit",       # USPS handoff to shipping partner
+    "81": "in_transit",       # arrived at shipping partner facility
+    "82": "in_transit",       # departed shipping partner facility
+    "A1": "in_transit",       # arrived at USPS facility
+    "L1": "in_transit",       # departed USPS facility
+    "T1": "in_transit",       # in transit to next facility
+    "TL": "in_transit",       # arrived at USPS regional facility / in transit
+    "SF": "in_transit",       # departed post office / sorting facility
+    "U1": "in_transit",       # arrived at USPS hub
+    "PC": "in_transit",       # sorting complete
+    # last mile
     "OF": "out_for_delivery",
     "01": "delivered",
-    "02": "attempt_failed",   # notice left
-    "52": "available_for_pickup",
+    "17": "delivered",        # picked up by agent
+    "43": "delivered",        # picked up at the post office
+    # attempted, not delivered
+    "02": "attempt_failed",   # notice left (no authorized recipient available)
+    "51": "attempt_failed",   # business closed
+    "53": "attempt_failed",   # receptacle full / item oversized
+    "54": "attempt_failed",   # no secure location available
+    "55": "attempt_failed",   # no authorized recipient available
+    "56": "attempt_failed",   # no access to delivery location
+    "57": "attempt_failed",   # animal interference
+    # waiting at a post office
+    "14": "available_for_pickup",  # arrived at pickup point
     "16": "available_for_pickup",
+    "52": "available_for_pickup",  # notice left: held at the post office
+    # alerts
     "04": "exception",        # refused
     "05": "exception",        # undeliverable as addressed
-    "21": "exception",        # no such number
+    "11": "exception",        # dead mail
+    # return to sender and its reasons
     "09": "return_to_sender",
+    "21": "return_to_sender",  # no such number
+    "22": "return_to_sender",  # insufficient address
+    "23": "return_to_sender",  # moved, left no address
+    "24": "return_to_sender",  # forward expired
+    "25": "return_to_sender",  # addressee unknown
+    "26": "return_to_sender",  # vacant
+    "27": "return_to_sender",  # unclaimed
+    "28": "return_to_sender",  # deceased
     "29": "return_to_sender",
+    "31": "return_to_sender",  # not picked up
+    "44": "return_to_sender",  # customer recall
 }
 
 # DHL Shipment Tracking - Unified: `status.statusCode`.
@@ -131,6 +186,16 @@ def lookup(table: dict[str, str], code: object) -> str | None:
     if key in table:
         return table[key]
     return table.get(key.lower())
+
+
+def ups(type_letter: object, status_code: object) -> str:
+    """A UPS status from its type letter, refined by its status code only where the type allows it."""
+    by_type = lookup(UPS_TYPE, type_letter)
+    by_code = lookup(UPS_STATUS_CODE, status_code)
+    if by_type is None:
+        return by_code or "unknown"
+    allowed = UPS_TYPE_REFINES.get(str(type_letter).strip().upper(), {by_type})
+    return by_code if by_code in allowed else by_type
 
 
 def first(*pairs: tuple[dict[str, str], object]) -> str:

@@ -24,6 +24,7 @@ def to_json(r: Result) -> dict[str, Any]:
         "raw_status": t.raw_status if t is not None else None,
         "raw_description": t.raw_description if t is not None else None,
         "estimated_delivery": _iso(t.estimated_delivery) if t is not None else None,
+        "estimated_delivery_from": _iso(t.estimated_delivery_from) if t is not None else None,
         "delivered_at": _iso(t.delivered_at) if t is not None else None,
         "delivered_location": t.delivered_location if t is not None else None,
         "events": [
@@ -40,6 +41,7 @@ def to_json(r: Result) -> dict[str, Any]:
         },
         "proof_files": r.saved,
         "source": t.source if t is not None else None,
+        "flags": list(t.flags) if t is not None else [],
         "candidates": [c.as_json() for c in r.detection.candidates or r.detection.mistyped],
         "error": None if r.error_code is None else {"code": r.error_code, "message": r.error_message},
     }

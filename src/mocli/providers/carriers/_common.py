@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from mocli.errors import ConfigError, ProviderError
@@ -69,8 +70,8 @@ class Adapter:
         return (await self.lookup(tracking_number, carrier)).tracking
 
 
-def parse_time(value: Any, provider: str, default_tz: timezone = UTC) -> datetime | None:
-    """An ISO 8601 time (``Z`` or offset); a time without a zone is taken as `default_tz`."""
+def parse_time(value: Any, provider: str, default_tz: tzinfo | None = UTC) -> datetime | None:
+    """An ISO 8601 time (``Z`` or offset); one without a zone is taken as `default_tz` (None: kept local)."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -82,16 +83,31 @@ def parse_time(value: Any, provider: str, default_tz: timezone = UTC) -> datetim
     return dt if dt.tzinfo else dt.replace(tzinfo=default_tz)
 
 
-def offset_tz(offset: str | None) -> timezone:
-    """'-05:00' -> a fixed-offset zone; UTC if absent or unreadable."""
-    if not offset:
-        return UTC
+def offset_tz(offset: Any, fallback: timezone | None = UTC) -> timezone | None:
+    """'-05:00' -> a fixed-offset zone; `fallback` if absent or unreadable."""
+    if not offset or not isinstance(offset, str):
+        return fallback
     try:
         sign = -1 if offset.strip().startswith("-") else 1
         hh, _, mm = offset.strip().lstrip("+-").partition(":")
         return timezone(sign * timedelta(hours=int(hh), minutes=int(mm or 0)))
     except ValueError:
-        return UTC
+        return fallback
+
+
+# What carriers put in a "signed by" field when nobody signed: a note about the delivery, never a name.
+_NO_SIGNATURE = re.compile(
+    r"""^\W*(?:
+        n/?a | none | unknown | not\ required | not\ signed | no\ signature.* | signature\ not\ .*
+        | signature\ (?:release|waive[dr]).* | release\ on\ file | released\ without\ signature.*
+        | (?:delivered|left)\ without\ signature.* | adult\ signature\ not\ required | driver\ release.*
+    )\W*$""", re.IGNORECASE | re.VERBOSE)
+
+
+def signer(value: Any) -> str | None:
+    """Who signed for a parcel, or None when the field is blank or one of the carriers' "no signature" texts."""
+    text = str(value).strip() if isinstance(value, str) else ""
+    return None if not text or _NO_SIGNATURE.match(text) else text
 
 
 def place(*parts: Any) -> str | None:
@@ -114,5 +130,7 @@ def decode_image(data: Any, kind: str) -> ProofFile | None:
 
 
 def sort_events(events: list[Any]) -> list[Any]:
-    """Newest first, whatever order the API used."""
-    return sorted(events, key=lambda e: e.at, reverse=True)
+    """Newest first, whatever order the API used (a local time without an offset sorts by its clock)."""
+    from mocli.clock import comparable
+
+    return sorted(events, key=lambda e: comparable(e.at, UTC), reverse=True)

@@ -2,7 +2,9 @@
 
 Written for version 2024-10 and later: ``data`` holds the result itself, lists are cursor-paginated,
 ``courier_estimated_delivery_date`` replaces ``expected_delivery``. A number AfterShip does not follow
-yet is added with ``POST /trackings`` (``auto_create = true``, the default), then read like any other.
+yet is not found, unless ``auto_create = true`` (opt-in): then it is added with ``POST /trackings`` and
+read like any other. Opt-in because adding counts against the account's quota and a long-expired number
+would be added only to say nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
 from mocli.models import Gps, ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, signer, sort_events
 from mocli.tracking import statuses as st
 
 SUPPORTED_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07")
@@ -45,8 +47,9 @@ class AftershipAdapter(Adapter):
             raise _error(resp.data, number, resp.status)
         trackings = http.dig(resp.data, "data", "trackings", provider=self.name, expect=list)
         if not trackings:
-            if not self.settings.get("auto_create", True):
-                raise NotFound(f"aftership: {number} is not followed in AfterShip")
+            if self.settings.get("auto_create") is not True:
+                raise NotFound(f"aftership: {number} is not followed in AfterShip (set auto_create = true in "
+                               "providers.settings.aftership to add numbers it does not follow)")
             body: dict[str, Any] = {"tracking_number": number}
             if "slug" in params:
                 body["slug"] = params["slug"]
@@ -56,8 +59,32 @@ class AftershipAdapter(Adapter):
                 raise _error(created.data, number, created.status)
             item = http.dig(created.data, "data", provider=self.name, expect=dict)
         else:
-            item = http.dig(trackings, 0, provider=self.name, expect=dict)
+            item = _ours(trackings, number, params.get("slug"))
         return parse_tracking(item, number, carrier)
+
+
+def _ours(trackings: list[Any], number: str, slug: str | None) -> dict[str, Any]:
+    """The tracking that is this parcel: same number, and same courier when one was asked for.
+
+    AfterShip can answer a query with other trackings of the account; taking the first one once showed
+    another customer's parcel as delivered. Anything else is not found, never a guess.
+    """
+    from mocli.tracking.detect import normalise
+
+    wanted = normalise(number)
+    others = []
+    for item in trackings:
+        if not isinstance(item, dict):
+            raise ProviderError("aftership: a tracking in the response is not an object")
+        if normalise(str(item.get("tracking_number") or "")) != wanted:
+            continue
+        if slug and item.get("slug") and item.get("slug") != slug:
+            others.append(str(item.get("slug")))
+            continue
+        return item
+    if others:
+        raise NotFound(f"aftership: {number} is followed only as {', '.join(others)}, not {slug}")
+    raise NotFound(f"aftership: no tracking for {number} (AfterShip answered with other parcels only)")
 
 
 def _error(data: Any, number: str, status: int) -> Exception:
@@ -106,10 +133,12 @@ def parse_tracking(t: dict[str, Any], number: str, carrier: str | None = None) -
                            (est.get("estimated_delivery_date") if isinstance(est, dict) else None), "aftership")
     pod = None
     if delivered:
-        pod = ProofOfDelivery(photo_available=False, signature_available=bool(t.get("signed_by")),
-                              received_by=t.get("signed_by") or None,
-                              location_note=t.get("subtag_message") if t.get("subtag") == "Delivered_005" else None,
-                              gps=last_gps)
+        who = signer(t.get("signed_by"))
+        note = t.get("subtag_message") if t.get("subtag") == "Delivered_005" else None
+        if who is None and isinstance(t.get("signed_by"), str) and t["signed_by"].strip():
+            note = "; ".join(x for x in (note, t["signed_by"].strip()) if x)  # "Signature not required": a note
+        pod = ProofOfDelivery(photo_available=False, signature_available=who is not None, received_by=who,
+                              location_note=note, gps=last_gps)
     slug = str(t.get("slug") or "")
     ours = {v: k for k, v in SLUGS.items()}.get(slug, carrier or slug or "unknown")
     tracking = Tracking(

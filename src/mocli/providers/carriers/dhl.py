@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mocli.errors import InvalidInput, NotFound, ProviderError
 from mocli.models import ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, parse_time, place, signer, sort_events
 from mocli.tracking import statuses as st
+
+# A DHL time without an offset is the local time of the event's place: kept as such (no zone), never
+# read as UTC or as the machine's zone.
+LOCAL = None
+
+
+SAYS_DELIVERED = re.compile(r"(?<![-\w])(?<!not )(?<!be )(?<!being )(?<!un)delivered\b", re.IGNORECASE)
 
 
 class DhlAdapter(Adapter):
@@ -47,7 +55,7 @@ def _problem(data: Any, number: str, status: int) -> Exception:
 def _event(ev: Any) -> TrackingEvent | None:
     if not isinstance(ev, dict):
         raise ProviderError("dhl: an event in the response is not an object")
-    at = parse_time(ev.get("timestamp"), "dhl")
+    at = parse_time(ev.get("timestamp"), "dhl", default_tz=LOCAL)
     if at is None:
         return None
     addr = (ev.get("location") or {}).get("address") or {}
@@ -70,16 +78,23 @@ def parse_shipment(s: dict[str, Any], number: str) -> Lookup:
     delivered_at = None
     pod = None
     if status == "delivered":
-        delivered_at = parse_time(pod_raw.get("timestamp") or current.get("timestamp"), "dhl")
+        delivered_at = parse_time(pod_raw.get("timestamp") or current.get("timestamp"), "dhl", default_tz=LOCAL)
         signed = pod_raw.get("signed") or {}
         pod = ProofOfDelivery(photo_available=False, signature_available=bool(pod_raw.get("signatureUrl")),
-                              received_by=(signed.get("name") if isinstance(signed, dict) else None) or None,
+                              received_by=signer(signed.get("name") if isinstance(signed, dict) else None),
                               location_note=None)
     cur_ev = _event(current) if current.get("timestamp") else None
+    flags = []
+    text = " ".join(str(current.get(k) or "") for k in ("status", "description"))
+    if status != "delivered" and SAYS_DELIVERED.search(text):
+        # The status code decides, but a contradiction is shown to the agent rather than trusted silently.
+        flags.append(f"dhl: the text says delivered ({current.get('description') or current.get('status')!s}) "
+                     f"but the status code is {current.get('statusCode')}: check with DHL before acting on either")
     tracking = Tracking(
         tracking_number=str(s.get("id") or number), carrier="dhl", status=status,
         raw_status=current.get("statusCode"), raw_description=current.get("description") or current.get("status"),
-        estimated_delivery=parse_time(s.get("estimatedTimeOfDelivery"), "dhl"), delivered_at=delivered_at,
+        estimated_delivery=parse_time(s.get("estimatedTimeOfDelivery"), "dhl", default_tz=LOCAL),
+        delivered_at=delivered_at,
         delivered_location=cur_ev.location if cur_ev and delivered_at else None, events=events,
-        proof_of_delivery=pod, source="dhl")
+        proof_of_delivery=pod, source="dhl", flags=flags)
     return Lookup(tracking)

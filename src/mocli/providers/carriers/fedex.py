@@ -7,7 +7,7 @@ from typing import Any
 from mocli.errors import InvalidInput, NotFound, ProviderError
 from mocli.models import ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, decode_image, parse_time, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, decode_image, parse_time, place, signer, sort_events
 from mocli.tracking import statuses as st
 
 NOT_FOUND_CODES = {"TRACKING.TRACKINGNUMBER.NOTFOUND"}
@@ -39,7 +39,9 @@ class FedexAdapter(Adapter):
         result = http.dig(resp.data, "output", "completeTrackResults", 0, "trackResults", 0,
                           provider=self.name, expect=dict)
         err = result.get("error")
-        if isinstance(err, dict) and err.get("code"):
+        # FedEx may put an error (e.g. some data unavailable) beside a full result: the result stands.
+        has_result = any(result.get(k) for k in ("latestStatusDetail", "scanEvents", "dateAndTimes"))
+        if isinstance(err, dict) and err.get("code") and not has_result:
             raise _error({"errors": [err]}, number, 200)
         lookup = parse_result(result, number)
         if proof and lookup.tracking.status == "delivered" and lookup.tracking.proof_of_delivery \
@@ -98,17 +100,23 @@ def parse_result(r: dict[str, Any], number: str) -> Lookup:
     details = r.get("deliveryDetails") or {}
     pod = None
     if status == "delivered":
-        signer = (details.get("signedByName") or details.get("receivedByName") or "").strip() or None
+        signed = signer(details.get("signedByName"))
         pod = ProofOfDelivery(
             photo_available=False,  # FedEx's picture proof is not part of the Track API response
-            signature_available=bool(details.get("signedByName")) or any(
+            signature_available=signed is not None or any(
                 (o.get("type") == "SPOD" or o.get("type") == "SIGNATURE_PROOF_OF_DELIVERY")
                 for o in r.get("availableImages") or [] if isinstance(o, dict)),
-            received_by=signer, location_note=(details.get("locationDescription") or "").strip() or None)
+            received_by=signed or signer(details.get("receivedByName")),
+            location_note=(details.get("locationDescription") or "").strip() or None)
+    window = (r.get("estimatedDeliveryTimeWindow") or {}).get("window") or {}
+    window = window if isinstance(window, dict) else {}
+    # A window replaces the single estimate: its end is when the parcel is late, its start is shown too.
+    estimate_end = parse_time(window.get("ends"), "fedex") or parse_time(times.get("ESTIMATED_DELIVERY"), "fedex")
+    estimate_start = parse_time(window.get("begins"), "fedex") if window.get("ends") else None
     tracking = Tracking(
         tracking_number=str((r.get("trackingNumberInfo") or {}).get("trackingNumber") or number), carrier="fedex",
         status=status, raw_status=latest.get("code"), raw_description=latest.get("description"),
-        estimated_delivery=parse_time(times.get("ESTIMATED_DELIVERY"), "fedex"), delivered_at=delivered_at,
+        estimated_delivery=estimate_end, estimated_delivery_from=estimate_start, delivered_at=delivered_at,
         delivered_location=pod.location_note if pod else None, events=events, proof_of_delivery=pod,
         source="fedex")
     return Lookup(tracking)

@@ -9,7 +9,7 @@ from typing import Any
 from mocli.errors import InvalidInput, NotFound, ProviderError
 from mocli.models import ProofOfDelivery, Tracking, TrackingEvent  # noqa: TID253
 from mocli.providers import http
-from mocli.providers.carriers._common import Adapter, Lookup, decode_image, offset_tz, place, sort_events
+from mocli.providers.carriers._common import Adapter, Lookup, decode_image, offset_tz, place, signer, sort_events
 from mocli.tracking import statuses as st
 
 # Errors documented for the Track API that mean "this number is wrong" rather than "not found yet".
@@ -74,7 +74,7 @@ def _when(date: Any, time: Any, offset: Any) -> datetime | None:
 
 
 def _status(s: dict[str, Any]) -> str:
-    return st.first((st.UPS_STATUS_CODE, s.get("statusCode")), (st.UPS_TYPE, s.get("type")))
+    return st.ups(s.get("type"), s.get("statusCode"))
 
 
 def parse_package(pkg: dict[str, Any], number: str, proof: bool = False) -> Lookup:
@@ -115,7 +115,7 @@ def parse_package(pkg: dict[str, Any], number: str, proof: bool = False) -> Look
         pod = ProofOfDelivery(
             photo_available=bool(photo.get("photo")) or photo.get("photoCaptureInd") == "Y",
             signature_available=bool(sig.get("image")),
-            received_by=(info.get("receivedBy") or "").strip() or None,
+            received_by=signer(info.get("receivedBy")),
             location_note=(info.get("location") or "").strip() or None,
         )
         if proof:

@@ -28,7 +28,7 @@ def make(name: str, cfg: Config, role: str) -> Any:
     if name == "shopify":
         from mocli.providers.crm.shopify import ShopifyProvider
 
-        return ShopifyProvider(settings, tiers)
+        return ShopifyProvider(settings, tiers, timezone=cfg.settings.calendar.timezone)
     if name == "zendesk":
         from mocli.providers.crm.zendesk import ZendeskProvider
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from mocli.errors import ConfigError, ProviderError
@@ -132,6 +132,10 @@ class TierRule:
         for tag, tier in self.tags.items():
             if tag in have:
                 return tier
+        # A tag that is already a tier name needs no entry in tier_tags (tiers.toml order breaks ties).
+        for tier in self.known:
+            if tier.casefold() in have:
+                return tier
         return default or self.default
 
 
@@ -168,15 +172,17 @@ def parse_datetime(value: Any, provider: str, what: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def parse_date(value: Any, provider: str, what: str) -> date | None:
-    """A calendar date from a date or a date-time; None if missing."""
+def parse_date(value: Any, provider: str, what: str, zone: tzinfo | None = None) -> date | None:
+    """A calendar date from a date or a date-time (its date in `zone` when given); None if missing."""
     if value in (None, ""):
         return None
     s = str(value).strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
         return date.fromisoformat(s)
     when = parse_datetime(value, provider, what)
-    return when.date() if when else None
+    if when is None:
+        return None
+    return (when.astimezone(zone) if zone is not None else when).date()
 
 
 def amount(value: Any, provider: str, what: str) -> float:

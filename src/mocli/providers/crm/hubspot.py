@@ -1,7 +1,8 @@
-"""HubSpot CRM v3: a contact by email (`idProperty=email`) or id, tier from a contact property.
+"""HubSpot CRM v3: a contact by email (the search endpoint) or id, tier from a contact property.
 Settings: `[providers.settings.hubspot]`, see docs/providers.md.
 
-Shape: `GET /crm/v3/objects/contacts/{id}?idProperty=email&properties=a,b` -> `{"id": "...",
+Shapes: `POST /crm/v3/objects/contacts/search` with an `email EQ` filter -> `{"total": n, "results":
+[contact]}`; `GET /crm/v3/objects/contacts/{id}?properties=a,b` -> a contact: `{"id": "...",
 "properties": {...}, "createdAt": ..., "archived": false}`; only the named properties come back.
 A 404 carries `{"status": "error", "category": "OBJECT_NOT_FOUND", ...}`.
 """
@@ -19,6 +20,7 @@ from mocli.providers.crm.common import (
     HTTP_KEYS,
     TIER_KEYS,
     Settings,
+    SeveralMatches,
     TierRule,
     address,
     first_last,
@@ -28,7 +30,8 @@ from mocli.providers.crm.common import (
 
 NAME = "hubspot"
 ALLOWED = HTTP_KEYS | TIER_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
-_STANDARD = ("email", "firstname", "lastname", "phone", "createdate", "address", "city", "state", "zip", "country")
+_STANDARD = ("email", "hs_additional_emails", "firstname", "lastname", "phone", "createdate", "address", "city",
+             "state", "zip", "country")
 
 
 class HubSpotProvider:
@@ -54,18 +57,33 @@ class HubSpotProvider:
             NAME, base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, **self.http_options)
 
     async def find_customer(self, ref: str) -> Customer:
-        """A contact by email or numeric record id; NotFound if HubSpot has none."""
+        """A contact by email (the search endpoint) or numeric record id; NotFound if HubSpot has none."""
         ref = ref.strip()
-        params = {"properties": self.properties}
         if "@" in ref:
-            params["idProperty"] = "email"  # emails are unique per contact in HubSpot: one match or none
-        elif not ref.isdigit():
+            return await self._by_email(ref)
+        if not ref.isdigit():
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a HubSpot contact id")
-        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}", params=params,
-                                        accept=(200, 404))
+        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}",
+                                        params={"properties": self.properties}, accept=(200, 404))
         if resp.status == 404:
             raise NotFound(f"{NAME}: no contact {ref}")
         return self._customer(resp.data, ref)
+
+    async def _by_email(self, email: str) -> Customer:
+        """``POST /crm/v3/objects/contacts/search`` with an email filter: the address stays out of URLs and logs."""
+        body = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}],
+                "properties": self.properties.split(","), "limit": 2}
+        # A search only reads, so the POST may be retried like a GET.
+        resp = await self._client().post("/crm/v3/objects/contacts/search", json=body, idempotent=True,
+                                         accept=(200, 404))
+        if resp.status == 404:
+            raise NotFound(f"{NAME}: no contact {email}")
+        results = http.dig(resp.data, "results", provider=NAME, expect=list)
+        if not results:
+            raise NotFound(f"{NAME}: no contact {email}")
+        if len(results) > 1:  # HubSpot keeps emails unique per contact; two means the data is not as documented
+            raise SeveralMatches(NAME, "contact", email, [str(r.get("id")) for r in results if isinstance(r, dict)])
+        return self._customer(results[0], email)
 
     def _customer(self, data: Any, ref: str) -> Customer:
         props = http.dig(data, "properties", provider=NAME, expect=dict)
@@ -73,12 +91,24 @@ class HubSpotProvider:
         # A multiple-checkbox property holds its options separated by ';'.
         if isinstance(tier_value, str) and ";" in tier_value:
             tier_value = [v for v in tier_value.split(";") if v.strip()]
-        email = text(props.get("email")) or (ref if "@" in ref else "")
+        contact_id = str(http.dig(data, "id", provider=NAME))
+        # A contact may lack a name or a primary email: fall back to the other identifiers HubSpot
+        # holds, and record what is missing so the agent sees it (never silent blanks).
+        missing = []
+        email = text(props.get("email"))
+        if email is None:
+            others = [e for e in (text(x) for x in str(props.get("hs_additional_emails") or "").split(";")) if e]
+            email = others[0] if others else (ref if "@" in ref else "")
+            missing.append("primary email" if email else "email")
+        name = first_last(props.get("firstname"), props.get("lastname"))
+        if not name:
+            missing.insert(0, "name")
+            name = email or text(props.get("phone")) or f"HubSpot contact {contact_id}"
         since = props.get(self.since_property) if self.since_property else None
         return Customer(
-            id=str(http.dig(data, "id", provider=NAME)),
+            id=contact_id,
             email=email,
-            name=first_last(props.get("firstname"), props.get("lastname"), email),
+            name=name,
             tier=self.tiers.resolve(value=tier_value, what=f"property {self.tier_property}"),
             phone=text(props.get("phone")),
             since=parse_date(since or props.get("createdate") or data.get("createdAt"), NAME, "contact createdate"),
@@ -86,6 +116,7 @@ class HubSpotProvider:
             address=address(props.get("address"), None, props.get("city"), props.get("state"), props.get("zip"),
                             _country(props.get("country"))),
             source=NAME,
+            missing=missing,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from datetime import tzinfo
 from typing import Any
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
@@ -45,6 +46,7 @@ _CUSTOMER_FIELDS = f"""
   defaultPhoneNumber {{ phoneNumber }}
   defaultAddress {{ {_ADDRESS} }}
 """
+_SHOP_ZONE = "shop { ianaTimezone }"
 _ORDER_FIELDS = f"""
   id name createdAt cancelledAt displayFulfillmentStatus
   customer {{ id defaultEmailAddress {{ emailAddress }} }}
@@ -79,8 +81,9 @@ class ShopifyProvider:
 
     name = NAME
 
-    def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
+    def __init__(self, settings: dict[str, Any], tiers: Iterable[str], timezone: str = "UTC") -> None:
         s = Settings(NAME, settings, ALLOWED)
+        self.timezone = timezone  # the calendar's zone: dates when the store does not say its own
         base = s.get("base_url")
         if not base:
             shop = s.require("shop", 'your store, e.g. shop = "example" for example.myshopify.com')
@@ -194,18 +197,18 @@ class ShopifyProvider:
         """An order by its name ('#1001', '1001') or gid; NotFound, SeveralMatches, ProviderError otherwise."""
         ref = number.strip()
         if ref.startswith("gid://"):
-            data = await self.graphql(f"query MocliOrderById($id: ID!) {{ order(id: $id) {{ {_ORDER_FIELDS} }} }}",
-                                      {"id": ref})
+            data = await self.graphql(f"query MocliOrderById($id: ID!) {{ order(id: $id) {{ {_ORDER_FIELDS} }} "
+                                      f"{_SHOP_ZONE} }}", {"id": ref})
             node = data.get("order")
             if node is None:
                 raise NotFound(f"{NAME}: no order with id {gid_tail(ref)}")
             if not isinstance(node, dict):
                 raise ProviderError(f"{NAME}: the response is not what its documentation says (order)")
-            return self._order(node)
+            return self._order(node, self._zone(data))
         name = ref if ref.startswith(self.order_prefix) else f"{self.order_prefix}{ref.lstrip('#')}"
         data = await self.graphql(
             f"query MocliOrderByName($query: String!) "
-            f"{{ orders(first: 5, query: $query) {{ nodes {{ {_ORDER_FIELDS} }} }} }}",
+            f"{{ orders(first: 5, query: $query) {{ nodes {{ {_ORDER_FIELDS} }} }} {_SHOP_ZONE} }}",
             {"query": f"name:{_quote(name)}"})
         nodes = http.dig(data, "orders", "nodes", provider=NAME, expect=list)
         matches = [n for n in nodes if isinstance(n, dict) and str(n.get("name", "")).casefold() == name.casefold()]
@@ -213,9 +216,19 @@ class ShopifyProvider:
             raise NotFound(f"{NAME}: no order {name}")
         if len(matches) > 1:
             raise SeveralMatches(NAME, "order", name, [gid_tail(n.get("id")) for n in matches])
-        return self._order(matches[0])
+        return self._order(matches[0], self._zone(data))
 
-    def _order(self, node: dict[str, Any]) -> Order:
+    def _zone(self, data: dict[str, Any]) -> tzinfo:
+        """The store's time zone (``shop.ianaTimezone``), else the configured calendar's."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = (data.get("shop") or {}).get("ianaTimezone") if isinstance(data.get("shop"), dict) else None
+        try:
+            return ZoneInfo(str(name)) if name else ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(self.timezone)
+
+    def _order(self, node: dict[str, Any], zone: tzinfo | None = None) -> Order:
         name = str(http.dig(node, "name", provider=NAME))
         a = node.get("shippingAddress") or {}
         where = address(a.get("address1"), a.get("address2"), a.get("city"), a.get("provinceCode"), a.get("zip"),
@@ -239,7 +252,9 @@ class ShopifyProvider:
             customer_id=gid_tail((node.get("customer") or {}).get("id")),
             customer_email=_email(node.get("customer") or {}),
             placed_at=parse_datetime(http.dig(node, "createdAt", provider=NAME), NAME, f"order {name} createdAt"),
-            expected_delivery=parse_date((shipment or {}).get("estimatedDeliveryAt"), NAME, "estimatedDeliveryAt"),
+            # A UTC time: its date in the store's zone (an evening estimate is not the next day).
+            expected_delivery=parse_date((shipment or {}).get("estimatedDeliveryAt"), NAME, "estimatedDeliveryAt",
+                                         zone),
             shipping_method=text((node.get("shippingLine") or {}).get("title")),
             carrier=carrier_name(tracking.get("company")),
             tracking_number=text(tracking.get("number")),
