@@ -129,6 +129,7 @@ class ZendeskProvider:
             phone=text(user.get("phone")),
             since=parse_date(user.get("created_at"), NAME, "user created_at"),
             notes="\n".join(n for n in notes if n) or None,
+            locale=text(user.get("locale")),
             source=NAME,
         )
 
