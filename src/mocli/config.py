@@ -217,12 +217,27 @@ def _models():
         words: dict[Literal["soon", "as_soon_as_possible", "still_being_prepared", "our_carrier",
                             "not_available"], str] = Field(default_factory=dict)
 
+    class MacroActions(Strict):
+        """What a macro does to the ticket besides its reply, for `mocli macros export`."""
+
+        status: Literal["open", "pending", "hold", "solved"] | None = None
+        tags: list[str] = Field(default_factory=list)
+
+        @field_validator("tags")
+        @classmethod
+        def _tag_words(cls, v: list[str]) -> list[str]:
+            for tag in v:
+                if not re.fullmatch(r"[a-z0-9_\-:/.]+", tag):
+                    raise ValueError(f"tag {tag!r}: Zendesk tags are lower-case words without spaces")
+            return v
+
     class Messages(Strict):
         default_locale: str = "en"  # the language of the outcome tables above the [locales] block
         closing: str
         outcomes: dict[str, Outcome]
         resolutions: dict[str, Outcome] = Field(default_factory=dict)
         locales: dict[str, LocaleTexts] = Field(default_factory=dict)
+        macros: dict[str, MacroActions] = Field(default_factory=dict)  # by macro title
 
         @field_validator("locales")
         @classmethod
