@@ -43,3 +43,17 @@ def test_no_locale_in_the_crm_is_none(crm, missing):  # noqa: F811
     body["properties"]["hs_language"] = missing
     customer, _ = run(lambda: crm.find_customer("sam@example.com"), contacts(reply(200, body)))
     assert customer.locale is None
+
+
+def test_generic_adapter_reads_a_configured_locale_path(monkeypatch):
+    from fixtures.crm.harness import TIERS, Server
+    from mocli.providers.crm.generic import GenericProvider
+    from test_generic import SETTINGS
+
+    monkeypatch.setenv("TEST_INHOUSE_TOKEN", "k-123")
+    settings = {**SETTINGS, "customer_fields": {**SETTINGS["customer_fields"], "locale": "contact.language"}}
+    body = load("generic_customers.json")
+    body["data"]["items"][0]["contact"]["language"] = "fr_CA"
+    customer, _ = run(lambda: GenericProvider(settings, TIERS).find_customer("noor.haddad@example.com"),
+                      Server(lambda request: reply(200, body)))
+    assert customer.locale == "fr_CA"

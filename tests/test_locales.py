@@ -211,3 +211,13 @@ def test_customer_locale_from_the_crm_is_used_when_no_flag(cfg):
                       now=datetime.fromisoformat("2026-11-27T10:00:00-05:00"), agent="sam")
     assert case.locale["source"] == "shopify" and case.locale["used"] == "es"
     assert case.message.startswith("Hola, Hana")
+
+
+def test_a_locale_without_a_closing_is_listed_as_missing_it(mocli_env):
+    (mocli_env["conf"] / "messages.toml").write_text(
+        '[locales.de.outcomes.found]\ntemplate = "Hallo {{ first_name }}, schön, dass es da ist!"\n')
+    from mocli.config import load_config
+    from mocli.messages import missing_variants
+
+    missing = missing_variants(load_config())["de"]
+    assert missing[0] == "closing" and "outcomes.found" in missing  # no closing: nothing can go out in German

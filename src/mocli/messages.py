@@ -222,8 +222,11 @@ def missing_variants(cfg: Config) -> dict[str, list[str]]:
     """For each configured locale, the outcomes and resolutions that would fall back to the default."""
     out: dict[str, list[str]] = {}
     for tag in sorted(cfg.messages.locales):
-        missing = [f"{section}.{key}" for section in SECTIONS for key in getattr(cfg.messages, section)
-                   if _variant(cfg, section, key, tag) is None]
+        has_closing = any(cfg.messages.locales.get(c) is not None and cfg.messages.locales[c].closing is not None
+                          for c in locales.fallbacks(tag))
+        missing = [] if has_closing else ["closing"]  # without it, no message can be sent in this language
+        missing += [f"{section}.{key}" for section in SECTIONS for key in getattr(cfg.messages, section)
+                    if _variant(cfg, section, key, tag) is None]
         if missing:
             out[tag] = missing
     return out
