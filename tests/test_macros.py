@@ -273,3 +273,36 @@ def test_a_refused_change_is_one_line_and_exit_1(cli, cfg, zendesk_conf):
 def test_diff_without_a_helpdesk_says_how_to_configure_one(cli):
     r = cli("macros", "diff")
     assert r.code == 2 and "providers.settings.zendesk" in r.err
+
+
+def test_diff_for_people_names_each_difference(cli, cfg, zendesk_conf):
+    desk = helpdesk(cfg)
+    with LocalServer(desk.route) as srv:
+        zendesk_conf(srv.url)
+        r = cli("macros", "diff")
+    assert r.code == 0 and r.out == ""  # the report is for the agent, on stderr
+    was = "(in the helpdesk as \u201cRetail::Missing Order - Resolved\u201d)"
+    assert f"renamed  macro            {RESOLVED}  {was}" in r.err
+    assert "missing  macro            Retail::Missing Order – Found" in r.err
+    assert "locale 16: text differs" in r.err and "1 renamed, 2 changed" in r.err
+
+
+@pytest.mark.parametrize("answer,writes", [("y", True), ("n", False), ("\r", False)])
+def test_apply_on_a_terminal_asks_first(cli, cfg, zendesk_conf, monkeypatch, answer, writes):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+    desk = helpdesk(cfg)
+    with LocalServer(desk.route) as srv:
+        zendesk_conf(srv.url)
+        with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+            inp.send_text(answer)
+            inp.close()
+            r = cli("macros", "diff", "--apply")
+    sent = [q for q in srv.requests if q.method != "GET"]
+    if writes:
+        assert r.code == 0 and sent, r.err
+    else:  # the default is no: nothing is written
+        assert r.code == 130 and sent == [] and "nothing was changed" in r.err

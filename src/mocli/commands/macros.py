@@ -161,7 +161,7 @@ def _report(changes: list[Any], skipped: list[str], json_out: bool) -> None:
         head = f"{c.kind:8} {c.what:16} {c.name}"
         if c.was:
             head += f"  (in the helpdesk as \u201c{c.was}\u201d)"
-        out.print(t(head, style[c.kind]))
+        out.print(t(head, style[c.kind]), soft_wrap=True)  # one line per difference, to grep or paste
         for detail in c.details:
             out.print(t(f"         {detail}", "dim"))
     if skipped:
