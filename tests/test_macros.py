@@ -306,3 +306,43 @@ def test_apply_on_a_terminal_asks_first(cli, cfg, zendesk_conf, monkeypatch, ans
         assert r.code == 0 and sent, r.err
     else:  # the default is no: nothing is written
         assert r.code == 130 and sent == [] and "nothing was changed" in r.err
+
+
+# ---------------------------------------------------------------- an exported macro applied by mocli
+
+
+def exported_macro_ticket(comment_body):
+    """Ticket 48213 and a macro whose reply is mocli's exported dynamic content, as Zendesk previews it."""
+    import httpx
+
+    from fixtures.crm.harness import Server, load, reply
+
+    def route(request: httpx.Request):
+        path = request.url.path
+        if path == "/api/v2/tickets/48213/macros/360011110001/apply.json":
+            body = load("zendesk_macro_apply.json")
+            body["result"]["comment"] = {"body": comment_body, "public": True}
+            return reply(200, body)
+        if path == "/api/v2/tickets/48213.json":
+            return reply(200, "zendesk_ticket.json")
+        return reply(404, "zendesk_404.json")
+    return Server(route)
+
+
+@pytest.mark.parametrize("comment,sent", [
+    # mocli's reply has [markers] for facts only mocli knows: mocli's own full message goes instead.
+    ("Bonjour Hana,\n\nMerci ... votre commande [order_number] ... d'ici le [follow_up_date].", "mocli"),
+    ("We've opened a trace with the carrier.", "macro"),  # a helpdesk's own macro reply is left as it is
+])
+def test_a_reply_with_blanks_is_replaced_by_the_case_message(monkeypatch, comment, sent):
+    from fixtures.crm.harness import TIERS, run
+    from mocli.providers.crm.zendesk import ZendeskProvider
+
+    monkeypatch.setenv("ZD", "t")
+    desk = ZendeskProvider({"subdomain": "example", "email": "a@b.c", "token_env": "ZD"}, TIERS)
+    message = "Bonjour Hana,\n\nMerci ... votre commande #1006 ... d'ici le mardi 1 décembre."
+    server = exported_macro_ticket(comment)
+    run(lambda: desk.post_case_to_ticket("48213", "note", 360011110001, reply=message), server)
+    puts = [json.loads(r.content) for r in server.requests if r.method == "PUT"]
+    body = puts[1]["ticket"]["comment"]["body"]
+    assert body == (message if sent == "mocli" else comment) and puts[1]["ticket"]["comment"]["public"] is True

@@ -44,6 +44,13 @@ class Text:
     texts: dict[str, str]  # locale tag -> text, the default locale first
 
 
+def has_blanks(reply: str) -> bool:
+    """Whether a reply still has a [marker] for a fact only mocli knows (an exported macro's reply)."""
+    from mocli.messages import PLACEHOLDERS
+
+    return any(f"[{name}]" in reply for name in PLACEHOLDERS)
+
+
 def item_name(section: str, key: str) -> str:
     return f"mocli_{section[:-1]}_{key}"
 

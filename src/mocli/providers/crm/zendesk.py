@@ -167,8 +167,12 @@ class ZendeskProvider:
         raise NotFound(f"{NAME}: no active macro titled {title!r}; create it in Zendesk or map its id in "
                        "providers.settings.zendesk.macro_ids")
 
-    async def post_case_to_ticket(self, ticket_id: str | int, note: str, macro: str | int) -> dict[str, Any]:
+    async def post_case_to_ticket(self, ticket_id: str | int, note: str, macro: str | int,
+                                  reply: str | None = None) -> dict[str, Any]:
         """Add `note` as an internal note on the ticket, then apply `macro` (id or title).
+
+        A macro reply with blanks for facts only mocli knows (one from `mocli macros export`) is sent as
+        `reply`, the case's own message, complete and in the customer's language.
 
         The macro is resolved and previewed first (no change on the ticket yet); then one update adds
         the note and another sends the macro's changes. Returns exactly what was sent.
@@ -195,6 +199,10 @@ class ZendeskProvider:
         comment = result.get("comment") or preview.get("comment")
         if isinstance(comment, dict) and text(comment.get("body") or comment.get("html_body")):
             changes["comment"] = {k: comment[k] for k in ("body", "html_body", "public") if k in comment}
+            from mocli.macros import has_blanks
+
+            if reply and has_blanks(str(comment.get("body") or comment.get("html_body"))):
+                changes["comment"] = {"body": reply, "public": comment.get("public", True)}
         note_update = {"ticket": {"comment": {"body": note, "public": False}}}
         await self._update(client, tid, note_update)
         macro_update = {"ticket": changes}
