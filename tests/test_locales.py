@@ -221,3 +221,12 @@ def test_a_locale_without_a_closing_is_listed_as_missing_it(mocli_env):
 
     missing = missing_variants(load_config())["de"]
     assert missing[0] == "closing" and "outcomes.found" in missing  # no closing: nothing can go out in German
+
+
+@pytest.mark.parametrize("odd", ["x" * 5000, "zz-ZZ", "fr\x1b[31m"])
+def test_an_odd_crm_locale_falls_back_to_the_default_and_is_named_briefly(cfg, odd):
+    from mocli.messages import choose_locale
+
+    choice = choose_locale(cfg, odd, "zendesk")
+    assert choice.locale == "en" and choice.requested is None
+    assert "not a known locale" in choice.why and len(choice.why) < 160

@@ -190,7 +190,7 @@ def choose_locale(cfg: Config, requested: str | None, source: str | None) -> Loc
     tag = locales.normalise(requested)
     if tag is None or not known_locale(tag):
         return LocaleChoice(None, source, default, default,
-                            f"{requested!r} ({_from(source)}) is not a known locale: default {default}")
+                            f"{requested[:40]!r} ({_from(source)}) is not a known locale: default {default}")
     where = f"{tag}: {_from(source)}"
     for candidate in locales.fallbacks(tag):
         if candidate in cfg.messages.locales:
