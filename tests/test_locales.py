@@ -131,7 +131,7 @@ def test_an_outcome_without_a_variant_falls_back_with_a_visible_note(cfg, mocli_
     assert missing_variants(cfg) == {"es": ["outcomes.customer_check"], "fr": ["outcomes.customer_check"]}
     out = compose_for(cfg, "outcomes", "customer_check", choose_locale(cfg, "fr-CA", "--locale"),
                       lambda loc: values_for(cfg, loc))
-    assert out.locale == "en" and out.message.startswith("Hi Amélie, could you check")
+    assert out.locale == out.format == "en" and out.message.startswith("Hi Amélie, could you check")
     assert "Thursday, December 3" in out.message  # formatted in the language of the text sent
     assert "no fr text for outcomes.customer_check" in out.note
     r = cli("config", "check")
@@ -165,7 +165,7 @@ def test_new_case_with_locale_stores_the_choice_and_writes_french(cli, mocli_env
     assert r.code == 0, r.err
     case = json.loads(r.out)
     assert case["locale"]["requested"] == "fr-CA" and case["locale"]["source"] == "--locale"
-    assert case["locale"]["used"] == "fr" and "fr-CA" in case["locale"]["why"]
+    assert case["locale"]["used"] == "fr" and case["locale"]["format"] == "fr-CA" and "fr-CA" in case["locale"]["why"]
     assert case["message"].startswith("Bonjour Hana")
     assert "mardi 1 décembre" in case["message"]  # Friday 27 Nov + 2 business days
     [stored] = CaseStore(mocli_env["home"] / "cases.db").all()

@@ -161,7 +161,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         status="resolved" if verdict.action == "found" else "open",
         ticket=ticket,
         sources=sources or {},
-        locale=choice.record(composed.locale, composed.note),
+        locale=choice.record(composed),
         history=[HistoryEvent(at=now, agent=agent, event="opened",
                               detail=f"{verdict.action}; macro {macro}")],
     )

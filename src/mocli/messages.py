@@ -123,11 +123,9 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def compose(cfg: Config, section: str, key: str, values: dict[str, str]) -> tuple[str, str]:
-    """The (macro, full customer message with step 9's closing) for an outcome or resolution."""
-    outcome = getattr(cfg.messages, section)[key]
-    body = render(outcome.template, values)
-    closing = render(cfg.messages.closing, values)
-    return outcome.macro, f"{body}\n\n{closing}"
+    """The (macro, full customer message with step 9's closing) in the default language."""
+    composed = compose_for(cfg, section, key, choose_locale(cfg, None, None), lambda _: values)
+    return composed.macro, composed.message
 
 
 # ---------------------------------------------------------------- the customer's language
@@ -143,9 +141,12 @@ class LocaleChoice:
     format: str  # the locale dates and money are formatted for (fr-CA keeps "1 249,00 $" in fr texts)
     why: str
 
-    def record(self, used: str | None = None, note: str | None = None) -> dict[str, Any]:
-        return {"requested": self.requested, "source": self.source, "used": used or self.locale,
-                "format": self.format, "why": self.why, "note": note}
+    def record(self, composed: Composed | None = None) -> dict[str, Any]:
+        """The case's `locale`: this choice, and what the message was actually written in."""
+        return {"requested": self.requested, "source": self.source,
+                "used": composed.locale if composed else self.locale,
+                "format": composed.format if composed else self.format, "why": self.why,
+                "note": composed.note if composed else None}
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Composed:
     macro: str
     message: str
     locale: str  # the language the message is actually in
+    format: str  # the locale its dates and money were written for
     note: str | None  # set when this outcome had no text in the chosen language
 
 
@@ -250,7 +252,7 @@ def compose_for(cfg: Config, section: str, key: str, choice: LocaleChoice,
     # Dates and money follow the customer's region when the text is in their language (fr-CA: "1 249,00 $").
     fmt = choice.format if locales.language(choice.format) == locales.language(used) else used
     values = values_for(fmt)
-    return Composed(outcome.macro, f"{render(template, values)}\n\n{render(closing, values)}", used, note)
+    return Composed(outcome.macro, f"{render(template, values)}\n\n{render(closing, values)}", used, fmt, note)
 
 
 # ---------------------------------------------------------------- CLDR formatting (Babel)

@@ -159,7 +159,7 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
     composed = compose_for(cfg, "resolutions", TEMPLATE_KEYS[(answers["outcome"], answers["remedy"])], choice,
                            lambda fmt: message_values(cfg, c.customer, c.order, c.tracking, c.follow_up_by,
                                                       c.id, agent, locale=fmt))
-    return composed.macro, composed.message, choice.record(composed.locale, composed.note)
+    return composed.macro, composed.message, choice.record(composed)
 
 
 def _show_case(case: dict[str, Any]) -> None:
