@@ -27,7 +27,7 @@ def bye() -> None:
 if __name__ == "__main__":
     app()
 '''
-HEAVY = ("questionary", "prompt_toolkit", "httpx", "tinydb", "pydantic", "jinja2", "holidays", "orjson")
+HEAVY = ("questionary", "prompt_toolkit", "httpx", "tinydb", "pydantic", "jinja2", "holidays", "orjson", "babel")
 
 
 def timed(cmd: list[str], runs: int) -> float:

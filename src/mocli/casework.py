@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.addresses import address_key
-from mocli.messages import compose
+from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
 from mocli.policy.decide import decide
@@ -94,33 +94,42 @@ def claims_from_cases(cases: list[dict[str, Any] | None]) -> list[Claim]:
 
 
 def message_values(cfg: Config, customer: Customer, order: Order, tracking: Tracking | None,
-                   follow_up_by: datetime, case_id: str, agent: str) -> dict[str, str]:
+                   follow_up_by: datetime, case_id: str, agent: str, locale: str | None = None) -> dict[str, str]:
+    """The placeholders' values; dates, money and the SLA written for `locale` (default: the default texts')."""
+    from mocli.messages import count_text, date_text, money_text, word
+
+    locale = locale or cfg.messages.default_locale
     expected = (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
                 else order.expected_delivery)
+    sla = cfg.tier(customer.tier).sla
     return {
         "first_name": customer.name.split()[0] if customer.name.split() else customer.name,
         "customer_name": customer.name,
         "tier": customer.tier,
         "order_number": order.number,
-        "carrier": (tracking.carrier if tracking else None) or order.carrier or "our carrier",
-        "tracking_number": (tracking.tracking_number if tracking else None) or order.tracking_number or "n/a",
-        "expected_delivery": f"{expected:%A, %B %-d}" if expected else "soon",
-        "new_ship_date": f"{order.new_ship_date:%A, %B %-d}" if order.new_ship_date else "as soon as possible",
-        "not_shipped_reason": order.not_shipped_reason or "it is still being prepared",
-        "follow_up_date": f"{follow_up_by:%A, %B %-d}",
-        "sla": sla_text(cfg, customer.tier),
+        "carrier": (tracking.carrier if tracking else None) or order.carrier or word(cfg, locale, "our_carrier"),
+        "tracking_number": ((tracking.tracking_number if tracking else None) or order.tracking_number
+                            or word(cfg, locale, "not_available")),
+        "expected_delivery": date_text(expected, locale) if expected else word(cfg, locale, "soon"),
+        "new_ship_date": (date_text(order.new_ship_date, locale) if order.new_ship_date
+                          else word(cfg, locale, "as_soon_as_possible")),
+        "not_shipped_reason": order.not_shipped_reason or word(cfg, locale, "still_being_prepared"),
+        "follow_up_date": date_text(follow_up_by.date(), locale),
+        "sla": count_text(cfg, sla.amount, sla.unit, locale) or sla_text(cfg, customer.tier),
         "case_id": case_id,
         "agent": agent,
         "address": order.address.one_line(),
-        "amount": f"{order.value:,.2f} {order.currency}",
+        "amount": money_text(order.value, order.currency, locale),
     }
 
 
 def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Tracking | None,
                answers: dict[str, Any], claims: list[Claim], now: datetime, agent: str,
                case_id: str | None = None, ticket: str | None = None,
-               sources: dict[str, str] | None = None) -> Case:
-    """The whole case: signals, decision, follow-up date, message and macro."""
+               sources: dict[str, str] | None = None, locale: str | None = None) -> Case:
+    """The whole case: signals, decision, follow-up date, message and macro.
+
+    The message is in `locale` (from --locale) or else the customer's locale from the CRM."""
     tier = cfg.tier(customer.tier)
     sit = cfg.settings.situation
     situation, why = classify(order, tracking, now, late_after_days=sit.late_after_days,
@@ -129,8 +138,11 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
     follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
     case_id = case_id or new_case_id(now)
-    macro, message = compose(cfg, "outcomes", verdict.action,
-                             message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent))
+    choice = (choose_locale(cfg, locale, "--locale") if locale
+              else choose_locale(cfg, customer.locale, customer.source if customer.locale else None))
+    composed = compose_for(cfg, "outcomes", verdict.action, choice, lambda fmt: message_values(
+        cfg, customer, order, tracking, follow_up_by, case_id, agent, locale=fmt))
+    macro, message = composed.macro, composed.message
     known = matching_known_issues(cfg, order, tracking, now.date())
     return Case(
         id=case_id,
@@ -149,6 +161,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         status="resolved" if verdict.action == "found" else "open",
         ticket=ticket,
         sources=sources or {},
+        locale=choice.record(composed),
         history=[HistoryEvent(at=now, agent=agent, event="opened",
                               detail=f"{verdict.action}; macro {macro}")],
     )

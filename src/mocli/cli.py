@@ -11,7 +11,19 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, claim, config_cmd, demo, new_case, report, resolve, store_repair, ticket, track
+from mocli.commands import (
+    cases,
+    claim,
+    config_cmd,
+    demo,
+    macros,
+    new_case,
+    report,
+    resolve,
+    store_repair,
+    ticket,
+    track,
+)
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -60,6 +72,7 @@ app.command("track")(track.track)
 app.add_typer(claim.app, name="claim")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(store_repair.app, name="store")  # the `mocli store` group: check, repair (more may join it)
+app.add_typer(macros.app, name="macros")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -218,10 +218,76 @@ def _models():
         macro: str = Field(min_length=1)
         template: str = Field(min_length=1)
 
+    class Variant(Strict):
+        template: str = Field(min_length=1)
+
+    class Plural(Strict):
+        """A count in words, by CLDR plural category: {n} is the number."""
+
+        one: str | None = None
+        other: str = Field(min_length=1)
+
+        @field_validator("one", "other")
+        @classmethod
+        def _has_n(cls, v: str | None) -> str | None:
+            if v is not None and "{n}" not in v:
+                raise ValueError(f"{v!r} must contain {{n}} where the number goes")
+            return v
+
+    class LocaleTexts(Strict):
+        """One language's (or region's) variants; what is missing falls back to the default texts."""
+
+        closing: str | None = None
+        outcomes: dict[str, Variant] = Field(default_factory=dict)
+        resolutions: dict[str, Variant] = Field(default_factory=dict)
+        sla: dict[Literal["business_days", "business_hours"], Plural] = Field(default_factory=dict)
+        # What a placeholder says when the fact is unknown ("soon", "our carrier"), in this language.
+        words: dict[Literal["soon", "as_soon_as_possible", "still_being_prepared", "our_carrier",
+                            "not_available"], str] = Field(default_factory=dict)
+
+    class MacroActions(Strict):
+        """What a macro does to the ticket besides its reply, for `mocli macros export`."""
+
+        status: Literal["open", "pending", "hold", "solved"] | None = None
+        tags: list[str] = Field(default_factory=list)
+
+        @field_validator("tags")
+        @classmethod
+        def _tag_words(cls, v: list[str]) -> list[str]:
+            for tag in v:
+                if not re.fullmatch(r"[a-z0-9_\-:/.]+", tag):
+                    raise ValueError(f"tag {tag!r}: Zendesk tags are lower-case words without spaces")
+            return v
+
     class Messages(Strict):
+        default_locale: str = "en"  # the language of the outcome tables above the [locales] block
         closing: str
         outcomes: dict[str, Outcome]
         resolutions: dict[str, Outcome] = Field(default_factory=dict)
+        locales: dict[str, LocaleTexts] = Field(default_factory=dict)
+        macros: dict[str, MacroActions] = Field(default_factory=dict)  # by macro title
+
+        @field_validator("locales")
+        @classmethod
+        def _locale_tags(cls, v: dict[str, Any]) -> dict[str, Any]:
+            from mocli.locales import normalise
+
+            out = {}
+            for tag, texts in v.items():
+                norm = normalise(tag)
+                if norm is None:
+                    raise ValueError(f"{tag!r} is not a locale (like fr, fr-CA or es-419)")
+                out[norm] = texts
+            return out
+
+        @field_validator("default_locale")
+        @classmethod
+        def _default_tag(cls, v: str) -> str:
+            from mocli.locales import normalise
+
+            if (norm := normalise(v)) is None:
+                raise ValueError(f"{v!r} is not a locale (like en or en-US)")
+            return norm
 
     from mocli.models import KnownIssue
 

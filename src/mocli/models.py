@@ -87,6 +87,7 @@ class Customer(Model):
     notes: str | None = None  # special handling instructions from the CRM
     address: Address | None = None
     prior_claims: list[PriorClaim] = Field(default_factory=list)
+    locale: str | None = None  # the customer's language as the CRM has it (fr-CA), for their messages
     source: str = "demo"
     missing: list[str] = Field(default_factory=list)  # what the CRM record lacks, e.g. "name", "email"
 
@@ -209,4 +210,6 @@ class Case(Model):
     sources: dict[str, str] = Field(default_factory=dict)
     resolution: dict[str, Any] | None = None
     carrier_claim: dict[str, Any] | None = None  # the recovery ledger (mocli claim file / update)
+    # The language of the message and why (README, "Messages in the customer's language").
+    locale: dict[str, Any] | None = None
     history: list[HistoryEvent] = Field(default_factory=list)

@@ -224,13 +224,20 @@ def decision_panel(case: Any, sla_text: str):
     return Panel(Group(*parts), title="Decision", title_align="left", border_style="yellow")
 
 
-def message_panel(message: str, macro: str):
-    """The customer message, ready to paste, under the exact macro to apply (never truncated)."""
+def message_panel(message: str, macro: str, locale: dict | None = None):
+    """The customer message, ready to paste, under the exact macro to apply (never truncated), with
+    the language it is written in and why, and a warning when it fell back to the default texts."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
     macro_line = Text.assemble(("Apply macro: ", "bold"), (sanitize(macro), "bold green"))
+    lines: list = [macro_line]
+    if locale:
+        lines.append(Text.assemble(("Language: ", "bold"), (sanitize(f"{locale.get('used')} ({locale.get('why')})"),
+                                                             "")))
+        if locale.get("note"):
+            lines.append(t(f"Note: {locale['note']}", "bold yellow"))
     whole = Text(sanitize(message, limit=len(message) + 1))  # its inputs are bounded, the message never is
-    return Group(macro_line, Panel(whole, title="Customer message (ready to paste)",
-                                   title_align="left", border_style="green"))
+    return Group(*lines, Panel(whole, title="Customer message (ready to paste)",
+                               title_align="left", border_style="green"))

@@ -249,7 +249,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
                         title="Known issues", title_align="left"))
     out.print(decision_panel(c, sla))
     _claim_panel(out, record, now)
-    out.print(message_panel(c.message, c.decision.macro))
+    out.print(message_panel(c.message, c.decision.macro, c.locale))
     if c.resolution:
         r = c.resolution
         grid = Table.grid(padding=(0, 2))
@@ -265,7 +265,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
                 grid.add_row(key, t(shown))
         out.print(Panel(grid, title="Resolution (step 8)", title_align="left", border_style="green"))
         if r.get("message"):
-            out.print(message_panel(r["message"], r.get("macro", "")))
+            out.print(message_panel(r["message"], r.get("macro", ""), r.get("locale")))
     history = Table(title="History", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("When", "Who", "What", "Detail"):
         history.add_column(col, no_wrap=col == "When")

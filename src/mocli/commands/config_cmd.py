@@ -36,7 +36,7 @@ def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as
 def check() -> None:
     """Validate every config file, the demo data and the configured providers (their settings and
     that the environment variables holding their secrets are set; nothing is sent anywhere). Names the
-    file and key of the first error.
+    file and key of the first error, and lists the outcomes each locale has no text for yet.
 
     Example: mocli config check
     """
@@ -55,10 +55,17 @@ def check() -> None:
     files = sum(len(v) for v in cfg.files.values()) + len(claims.files)
     p = cfg.settings.providers
     used = sorted({p.customers, p.orders, *p.tracking.values()})
+    from mocli.messages import missing_variants
+
+    languages = ", ".join([f"{cfg.messages.default_locale} (default)", *sorted(cfg.messages.locales)])
     typer.echo(f"config OK: {files} file(s), {len(cfg.tiers)} tiers, "
                f"{len(cfg.messages.outcomes) + len(cfg.messages.resolutions)} message templates, "
                f"{len(cfg.known_issues)} known issues, {len(claims.rules)} carrier claim rules; "
-               f"providers: {', '.join(used)}", err=True)
+               f"providers: {', '.join(used)}; locales: {languages}", err=True)
+    # Not an error: a missing variant is sent in the default language with a note to the agent.
+    for tag, keys in missing_variants(cfg).items():
+        typer.echo(f"missing variants, sent in {cfg.messages.default_locale} until written: {tag}: "
+                   f"{', '.join(keys)}", err=True)
 
 
 @app.command("show")

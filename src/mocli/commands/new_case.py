@@ -31,6 +31,9 @@ def new_case(
                                                         "Zendesk provider)."),
     update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
                                        "macro to --ticket (interactive runs ask first)."),
+    locale: str = typer.Option(None, "--locale", metavar="LOCALE",
+                               help="Write the customer message in this language (fr-CA, es), instead of the "
+                                    "customer's locale from the CRM; falls back fr-CA -> fr -> the default."),
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
@@ -46,6 +49,7 @@ def new_case(
       mocli new-case
       mocli new-case --customer ava.thompson@example.com --order 1001
       mocli new-case --no-input --json --customer ben.carter@example.com --order 1003 --address-confirmed yes
+      mocli new-case --locale fr-CA --customer hana.kim@example.com --order 1006
     """
     from mocli.wizard.flow import run_new_case
 
@@ -56,4 +60,4 @@ def new_case(
         "package_found": package_found, "notes": notes,
     }
     run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
-                 no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket)
+                 no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket, locale=locale)

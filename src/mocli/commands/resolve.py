@@ -77,18 +77,22 @@ def resolve(
         answers = _clean(answers)
     lifecycle.check(case, tier, answers, who)
 
-    macro, message = _message(cfg, case, answers, who)
+    macro, message, language = _message(cfg, case, answers, who)
     if prompting:
         from mocli.render import console, message_panel
 
         if "note" not in answers:
             answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
-        console(stderr=True).print(message_panel(message, macro))
+        console(stderr=True).print(message_panel(message, macro, language))
         if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
             raise Cancelled("not resolved: nothing was changed")
 
-    updated = cases.update(case["id"], lambda stored: lifecycle.resolve(
-        stored, tier, answers, now=now, agent=who, macro=macro, message=message))
+    def resolved(stored: dict[str, Any]) -> dict[str, Any]:
+        out = lifecycle.resolve(stored, tier, answers, now=now, agent=who, macro=macro, message=message)
+        out["resolution"]["locale"] = language
+        return out
+
+    updated = cases.update(case["id"], resolved)
     _report(updated, json_out, prompting)
     _claim_line(updated, now)
 
@@ -148,14 +152,16 @@ def _answers_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any], agent: str) -> tuple[str, str]:
-    """The macro and the customer message with step 9's closing, from messages.toml [resolutions]."""
+def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
+             agent: str) -> tuple[str, str, dict[str, Any]]:
+    """The macro, the customer message with step 9's closing (messages.toml [resolutions]) in the
+    language chosen when the case was opened, and that choice."""
     from pydantic import ValidationError  # noqa: TID253
 
     from mocli.casework import message_values
     from mocli.errors import StoreError
     from mocli.lifecycle import TEMPLATE_KEYS
-    from mocli.messages import compose
+    from mocli.messages import choose_locale, compose_for
     from mocli.models import Case
 
     try:
@@ -163,8 +169,15 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any], agent: str
     except ValidationError as exc:
         raise StoreError(f"case {case.get('id')} does not match the case schema "
                          f"({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})") from None
-    values = message_values(cfg, c.customer, c.order, c.tracking, c.follow_up_by, c.id, agent)
-    return compose(cfg, "resolutions", TEMPLATE_KEYS[(answers["outcome"], answers["remedy"])], values)
+    stored = c.locale or {}
+    if stored.get("requested"):  # chosen again, so a variant written since the case opened is used
+        choice = choose_locale(cfg, stored["requested"], stored.get("source"))
+    else:
+        choice = choose_locale(cfg, c.customer.locale, c.customer.source if c.customer.locale else None)
+    composed = compose_for(cfg, "resolutions", TEMPLATE_KEYS[(answers["outcome"], answers["remedy"])], choice,
+                           lambda fmt: message_values(cfg, c.customer, c.order, c.tracking, c.follow_up_by,
+                                                      c.id, agent, locale=fmt))
+    return composed.macro, composed.message, choice.record(composed)
 
 
 def _show_case(case: dict[str, Any]) -> None:
@@ -206,7 +219,7 @@ def _report(case: dict[str, Any], json_out: bool, prompted: bool) -> None:
     if json_out:
         print_json(case)
     elif not prompted:
-        console().print(message_panel(res["message"], res["macro"]))
+        console().print(message_panel(res["message"], res["macro"], res.get("locale")))
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
     import sys
 

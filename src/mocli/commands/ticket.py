@@ -84,7 +84,7 @@ def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
 
     async def post() -> dict[str, Any]:
         async with http.run_session(deadline=60.0):
-            return await desk.post_case_to_ticket(tid, case_note(case), macro)
+            return await desk.post_case_to_ticket(tid, case_note(case), macro, reply=case.get("message"))
 
     return asyncio.run(post())
 

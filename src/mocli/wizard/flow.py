@@ -62,7 +62,7 @@ def load_draft() -> dict[str, Any]:
     for key, value in answers.items():
         if key in BY_KEY and value is not None:
             out[key] = validate_answer(key, value)
-    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket")}
+    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket"), "locale": data.get("locale")}
 
 
 # ------------------------------------------------------------------ the session
@@ -114,6 +114,7 @@ class Wizard:
         self.facts = CaseFacts()
         self.prefetched: Any = None
         self.past_claims: list[Any] = []  # earlier claims in the case file (repeat-claim rules)
+        self.locale: str | None = None  # --locale: the customer's language, over the CRM's
 
     # -- output helpers
     def header(self, step: int) -> None:
@@ -340,7 +341,8 @@ class Wizard:
         claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
         return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
-                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
+                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
+                          locale=self.locale)
 
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
@@ -383,10 +385,10 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool
     if resume:
         draft = load_draft()
         given.update(draft["answers"])
-        extra = {k: draft[k] for k in ("agent", "ticket") if draft.get(k)}
+        extra = {k: draft[k] for k in ("agent", "ticket", "locale") if draft.get(k)}
     if answers_file is not None:
         data = load_answers_file(str(answers_file))
-        for k in ("agent", "ticket"):
+        for k in ("agent", "ticket", "locale"):
             if k in data:
                 extra[k] = data.pop(k)
         given.update(data)
@@ -397,7 +399,8 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool
 
 
 def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
-                 resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False) -> None:
+                 resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False,
+                 locale: str | None = None) -> None:
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
@@ -406,6 +409,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     ticket = ticket or extra.get("ticket")
     if ticket is not None:
         check_text("ticket", str(ticket))
+    locale = _locale_flag(locale if locale is not None else extra.get("locale"))
     prompting = interactive() and not no_input
     if not prompting:
         early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
@@ -421,6 +425,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
 
         prompter = Prompter()
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
+    wiz.locale = locale
     try:
         wiz.past_claims = _past_claims(cases)
         wiz.collect()
@@ -439,7 +444,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         if prompter is None:
             raise
         answers = {**wiz.given, **wiz.answers}
-        path = save_draft(answers, {"agent": agent, "ticket": ticket})
+        path = save_draft(answers, {"agent": agent, "ticket": ticket, "locale": locale})
         raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
     def redrawn() -> dict[str, Any]:
         nonlocal case
@@ -458,7 +463,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,
                                            case.id, case.agent)):
         out.print(render.t(f"Note: {note}.", "yellow"))
-    out.print(render.message_panel(case.message, case.decision.macro))
+    out.print(render.message_panel(case.message, case.decision.macro, case.locale))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
     update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
     if json_out:
@@ -468,6 +473,19 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
 
         raise TicketNotUpdated(f"case {case.id} is saved, but ticket {ticket} was not updated: {update['error']}; "
                                f"retry with `{update['retry']}`")
+
+
+def _locale_flag(value: str | None) -> str | None:
+    """--locale, normalised (fr_ca -> fr-CA); exit 2 for anything CLDR does not know."""
+    if value is None:
+        return None
+    from mocli.locales import normalise
+    from mocli.messages import known_locale
+
+    tag = normalise(value)
+    if tag is None or not known_locale(tag):
+        raise InvalidInput(f"--locale {value!r} is not a locale CLDR knows (like fr, fr-CA, es or es-419)")
+    return tag
 
 
 def _past_claims(cases: Any) -> list[Any]:

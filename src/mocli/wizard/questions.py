@@ -157,11 +157,11 @@ def load_answers_file(path: str) -> dict[str, Any]:
         raise InvalidInput(f"answers file {path}: not valid TOML or JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"answers file {path}: expected a table/object of answers")
-    extra = {"agent", "ticket"}
+    extra = {"agent", "ticket", "locale"}
     unknown = sorted(set(data) - set(ANSWER_KEYS) - extra)
     if unknown:
         raise InvalidInput(f"answers file {path}: unknown key {', '.join(unknown)} "
-                           f"(known: {', '.join(ANSWER_KEYS)}, agent, ticket)")
+                           f"(known: {', '.join(ANSWER_KEYS)}, agent, ticket, locale)")
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in extra:

@@ -35,7 +35,7 @@ ALLOWED = HTTP_KEYS | TIER_KEYS | {
     "customer_url", "customer_by_id_url", "customer_results", "customer_fields",
     "order_url", "order_results", "order_fields", "status_values",
 }
-CUSTOMER_FIELDS = {"id", "email", "name", "tier", "tags", "phone", "since", "notes", "address"}
+CUSTOMER_FIELDS = {"id", "email", "name", "tier", "tags", "phone", "since", "notes", "address", "locale"}
 ORDER_FIELDS = {"number", "customer_id", "placed_at", "expected_delivery", "shipping_method", "carrier",
                 "tracking_number", "address", "value", "currency", "fulfillment_status", "warehouse",
                 "not_shipped_reason", "new_ship_date", "items"}
@@ -139,6 +139,7 @@ class GenericProvider:
             notes=text(self._get(record, f, "notes")),
             address=address(*(pick(record, a[k]) if k in a else None for k in
                                ("line1", "line2", "city", "region", "postal_code", "country"))),
+            locale=text(self._get(record, f, "locale")),
             source=NAME,
         )
 

@@ -30,8 +30,9 @@ from mocli.providers.crm.common import (
 
 NAME = "hubspot"
 ALLOWED = HTTP_KEYS | TIER_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
+# hs_language: the contact's preferred language ("fr", "fr-ca"), for messages in their language.
 _STANDARD = ("email", "hs_additional_emails", "firstname", "lastname", "phone", "createdate", "address", "city",
-             "state", "zip", "country")
+             "state", "zip", "country", "hs_language")
 
 
 class HubSpotProvider:
@@ -115,6 +116,7 @@ class HubSpotProvider:
             notes=text(props.get(self.notes_property)) if self.notes_property else None,
             address=address(props.get("address"), None, props.get("city"), props.get("state"), props.get("zip"),
                             _country(props.get("country"))),
+            locale=text(props.get("hs_language")),
             source=NAME,
             missing=missing,
         )

@@ -41,7 +41,7 @@ ALLOWED = HTTP_KEYS | TIER_KEYS | {"shop", "api_version", "token_env", "tier_met
 
 _ADDRESS = "address1 address2 city provinceCode zip countryCodeV2"
 _CUSTOMER_FIELDS = f"""
-  id displayName firstName lastName createdAt note tags
+  id displayName firstName lastName createdAt note tags locale
   defaultEmailAddress {{ emailAddress }}
   defaultPhoneNumber {{ phoneNumber }}
   defaultAddress {{ {_ADDRESS} }}
@@ -190,6 +190,7 @@ class ShopifyProvider:
             notes=text(node.get("note")),
             address=address(a.get("address1"), a.get("address2"), a.get("city"), a.get("provinceCode"),
                             a.get("zip"), a.get("countryCodeV2")),
+            locale=text(node.get("locale")),
             source=NAME,
         )
 

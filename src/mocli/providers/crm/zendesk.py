@@ -6,6 +6,13 @@ Shapes: `GET /api/v2/users/search.json?query=email:...` -> `{"users": [...]}`, `
 -> `{"user": {...}}`, `GET /api/v2/organizations/{id}.json` -> `{"organization": {...}}`, macros by
 `GET /api/v2/macros/active.json`, `GET /api/v2/tickets/{id}/macros/{macro_id}/apply.json` -> `{"result":
 {"ticket": {...}, "comment": {...}}}` (a preview), applied with `PUT /api/v2/tickets/{id}.json`.
+
+For `mocli macros diff --apply`: `GET /api/v2/macros/active` -> `{"macros": [...], "next_page"}`, `POST
+/api/v2/macros` / `PUT /api/v2/macros/{id}` with `{"macro": {...}}`; `GET /api/v2/locales` -> `{"locales":
+[{"id", "locale"}]}`; `GET /api/v2/dynamic_content/items` -> `{"items": [{"id", "name", "placeholder",
+"default_locale_id", "variants": [{"id", "locale_id", "default", "content"}]}]}`, `POST` there with
+`{"item": {...}}`, variants by `POST .../items/{id}/variants` and `PUT .../items/{id}/variants/{variant_id}`
+with `{"variant": {...}}`.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from mocli.providers.crm.common import (
 
 NAME = "zendesk"
 ALLOWED = HTTP_KEYS | TIER_KEYS | {"subdomain", "email", "email_env", "token_env", "tier_field",
-                                   "organization_tier_field", "organization_tier", "macro_ids", "macro_pages"}
+                                   "organization_tier_field", "organization_tier", "macro_ids", "macro_pages",
+                                   "locale_ids", "placeholders"}
 # Fields a macro preview returns that describe the ticket rather than change it.
 _READ_ONLY = {"id", "url", "created_at", "updated_at", "via", "requester", "submitter_id", "comment"}
 
@@ -129,6 +137,7 @@ class ZendeskProvider:
             phone=text(user.get("phone")),
             since=parse_date(user.get("created_at"), NAME, "user created_at"),
             notes="\n".join(n for n in notes if n) or None,
+            locale=text(user.get("locale")),
             source=NAME,
         )
 
@@ -158,8 +167,12 @@ class ZendeskProvider:
         raise NotFound(f"{NAME}: no active macro titled {title!r}; create it in Zendesk or map its id in "
                        "providers.settings.zendesk.macro_ids")
 
-    async def post_case_to_ticket(self, ticket_id: str | int, note: str, macro: str | int) -> dict[str, Any]:
+    async def post_case_to_ticket(self, ticket_id: str | int, note: str, macro: str | int,
+                                  reply: str | None = None) -> dict[str, Any]:
         """Add `note` as an internal note on the ticket, then apply `macro` (id or title).
+
+        A macro reply with blanks for facts only mocli knows (one from `mocli macros export`) is sent as
+        `reply`, the case's own message, complete and in the customer's language.
 
         The macro is resolved and previewed first (no change on the ticket yet); then one update adds
         the note and another sends the macro's changes. Returns exactly what was sent.
@@ -186,6 +199,10 @@ class ZendeskProvider:
         comment = result.get("comment") or preview.get("comment")
         if isinstance(comment, dict) and text(comment.get("body") or comment.get("html_body")):
             changes["comment"] = {k: comment[k] for k in ("body", "html_body", "public") if k in comment}
+            from mocli.macros import has_blanks
+
+            if reply and has_blanks(str(comment.get("body") or comment.get("html_body"))):
+                changes["comment"] = {"body": reply, "public": comment.get("public", True)}
         note_update = {"ticket": {"comment": {"body": note, "public": False}}}
         await self._update(client, tid, note_update)
         macro_update = {"ticket": changes}
@@ -211,3 +228,67 @@ class ZendeskProvider:
                 raise ProviderError(f"{NAME}: ticket {tid} refused the update: {str(detail)[:200]}")
             return
         raise ProviderError(f"{NAME}: rate limit reached updating ticket {tid}, even after waiting")
+
+
+    # ------------------------------------------------------------------ macros and dynamic content
+
+    async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every object of a paginated list (`next_page` links on this helpdesk only, at most macro_pages)."""
+        client = self._client()
+        out: list[dict[str, Any]] = []
+        nxt: str | None = path
+        for _ in range(self.macro_pages):
+            if nxt is None:
+                break
+            resp = await client.get(nxt)
+            out += [o for o in http.dig(resp.data, key, provider=NAME, expect=list) if isinstance(o, dict)]
+            link = resp.data.get("next_page") if isinstance(resp.data, dict) else None
+            nxt = link if isinstance(link, str) and link.startswith(self.base_url) else None
+        return out
+
+    async def active_macros(self) -> list[dict[str, Any]]:
+        return await self._pages("/api/v2/macros/active", "macros")
+
+    async def locales(self) -> list[dict[str, Any]]:
+        """The account's locales: `{"id": 16, "locale": "fr", ...}`."""
+        return await self._pages("/api/v2/locales", "locales")
+
+    async def dynamic_content_items(self) -> list[dict[str, Any]]:
+        return await self._pages("/api/v2/dynamic_content/items", "items")
+
+    async def create_macro(self, macro: dict[str, Any]) -> dict[str, Any]:
+        return await self._write("POST", "/api/v2/macros", {"macro": macro}, "macro")
+
+    async def update_macro(self, macro_id: int, macro: dict[str, Any]) -> dict[str, Any]:
+        return await self._write("PUT", f"/api/v2/macros/{int(macro_id)}", {"macro": macro}, "macro")
+
+    async def create_dynamic_content(self, item: dict[str, Any]) -> dict[str, Any]:
+        return await self._write("POST", "/api/v2/dynamic_content/items", {"item": item}, "item")
+
+    async def create_variant(self, item_id: int, variant: dict[str, Any]) -> dict[str, Any]:
+        return await self._write("POST", f"/api/v2/dynamic_content/items/{int(item_id)}/variants",
+                                 {"variant": variant}, "variant")
+
+    async def update_variant(self, item_id: int, variant_id: int, variant: dict[str, Any]) -> dict[str, Any]:
+        return await self._write("PUT", f"/api/v2/dynamic_content/items/{int(item_id)}/variants/{int(variant_id)}",
+                                 {"variant": variant}, "variant")
+
+    async def _write(self, method: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """Send one change; a 429 was refused outright, so waiting and sending again is safe (a timed-out
+        POST is never resent: it may have landed, and a second one would duplicate it)."""
+        client = self._client()
+        for _ in range(4):
+            resp = await client.request(method, path, json=body, idempotent=method != "POST",
+                                        accept=(200, 201, 404, 422, 429))
+            if resp.status == 429:
+                wait = http.parse_retry_after(resp.headers)
+                await client.pause(1.0 if wait is None else wait, resp.url_path)
+                continue
+            if resp.status == 404:
+                raise NotFound(f"{NAME}: {path} does not exist (deleted in Zendesk meanwhile?)")
+            if resp.status == 422:
+                data = resp.data if isinstance(resp.data, dict) else {}
+                detail = data.get("description") or data.get("error") or data.get("details") or ""
+                raise ProviderError(f"{NAME}: {path} refused the change: {str(detail)[:200]}")
+            return http.dig(resp.data, key, provider=NAME, expect=dict)
+        raise ProviderError(f"{NAME}: rate limit reached sending {path}, even after waiting")

@@ -1,0 +1,232 @@
+"""Customer messages in the customer's language: per-locale variants, fallback, Babel formatting."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+
+from mocli.store import CaseStore
+from test_cases_support import build
+
+SHIPPED_LOCALES = ("fr", "es")
+ENGLISH_CLOSING = "Is there anything else I can help you with today?"
+# Every placeholder with a value that shows up in the text, so a template that drops one is caught.
+FOLLOW_UP = datetime.fromisoformat("2026-12-03T17:00:00-05:00")  # a Thursday
+
+
+def values_for(cfg, locale):
+    from mocli.casework import message_values
+    from mocli.models import Address, Customer, Order, Tracking
+
+    customer = Customer(id="c1", email="a@example.com", name="Amélie Roy", tier="Standard")
+    order = Order(number="#2001", customer_id="c1", placed_at=datetime(2026, 11, 20, 9), value=1249.0,
+                  currency="CAD", expected_delivery=date(2026, 12, 1), new_ship_date=date(2026, 11, 30),
+                  not_shipped_reason="an item is back-ordered", carrier="Canada Post",
+                  address=Address(line1="12 rue Principale", city="Montréal", region="QC", postal_code="H2X 1Y4",
+                                  country="CA"))
+    tracking = Tracking(tracking_number="7023210039414604", carrier="Canada Post", status="in_transit")
+    return message_values(cfg, customer, order, tracking, FOLLOW_UP, "MO-261127-AAAAA", "sam", locale=locale)
+
+
+def all_keys(cfg):
+    return [("outcomes", k) for k in cfg.messages.outcomes] + [("resolutions", k) for k in cfg.messages.resolutions]
+
+
+@pytest.mark.parametrize("locale", SHIPPED_LOCALES)
+def test_every_outcome_has_a_variant_in_every_shipped_locale(cfg, locale):
+    from mocli.messages import missing_variants
+
+    assert locale in cfg.messages.locales
+    assert missing_variants(cfg) == {}
+    for section, key in all_keys(cfg):
+        assert key in getattr(cfg.messages.locales[locale], section), f"{locale}: {section}.{key}"
+
+
+@pytest.mark.parametrize("locale", ["fr", "fr-CA", "es", "es-MX"])
+def test_every_outcome_renders_in_every_shipped_locale(cfg, locale):
+    from mocli.messages import choose_locale, compose_for
+
+    choice = choose_locale(cfg, locale, "--locale")
+    for section, key in all_keys(cfg):
+        out = compose_for(cfg, section, key, choice, lambda loc: values_for(cfg, loc))
+        english = compose_for(cfg, section, key, choose_locale(cfg, None, None),
+                              lambda loc: values_for(cfg, loc))
+        assert out.macro == english.macro  # macro titles are the helpdesk's, one per outcome
+        assert out.note is None
+        assert ENGLISH_CLOSING not in out.message and "Amélie" in out.message
+        assert "{{" not in out.message and out.message != english.message
+        assert "#2001" in out.message or key == "found"
+        if "follow_up_date" in _source(cfg, section, key):
+            assert {"fr": "jeudi 3 décembre", "es": "jueves, 3 de diciembre"}[locale[:2]] in out.message
+        if "amount" in _source(cfg, section, key):
+            expected = {"fr-CA": "1 249,00 $", "fr": "1 249,00 $CA", "es": "1.249,00 CAD",
+                        "es-MX": "CAD1,249.00"}[locale]
+            assert expected in plain(out.message)
+
+
+def plain(text):
+    """CLDR separates thousands and currency signs with (narrow) no-break spaces."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _source(cfg, section, key):
+    return getattr(cfg.messages, section)[key].template
+
+
+def test_dates_and_money_in_english_come_from_babel(cfg):
+    from mocli.messages import choose_locale, compose_for
+
+    out = compose_for(cfg, "resolutions", "lost_refund", choose_locale(cfg, None, None),
+                      lambda loc: values_for(cfg, loc))
+    assert "CA$1,249.00" in out.message
+    out = compose_for(cfg, "outcomes", "carrier_investigation", choose_locale(cfg, None, None),
+                      lambda loc: values_for(cfg, loc))
+    assert "Thursday, December 3" in out.message and "2 business days" in out.message
+
+
+@pytest.mark.parametrize("requested,used,why", [
+    ("fr-CA", "fr", "fr-CA"),
+    ("fr_ca", "fr", "fr-CA"),
+    ("es-419", "es", "es-419"),
+    ("FR", "fr", "fr"),
+    ("de-DE", "en", "no German"),
+    ("en-GB", "en", "en-GB"),
+    (None, "en", "no customer locale"),
+])
+def test_locale_falls_back_region_then_language_then_default(cfg, requested, used, why):
+    from mocli.messages import choose_locale
+
+    choice = choose_locale(cfg, requested, "zendesk" if requested else None)
+    assert choice.locale == used
+    assert why in choice.why
+
+
+def test_a_region_variant_wins_over_its_language(cfg, mocli_env):
+    (mocli_env["conf"] / "messages.toml").write_text(
+        '[locales.fr-CA.outcomes.found]\ntemplate = "Bonjour {{ first_name }}, tant mieux!"\n')
+    from mocli.config import load_config
+    from mocli.messages import choose_locale, compose_for
+
+    cfg = load_config()
+    choice = choose_locale(cfg, "fr-CA", "--locale")
+    assert choice.locale == "fr-CA"
+    found = compose_for(cfg, "outcomes", "found", choice, lambda loc: values_for(cfg, loc))
+    assert found.message.startswith("Bonjour Amélie, tant mieux!") and found.locale == "fr-CA"
+    # fr-CA has no carrier_investigation text of its own: French (fr) is next, not English.
+    other = compose_for(cfg, "outcomes", "carrier_investigation", choice, lambda loc: values_for(cfg, loc))
+    assert other.locale == "fr" and other.note is None and "jeudi 3 décembre" in other.message
+
+
+def test_an_outcome_without_a_variant_falls_back_with_a_visible_note(cfg, mocli_env, cli):
+    # An outcome added to the English table (as the policy work will) before anyone translates it.
+    (mocli_env["conf"] / "messages.toml").write_text(
+        '[outcomes.customer_check]\nmacro = "Retail::Missing Order – Customer Check"\n'
+        'template = "Hi {{ first_name }}, could you check with your neighbours by {{ follow_up_date }}?"\n')
+    from mocli.config import load_config
+    from mocli.messages import choose_locale, compose_for, missing_variants
+
+    cfg = load_config()
+    assert missing_variants(cfg) == {"es": ["outcomes.customer_check"], "fr": ["outcomes.customer_check"]}
+    out = compose_for(cfg, "outcomes", "customer_check", choose_locale(cfg, "fr-CA", "--locale"),
+                      lambda loc: values_for(cfg, loc))
+    assert out.locale == out.format == "en" and out.message.startswith("Hi Amélie, could you check")
+    assert "Thursday, December 3" in out.message  # formatted in the language of the text sent
+    assert "no fr text for outcomes.customer_check" in out.note
+    r = cli("config", "check")
+    assert r.code == 0, r.err
+    assert "missing variants" in r.err and "fr: outcomes.customer_check" in r.err \
+        and "es: outcomes.customer_check" in r.err
+
+
+def test_config_check_reports_no_missing_variants_when_complete(cli):
+    r = cli("config", "check")
+    assert r.code == 0, r.err
+    assert "locales: en (default), es, fr" in r.err and "missing" not in r.err
+
+
+@pytest.mark.parametrize("content,needle", [
+    ('[locales.fr.outcomes.found]\ntemplate = "Bonjour {{ first_name.upper() }}"\n', "locales.fr.outcomes.found"),
+    ('[locales.fr.outcomes.nonexistent]\ntemplate = "Bonjour"\n', "no English outcome nonexistent"),
+    ('[locales."x y"]\nclosing = "hi"\n', "'x y' is not a locale"),
+    ('[locales.fr.sla]\nbusiness_days = { other = "jours ouvrables" }\n', "{n}"),
+])
+def test_bad_variants_are_refused_at_config_check(cli, mocli_env, content, needle):
+    (mocli_env["conf"] / "messages.toml").write_text(content)
+    r = cli("config", "check")
+    assert r.code == 2
+    assert needle in r.err and "Traceback" not in r.err
+
+
+def test_new_case_with_locale_stores_the_choice_and_writes_french(cli, mocli_env):
+    r = cli("new-case", "--no-input", "--json", "--locale", "fr-CA", "--customer", "hana.kim@example.com",
+            "--order", "1006", "--address-confirmed", "yes")
+    assert r.code == 0, r.err
+    case = json.loads(r.out)
+    assert case["locale"]["requested"] == "fr-CA" and case["locale"]["source"] == "--locale"
+    assert case["locale"]["used"] == "fr" and case["locale"]["format"] == "fr-CA" and "fr-CA" in case["locale"]["why"]
+    assert case["message"].startswith("Bonjour Hana")
+    assert "mardi 1 décembre" in case["message"]  # Friday 27 Nov + 2 business days
+    [stored] = CaseStore(mocli_env["home"] / "cases.db").all()
+    assert stored["locale"] == case["locale"]
+
+
+def test_agent_sees_the_language_and_why(cli):
+    r = cli("new-case", "--no-input", "--locale", "es", "--customer", "hana.kim@example.com",
+            "--order", "1006", "--address-confirmed", "yes")
+    assert r.code == 0, r.err
+    assert "Language: es" in r.out and "--locale" in r.out and "Hola, Hana" in r.out
+
+
+@pytest.mark.parametrize("bad", ["klingon!", "x", "fr--CA", ""])
+def test_a_bad_locale_flag_is_a_usage_error(cli, bad):
+    r = cli("new-case", "--no-input", "--locale", bad, "--customer", "hana.kim@example.com",
+            "--order", "1006", "--address-confirmed", "yes")
+    assert r.code == 2 and "--locale" in r.err and "Traceback" not in r.err
+
+
+def test_resolve_writes_in_the_language_stored_on_the_case(cli, cfg):
+    from test_cases_support import store
+
+    case = build(cfg, "#1001", case_id="MO-261126-TST01")
+    case["locale"] = {"requested": "fr-CA", "source": "zendesk", "used": "fr", "why": "x", "note": None}
+    store([case])
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "refund")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["message"].startswith("Bonjour Ava") and "389,00 $ US" in plain(res["message"])
+    assert res["locale"]["used"] == "fr"
+
+
+def test_customer_locale_from_the_crm_is_used_when_no_flag(cfg):
+    from mocli.casework import build_case
+    from mocli.providers.registry import Providers
+
+    demo = Providers(cfg, date(2026, 11, 27)).demo.demo
+    customer = demo.customer("hana.kim@example.com").model_copy(update={"locale": "es-MX", "source": "shopify"})
+    o = demo.order("#1006")
+    case = build_case(cfg, customer=customer, order=o, tracking=demo.tracking(o.tracking_number),
+                      answers={"address_confirmed": True, "notes": ""}, claims=[],
+                      now=datetime.fromisoformat("2026-11-27T10:00:00-05:00"), agent="sam")
+    assert case.locale["source"] == "shopify" and case.locale["used"] == "es"
+    assert case.message.startswith("Hola, Hana")
+
+
+def test_a_locale_without_a_closing_is_listed_as_missing_it(mocli_env):
+    (mocli_env["conf"] / "messages.toml").write_text(
+        '[locales.de.outcomes.found]\ntemplate = "Hallo {{ first_name }}, schön, dass es da ist!"\n')
+    from mocli.config import load_config
+    from mocli.messages import missing_variants
+
+    missing = missing_variants(load_config())["de"]
+    assert missing[0] == "closing" and "outcomes.found" in missing  # no closing: nothing can go out in German
+
+
+@pytest.mark.parametrize("odd", ["x" * 5000, "zz-ZZ", "fr\x1b[31m"])
+def test_an_odd_crm_locale_falls_back_to_the_default_and_is_named_briefly(cfg, odd):
+    from mocli.messages import choose_locale
+
+    choice = choose_locale(cfg, odd, "zendesk")
+    assert choice.locale == "en" and choice.requested is None
+    assert "not a known locale" in choice.why and len(choice.why) < 160
