@@ -29,11 +29,20 @@ def test_shopify_customer_locale(shop):  # noqa: F811
 
 
 def test_hubspot_contact_preferred_language(crm):  # noqa: F811
-    body = load("hubspot_contact.json")
-    body["properties"]["hs_language"] = "es"
+    body = load("hubspot_search_one.json")  # by email, HubSpot's search endpoint answers
+    body["results"][0]["properties"]["hs_language"] = "es"
     server = contacts(reply(200, body))
     customer, _ = run(lambda: crm.find_customer("sam@example.com"), server)
     assert customer.locale == "es"
+    assert "hs_language" in json.loads(server.requests[0].content)["properties"]
+
+
+def test_hubspot_contact_by_id_asks_for_the_preferred_language(crm):  # noqa: F811
+    body = load("hubspot_contact.json")
+    body["properties"]["hs_language"] = "fr-ca"
+    server = contacts(reply(200, body))
+    customer, _ = run(lambda: crm.find_customer("51234"), server)
+    assert customer.locale == "fr-ca"
     assert "hs_language" in server.requests[0].url.params["properties"].split(",")
 
 
@@ -41,7 +50,7 @@ def test_hubspot_contact_preferred_language(crm):  # noqa: F811
 def test_no_locale_in_the_crm_is_none(crm, missing):  # noqa: F811
     body = load("hubspot_contact.json")
     body["properties"]["hs_language"] = missing
-    customer, _ = run(lambda: crm.find_customer("sam@example.com"), contacts(reply(200, body)))
+    customer, _ = run(lambda: crm.find_customer("51234"), contacts(reply(200, body)))
     assert customer.locale is None
 
 
