@@ -40,7 +40,7 @@ def stored(mocli_env) -> list[dict]:
 
 def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
     keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES,  # customer, order, address ok
-            NO, YES, NO, NO,  # neighbour? checked spots? theft? found?
+            "n", "y", "n", "n",  # neighbour? checked spots? theft? found? (y / n keys)
             "Checked porch and lobby" + ENTER,
             ENTER]  # review: Save the case
     r = wizard(keys)
@@ -75,7 +75,7 @@ def test_invalid_email_is_refused_at_the_prompt_and_asked_again(wizard, mocli_en
 
 
 def test_review_lets_the_agent_change_an_answer(wizard, mocli_env):
-    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER,
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, "n", "y", "n", "n", ENTER,
             DOWN + ENTER,  # review: Change an answer
             DOWN * 6 + ENTER,  # which: package_found (customer, order, address, neighbour, spots, theft, found)
             UP + ENTER,  # the pointer starts on the previous answer ("no"): up to "yes"
@@ -150,7 +150,7 @@ def test_carrier_down_then_tracking_typed_by_hand(wizard, mocli_env, monkeypatch
             "2026-11-23 14:32" + ENTER, "Delivered" + ENTER, "Brooklyn, NY" + ENTER,
             "Front Door" + ENTER, ENTER,  # where; photo: yes
             YES,  # address confirmed
-            NO, YES, NO, NO, ENTER, ENTER]
+            "n", "y", "n", "n", ENTER, ENTER]
     r = wizard(keys)
     assert r.code == 0, r.err
     [case] = stored(mocli_env)
@@ -188,3 +188,46 @@ def test_provider_down_without_a_terminal_is_a_clear_failure(cli, monkeypatch):
             "--address-confirmed", "yes")
     assert r.code == 1
     assert "did not answer" in r.err
+
+
+# ------------------------------------------------------------------ issue 10 item 1: no answer by default
+
+
+def test_enter_alone_does_not_answer_step5(wizard, mocli_env):
+    """Seven Enters on a delivered order used to record "found" and resolve the case: now Enter on a
+    step-5 menu with nothing picked answers nothing, so the input runs out and nothing is saved."""
+    r = wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES] + [ENTER] * 8)
+    assert r.code != 0
+    assert stored(mocli_env) == []
+
+
+def test_y_and_n_keys_answer_a_yes_no_menu(wizard, mocli_env):
+    keys = ["ben.carter@example.com" + ENTER, "1002" + ENTER, "y",  # address confirmed
+            "n", "y", "n", "n",  # neighbour? checked spots? theft? found?
+            ENTER,  # notes
+            ENTER]  # review: save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["package_found"] is False
+    assert case["answers"]["checked_drop_off_spots"] is True
+    assert case["status"] == "open"
+
+
+def test_contradictory_answers_are_questioned_on_the_review_screen(wizard, mocli_env):
+    # Found, yet theft in the area and drop-off spots not checked: the review says so and puts
+    # "Change an answer" under the pointer, so Enter does not save it blindly.
+    keys = ["ben.carter@example.com" + ENTER, "1002" + ENTER, "y",
+            "n", "n", "y", "y",  # neighbour no, spots not checked, theft yes, found yes
+            ENTER,
+            ENTER,  # review: Change an answer (first when answers contradict)
+            DOWN * 6 + ENTER,  # which: package_found
+            "n",  # not found after all
+            ENTER]  # review: Save (first again once nothing contradicts)
+    r = wizard(keys)
+    out = " ".join(r.out.split())
+    assert "found, yet theft in the area" in out
+    assert "found, yet the drop-off spots were not checked" in out
+    [case] = stored(mocli_env)
+    assert case["answers"]["package_found"] is False
+    assert case["status"] == "open"

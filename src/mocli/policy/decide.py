@@ -54,3 +54,14 @@ def _note_answers(answers: dict[str, Any], reasons: list[str]) -> None:
         reasons.append("customer has not yet checked the usual drop-off spots")
     if answers.get("theft_in_area") is True:
         reasons.append("customer reports recent parcel theft in the area")
+
+
+def contradictions(answers: dict[str, Any]) -> list[str]:
+    """Step-5 answers that do not fit together: the review screen questions them before saving."""
+    out = []
+    if answers.get("package_found") is True:
+        if answers.get("theft_in_area") is True:
+            out.append("found, yet theft in the area: was it really found, or stolen?")
+        if answers.get("checked_drop_off_spots") is False:
+            out.append("found, yet the drop-off spots were not checked: where was it found?")
+    return out

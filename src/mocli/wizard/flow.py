@@ -357,8 +357,15 @@ class Wizard:
             table.add_row(q.key, render.t(shown))
         table.add_row("decision", render.t(case.decision.action))
         self.out.print(table)
-        choice = self.prompter.choose("Save this case?",
-                                      ["Save the case", "Change an answer", "Cancel (keep a draft)"])
+        from mocli.policy.decide import contradictions
+
+        doubts = contradictions(self.answers)
+        for doubt in doubts:
+            self.out.print(render.t(f"Check with the customer: {doubt}", "bold yellow"))
+        choices = ["Save the case", "Change an answer", "Cancel (keep a draft)"]
+        if doubts:  # Enter should not save answers that contradict each other
+            choices = [choices[1], choices[0], choices[2]]
+        choice = self.prompter.choose("Save this case?", choices)
         if choice == "Save the case":
             return True
         if choice.startswith("Cancel"):

@@ -15,13 +15,9 @@ class Prompter:
 
     def ask(self, question: Question, default: Any = None) -> Any:
         if question.kind == "yesno":
-            choice = questionary.select(
-                question.prompt,
-                choices=["yes", "no"],
-                default=("no" if default is False else "yes") if default is not None else None,
-                use_shortcuts=True,
-            ).unsafe_ask()
-            return choice == "yes"
+            if default is None and question.preselect is not None:
+                default = question.preselect
+            return self.yes_no(question.prompt, default) == "yes"
 
         def check(text: str) -> bool | str:
             if question.optional and not text.strip():
@@ -36,6 +32,40 @@ class Prompter:
 
         text = questionary.text(question.prompt, default=default or "", validate=check).unsafe_ask()
         return validate_answer(question.key, text) if text.strip() or not question.optional else ""
+
+    def yes_no(self, message: str, default: bool | None) -> str:
+        """A yes/no menu answered by `y` / `n`, or arrows and Enter. With no default nothing is under
+        the pointer and Enter does nothing: the agent must pick (Enter-Enter-Enter once closed cases)."""
+        from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+        from questionary.prompts.common import InquirerControl
+
+        q = questionary.select(message, choices=["yes", "no"],
+                               default=None if default is None else ("yes" if default else "no"),
+                               instruction="(y / n)")
+        app = q.application
+        [menu] = [c for c in app.layout.find_all_controls() if isinstance(c, InquirerControl)]
+        if default is None:
+            menu.pointed_at = -1  # no row highlighted; arrows move to yes / no from here
+        keys = KeyBindings()
+
+        def pick(event: Any, value: str) -> None:
+            menu.pointed_at = ["yes", "no"].index(value)
+            menu.is_answered = True
+            event.app.exit(result=value)
+
+        # Bindings added last win over questionary's own (prompt_toolkit calls the last match).
+        keys.add("y", eager=True)(lambda event: pick(event, "yes"))
+        keys.add("Y", eager=True)(lambda event: pick(event, "yes"))
+        keys.add("n", eager=True)(lambda event: pick(event, "no"))
+        keys.add("N", eager=True)(lambda event: pick(event, "no"))
+
+        @keys.add("enter", eager=True)
+        def _enter(event: Any) -> None:
+            if menu.pointed_at >= 0:
+                pick(event, menu.get_pointed_at().value)
+
+        app.key_bindings = merge_key_bindings([app.key_bindings, keys])
+        return q.unsafe_ask()
 
     def choose(self, message: str, choices: list[str], default: str | None = None) -> str:
         return questionary.select(message, choices=choices, default=default).unsafe_ask()

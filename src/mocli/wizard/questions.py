@@ -38,6 +38,8 @@ class Question:
     help: str
     delivered_only: bool = False  # step 5: asked only when tracking says delivered
     optional: bool = False
+    # The answer under the pointer before the agent picks; None: nothing, the agent must choose.
+    preselect: bool | None = True
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -48,14 +50,15 @@ QUESTIONS: tuple[Question, ...] = (
              "--address-confirmed", "yes if the customer confirms the order's shipping address"),
     Question("received_by_someone_else", 5,
              "Could someone else have received it (neighbour, household member)?", "yesno",
-             "--received-by-someone-else", "a neighbour or household member may have it", delivered_only=True),
+             "--received-by-someone-else", "a neighbour or household member may have it",
+             delivered_only=True, preselect=None),
     Question("checked_drop_off_spots", 5,
              "Has the customer checked the usual drop-off spots (porch, mailbox, package room)?", "yesno",
-             "--checked-drop-off-spots", "porch, mailbox, package room checked", delivered_only=True),
+             "--checked-drop-off-spots", "porch, mailbox, package room checked", delivered_only=True, preselect=None),
     Question("theft_in_area", 5, "Have there been parcel thefts in their area recently?", "yesno",
-             "--theft-in-area", "recent parcel theft in the area", delivered_only=True),
+             "--theft-in-area", "recent parcel theft in the area", delivered_only=True, preselect=None),
     Question("package_found", 5, "Has the package been found after these checks?", "yesno",
-             "--package-found", "the customer found the package", delivered_only=True),
+             "--package-found", "the customer found the package", delivered_only=True, preselect=None),
     Question("notes", 5, "Notes for the case (what the customer said; Enter to skip):", "text", "--notes",
              "free notes recorded with the answers", optional=True),
 )
