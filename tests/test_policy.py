@@ -17,6 +17,7 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=NY)  # Friday after Thanksgiving
 INVESTIGATE = "Retail::Missing Order – Carrier Investigation"
 RESOLVED = "Retail::Missing Order – Resolved (Refund/Replacement)"
+OFFERED = "Retail::Missing Order – Remedy Offered"  # step 6's offer; Resolved only once the customer chooses
 ADDR = Address(line1="1 Main St", city="Springfield", region="OH", postal_code="45501")
 
 
@@ -61,14 +62,14 @@ NOT_FOUND = {"address_confirmed": True, "received_by_someone_else": False, "chec
 
 # tier, order status, tracking state, answers, -> action, macro, follow-up (local)
 TABLE = [
-    ("VIP", "delivered", "delivered", NOT_FOUND, "refund_or_replacement", RESOLVED, "2026-11-30 17:00"),
+    ("VIP", "delivered", "delivered", NOT_FOUND, "refund_or_replacement", OFFERED, "2026-11-30 17:00"),
     ("Standard", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-12-01 17:00"),
     ("New Customer", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-30 10:00"),
     ("B2B", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-27 14:00"),
-    ("VIP", "shipped", "late", {"address_confirmed": True}, "refund_or_replacement", RESOLVED, "2026-11-30 17:00"),
+    ("VIP", "shipped", "late", {"address_confirmed": True}, "refund_or_replacement", OFFERED, "2026-11-30 17:00"),
     ("Standard", "shipped", "late", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
      "2026-12-01 17:00"),
-    ("B2B", "shipped", "stalled", {"address_confirmed": True}, "refund_or_replacement", RESOLVED, "2026-11-27 14:00"),
+    ("B2B", "shipped", "stalled", {"address_confirmed": True}, "refund_or_replacement", OFFERED, "2026-11-27 14:00"),
     ("Standard", "shipped", "exception", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
      "2026-12-01 17:00"),
     ("Standard", "shipped", "returned", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
@@ -196,3 +197,35 @@ def test_describe_sla():
     assert describe_sla(2, "business_days") == "2 business days"
     assert describe_sla(1, "business_days") == "1 business day"
     assert describe_sla(8, "business_hours") == "8 business hours"
+
+
+# ------------------------------------------------------------------ issue 10 item 4: the VIP offer at step 6
+
+
+def test_vip_offer_without_a_choice_stays_open_without_the_resolved_macro(cfg):
+    case = build_case(cfg, customer=customer("VIP"), order=order(status="delivered"), tracking=tracking("delivered"),
+                      answers=NOT_FOUND, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "refund_or_replacement"
+    assert case.decision.macro == OFFERED and RESOLVED not in case.message
+    assert case.status == "open" and case.resolution is None
+    assert "replacement" in case.message and "refund" in case.message
+
+
+@pytest.mark.parametrize("choice,remedy", [("replacement", "reship"), ("refund", "refund")])
+def test_vip_choice_in_the_call_resolves_the_case_then_and_there(cfg, choice, remedy):
+    case = build_case(cfg, customer=customer("VIP"), order=order(status="delivered"), tracking=tracking("delivered"),
+                      answers={**NOT_FOUND, "customer_choice": choice}, claims=[], now=NOW, agent="a")
+    assert case.decision.macro == RESOLVED
+    assert case.status == "resolved"
+    assert (case.resolution["outcome"], case.resolution["remedy"]) == ("not_received", remedy)
+    assert case.resolution["carrier_reference"] is None
+    assert "confirmed" not in case.message.lower()  # nobody established a loss
+    assert [h.event for h in case.history] == ["opened", "resolved"]
+
+
+def test_vip_refund_above_the_approval_limit_waits_for_a_lead(cfg):
+    case = build_case(cfg, customer=customer("VIP"), order=order(value=1249.0, status="delivered"),
+                      tracking=tracking("delivered"), answers={**NOT_FOUND, "customer_choice": "refund"},
+                      claims=[], now=NOW, agent="a")
+    assert case.status == "open" and case.decision.macro == OFFERED
+    assert any("approval limit" in r for r in case.decision.reasons)

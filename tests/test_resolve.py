@@ -83,7 +83,7 @@ def test_missing_everything_names_every_flag(cli, cfg):
     open_case(cfg, "VIP")
     r = cli("resolve", "TST01", "--no-input")
     assert r.code == 2
-    assert "--outcome (found|lost)" in r.err and "--remedy" in r.err
+    assert "--outcome (found|lost|damaged|not_confirmed|not_received)" in r.err and "--remedy" in r.err
 
 
 def test_policy_refund_needs_a_reason(cli, cfg):
@@ -282,3 +282,62 @@ def test_interactive_decline_changes_nothing(cli, cfg, monkeypatch):
         r = cli("resolve", "TST01")
     assert r.code == 130
     assert json.loads(cli("case", "TST01", "--json").out)["status"] == "open"
+
+
+# ------------------------------------------------------------------ issue 10 item 7: what was established
+
+def test_lost_without_a_carrier_confirmation_claims_none(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert "confirmed" not in res["message"].lower()
+    assert res["carrier_reference"] is None
+
+
+def test_lost_with_the_carriers_reference_says_so(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship",
+            "--carrier-reference", "FDX-TRACE-8812")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert "has confirmed" in res["message"] and res["carrier_reference"] == "FDX-TRACE-8812"
+    assert "FDX-TRACE-8812" in json.loads(r.out)["history"][-1]["detail"]
+
+
+def test_damaged_parcel_is_its_own_outcome(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "damaged", "--remedy", "reship")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["outcome"] == "damaged" and "damaged" in res["message"]
+    assert "lost in transit" not in res["message"]
+    assert res["macro"] == RESOLVED_MACRO
+
+
+def test_carrier_maintains_delivered_decline_is_respectful(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "not_confirmed", "--remedy", "decline")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["value"] == 0.0 and "refund" not in res["message"].lower()
+    assert "confirmed" not in res["message"].lower() or "delivered" in res["message"]
+
+
+def test_goodwill_remedy_when_not_confirmed_needs_an_approver(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "not_confirmed", "--remedy", "reship")
+    assert r.code == 2 and "--approved-by" in r.err
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "not_confirmed", "--remedy", "reship",
+            "--approved-by", "Dana Lead")
+    assert r.code == 0, r.err
+    assert "goodwill" in json.loads(r.out)["resolution"]["message"].lower()
+
+
+def test_a_vip_case_resolved_at_step_6_is_not_resolved_again(cli, cfg):
+    store([build(cfg, "#1001", now=ago(hours=1), case_id="MO-261127-VIP01",
+                 answers={"address_confirmed": True, "received_by_someone_else": False,
+                          "checked_drop_off_spots": True, "theft_in_area": False, "package_found": False,
+                          "customer_choice": "replacement"})])
+    r = cli("resolve", "VIP01", "--no-input", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 1 and "already resolved" in r.err

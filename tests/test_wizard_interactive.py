@@ -42,6 +42,7 @@ def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
     keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES,  # customer, order, address ok
             "n", "y", "n", "n",  # neighbour? checked spots? theft? found? (y / n keys)
             "Checked porch and lobby" + ENTER,
+            "3",  # step 6: the customer decides later between a replacement and a refund
             ENTER]  # review: Save the case
     r = wizard(keys)
     assert r.code == 0, r.err
@@ -49,12 +50,14 @@ def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
         assert f"Step {step} of 9" in r.out
     [case] = stored(mocli_env)
     assert case["decision"]["action"] == "refund_or_replacement"
-    assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+    assert case["decision"]["macro"] == "Retail::Missing Order – Remedy Offered"
     assert case["answers"] == {"address_confirmed": True, "received_by_someone_else": False,
                                "checked_drop_off_spots": True, "theft_in_area": False,
-                               "package_found": False, "notes": "Checked porch and lobby"}
+                               "package_found": False, "customer_choice": "later",
+                               "notes": "Checked porch and lobby"}
     assert "Monday, November 30" in case["message"]  # 1 business day after Friday 27 Nov
-    assert "Retail::Missing Order – Resolved (Refund/Replacement)" in r.out
+    assert "Retail::Missing Order – Remedy Offered" in r.out
+    assert "Resolved (Refund/Replacement)" not in r.out  # step 8's macro, not applied at first contact
 
 
 def test_step5_questions_are_not_asked_when_not_delivered(wizard, mocli_env):
@@ -75,7 +78,7 @@ def test_invalid_email_is_refused_at_the_prompt_and_asked_again(wizard, mocli_en
 
 
 def test_review_lets_the_agent_change_an_answer(wizard, mocli_env):
-    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, "n", "y", "n", "n", ENTER,
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, "n", "y", "n", "n", ENTER, "3",
             DOWN + ENTER,  # review: Change an answer
             DOWN * 6 + ENTER,  # which: package_found (customer, order, address, neighbour, spots, theft, found)
             UP + ENTER,  # the pointer starts on the previous answer ("no"): up to "yes"
@@ -150,7 +153,7 @@ def test_carrier_down_then_tracking_typed_by_hand(wizard, mocli_env, monkeypatch
             "2026-11-23 14:32" + ENTER, "Delivered" + ENTER, "Brooklyn, NY" + ENTER,
             "Front Door" + ENTER, ENTER,  # where; photo: yes
             YES,  # address confirmed
-            "n", "y", "n", "n", ENTER, ENTER]
+            "n", "y", "n", "n", ENTER, "3", ENTER]
     r = wizard(keys)
     assert r.code == 0, r.err
     [case] = stored(mocli_env)
@@ -231,3 +234,28 @@ def test_contradictory_answers_are_questioned_on_the_review_screen(wizard, mocli
     [case] = stored(mocli_env)
     assert case["answers"]["package_found"] is False
     assert case["status"] == "open"
+
+
+def test_vip_choice_is_asked_at_step_6_and_resolves_in_the_call(wizard, mocli_env):
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, "y", "n", "y", "n", "n", ENTER,
+            "2",  # the customer chooses: 1 replacement, 2 refund, 3 later
+            ENTER]  # review: save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["customer_choice"] == "refund"
+    assert case["status"] == "resolved" and case["resolution"]["remedy"] == "refund"
+    assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+
+
+def test_new_case_no_input_vip_choice_flag(cli, mocli_env):
+    base = ["new-case", "--no-input", "--json", "--customer", "ava.thompson@example.com", "--order", "1001",
+            "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no"]
+    later = json.loads(cli(*base).out)
+    assert later["status"] == "open" and later["decision"]["macro"] == "Retail::Missing Order – Remedy Offered"
+    r = cli(*base, "--customer-choice", "replacement")
+    assert r.code == 0, r.err
+    chosen = json.loads(r.out)
+    assert chosen["status"] == "resolved" and chosen["resolution"]["remedy"] == "reship"
+    assert cli(*base, "--customer-choice", "maybe").code == 2

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.addresses import address_key
+from mocli.lifecycle import TEMPLATE_KEYS
 from mocli.messages import compose
 from mocli.models import Case, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
@@ -129,10 +130,14 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
     follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
     case_id = case_id or new_case_id(now)
-    macro, message = compose(cfg, "outcomes", verdict.action,
-                             message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent))
+    values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent)
+    remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)
+    if remedy:  # step 8 reached in the call: the customer chose, so the Resolved macro applies now
+        macro, message = compose(cfg, "resolutions", TEMPLATE_KEYS[("not_received", remedy)], values)
+    else:
+        macro, message = compose(cfg, "outcomes", verdict.action, values)
     known = matching_known_issues(cfg, order, tracking, now.date())
-    return Case(
+    case = Case(
         id=case_id,
         created_at=now,
         agent=agent,
@@ -152,3 +157,36 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         history=[HistoryEvent(at=now, agent=agent, event="opened",
                               detail=f"{verdict.action}; macro {macro}")],
     )
+    if remedy:
+        from mocli.lifecycle import resolve
+
+        resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": "not_received", "remedy": remedy,
+                                                                 "reason": "the customer chose in the call"},
+                           now=now, agent=agent, macro=macro, message=message)
+        case = Case.model_validate(resolved)
+    return case
+
+
+CHOICE_REMEDY = {"replacement": "reship", "refund": "refund"}
+
+
+def _remedy_chosen_in_the_call(cfg: Config, tier: Any, order: Order, verdict: Any,
+                               answers: dict[str, Any]) -> str | None:
+    """Step 6's offer: the remedy the customer chose in the call, or None (decides later, or a lead
+    must approve it first, which keeps the case open with the offer)."""
+    from mocli.lifecycle import needs_approval
+
+    if verdict.action != "refund_or_replacement":
+        return None
+    remedy = CHOICE_REMEDY.get(answers.get("customer_choice") or "later")
+    if remedy is None:
+        verdict.reasons.append("offered a replacement or a refund; the customer decides later")
+        return None
+    if needs_approval({"order": {"value": order.value}}, tier, "not_received", remedy):
+        verdict.reasons.append(f"the customer chose a {remedy} of {order.value:,.2f} {order.currency}, above "
+                               f"the approval limit of {float(tier.refund_approval_limit):,.2f}: once a lead "
+                               f"approves, mocli resolve CASE --outcome not_received --remedy {remedy} "
+                               "--approved-by LEAD")
+        return None
+    verdict.reasons.append(f"the customer chose a {answers['customer_choice']} in the call")
+    return remedy

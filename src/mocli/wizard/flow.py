@@ -17,6 +17,7 @@ from mocli import render
 from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
 from mocli.wizard.questions import (
     BY_KEY,
+    QUESTIONS,
     STEPS,
     applicable,
     load_answers_file,
@@ -69,7 +70,8 @@ def load_draft() -> dict[str, Any]:
 
 # Step 8 happens later: what closes this case, by decision.
 NEXT_STEP = {
-    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome lost --remedy reship|refund",
+    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
+                             "--remedy reship|refund",
     "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found: confirm or redeliver; "
                              "lost: reship or refund)",
     "fraud_review": "When the fraud review concludes: mocli resolve {id}",
@@ -333,8 +335,22 @@ class Wizard:
         answers.setdefault("notes", "")
         claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
-        return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
+        case = build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
+        for q in QUESTIONS:  # step 6's questions for the action decided (the VIP's choice of remedy)
+            if q.decision is None:
+                continue
+            if q.decision != case.decision.action and q.key in self.answers:
+                del self.answers[q.key]  # a changed answer changed the decision: this one no longer applies
+                return self.build()
+            if q.decision == case.decision.action and q.key not in answers:
+                if self.answer(q.key) is not None:
+                    return self.build()
+        return case
+
+    def decided_questions(self, case: Any) -> list[Any]:
+        """Step 6's questions that this case's decision asked."""
+        return [q for q in QUESTIONS if q.decision == case.decision.action and q.key in self.answers]
 
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
@@ -351,7 +367,8 @@ class Wizard:
         table = Table(title="Review before saving", show_header=True)
         table.add_column("Answer")
         table.add_column("Value")
-        for q in applicable(self.facts.delivered):
+        asked = applicable(self.facts.delivered) + self.decided_questions(case)
+        for q in asked:
             value = self.answers.get(q.key)
             shown = "yes" if value is True else "no" if value is False else (value or "")
             table.add_row(q.key, render.t(shown))
@@ -370,7 +387,7 @@ class Wizard:
             return True
         if choice.startswith("Cancel"):
             raise KeyboardInterrupt
-        keys = [q.key for q in applicable(self.facts.delivered)]
+        keys = [q.key for q in asked]
         key = self.prompter.choose("Which answer?", keys)
         previous = self.answers.pop(key, None)
         self.given.pop(key, None)
@@ -445,7 +462,11 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     if resume:
         draft_path().unlink(missing_ok=True)
     wiz.header(8)
-    out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
+    if case.resolution:  # resolved in the call (the customer chose the remedy offered at step 6)
+        res = case.resolution
+        out.print(render.t(f"Resolved now: {res['outcome'].replace('_', ' ')}, {res['remedy']}.", "bold"))
+    else:
+        out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
     out.print(render.message_panel(case.message, case.decision.macro))
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))

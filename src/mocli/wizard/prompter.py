@@ -18,6 +18,9 @@ class Prompter:
             if default is None and question.preselect is not None:
                 default = question.preselect
             return self.yes_no(question.prompt, default) == "yes"
+        if question.kind == "choice":
+            return self.menu(question.prompt, [(v, str(i)) for i, v in enumerate(question.choices, 1)],
+                             default if default in question.choices else None)
 
         def check(text: str) -> bool | str:
             if question.optional and not text.strip():
@@ -34,35 +37,44 @@ class Prompter:
         return validate_answer(question.key, text) if text.strip() or not question.optional else ""
 
     def yes_no(self, message: str, default: bool | None) -> str:
-        """A yes/no menu answered by `y` / `n`, or arrows and Enter. With no default nothing is under
-        the pointer and Enter does nothing: the agent must pick (Enter-Enter-Enter once closed cases)."""
+        """A yes/no menu answered by `y` / `n`, or arrows and Enter."""
+        return self.menu(message, [("yes", "y"), ("no", "n")],
+                         None if default is None else ("yes" if default else "no"))
+
+    def menu(self, message: str, options: list[tuple[str, str]], default: str | None) -> str:
+        """A menu whose options are picked by their key (or arrows and Enter). With no default nothing
+        is under the pointer and Enter does nothing: the agent must pick (Enter-Enter-Enter once
+        closed cases as "found")."""
         from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
         from questionary.prompts.common import InquirerControl
 
-        q = questionary.select(message, choices=["yes", "no"],
-                               default=None if default is None else ("yes" if default else "no"),
-                               instruction="(y / n)")
+        values = [v for v, _ in options]
+        q = questionary.select(message, choices=values, default=default,
+                               instruction="(" + " / ".join(f"{k}: {v}" if k.isdigit() else k
+                                                            for v, k in options) + ")")
         app = q.application
         [menu] = [c for c in app.layout.find_all_controls() if isinstance(c, InquirerControl)]
         if default is None:
-            menu.pointed_at = -1  # no row highlighted; arrows move to yes / no from here
+            menu.pointed_at = -1  # no row highlighted; the arrows start from the top
         keys = KeyBindings()
 
-        def pick(event: Any, value: str) -> None:
-            menu.pointed_at = ["yes", "no"].index(value)
-            menu.is_answered = True
-            event.app.exit(result=value)
+        def picker(value: str) -> Any:
+            def pick(event: Any) -> None:
+                menu.pointed_at = values.index(value)
+                menu.is_answered = True
+                event.app.exit(result=value)
+            return pick
 
         # Bindings added last win over questionary's own (prompt_toolkit calls the last match).
-        keys.add("y", eager=True)(lambda event: pick(event, "yes"))
-        keys.add("Y", eager=True)(lambda event: pick(event, "yes"))
-        keys.add("n", eager=True)(lambda event: pick(event, "no"))
-        keys.add("N", eager=True)(lambda event: pick(event, "no"))
+        for value, key in options:
+            keys.add(key, eager=True)(picker(value))
+            if key.upper() != key:
+                keys.add(key.upper(), eager=True)(picker(value))
 
         @keys.add("enter", eager=True)
         def _enter(event: Any) -> None:
             if menu.pointed_at >= 0:
-                pick(event, menu.get_pointed_at().value)
+                picker(menu.get_pointed_at().value)(event)
 
         app.key_bindings = merge_key_bindings([app.key_bindings, keys])
         return q.unsafe_ask()

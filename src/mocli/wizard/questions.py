@@ -33,13 +33,15 @@ class Question:
     key: str
     step: int
     prompt: str
-    kind: str  # "text" | "yesno"
+    kind: str  # "text" | "yesno" | "choice"
     flag: str
     help: str
     delivered_only: bool = False  # step 5: asked only when tracking says delivered
     optional: bool = False
     # The answer under the pointer before the agent picks; None: nothing, the agent must choose.
     preselect: bool | None = True
+    choices: tuple[str, ...] = ()  # kind "choice": the values, each answered by its first letter
+    decision: str | None = None  # asked only when step 6 decides this action
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -59,6 +61,12 @@ QUESTIONS: tuple[Question, ...] = (
              "--theft-in-area", "recent parcel theft in the area", delivered_only=True, preselect=None),
     Question("package_found", 5, "Has the package been found after these checks?", "yesno",
              "--package-found", "the customer found the package", delivered_only=True, preselect=None),
+    Question("customer_choice", 6,
+             "The customer is offered a replacement or a refund: what do they choose?", "choice",
+             "--customer-choice", "replacement, refund, or later (the customer decides later; the default "
+                                  "without a prompt)",
+             optional=True, preselect=None, choices=("replacement", "refund", "later"),
+             decision="refund_or_replacement"),
     Question("notes", 5, "Notes for the case (what the customer said; Enter to skip):", "text", "--notes",
              "free notes recorded with the answers", optional=True),
 )
@@ -68,7 +76,7 @@ ANSWER_KEYS = tuple(BY_KEY)
 
 def applicable(delivered: bool) -> list[Question]:
     """The questions this case needs: step 5's only when tracking says delivered."""
-    return [q for q in QUESTIONS if delivered or not q.delivered_only]
+    return [q for q in QUESTIONS if (delivered or not q.delivered_only) and q.decision is None]
 
 
 def parse_yes_no(value: Any, key: str) -> bool:
@@ -106,6 +114,13 @@ def validate_answer(key: str, value: Any) -> Any:
     q = BY_KEY[key]
     if q.kind == "yesno":
         return parse_yes_no(value, key)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{key}: expected text, got {type(value).__name__}")
+    if q.kind == "choice":
+        v = value.strip().lower()
+        if v not in q.choices:
+            raise InvalidInput(f"{key}: expected one of {', '.join(q.choices)}, got {value!r}")
+        return v
     if not isinstance(value, str):
         raise InvalidInput(f"{key}: expected text, got {type(value).__name__}")
     if key == "customer":
