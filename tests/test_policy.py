@@ -48,9 +48,18 @@ def tracking(state: str) -> Tracking | None:
     if state == "stalled":
         return Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
                         estimated_delivery=NOW + timedelta(days=1), events=[ev(6, "in_transit", "Departed")])
-    if state == "exception":
+    if state == "exception":  # held for an address correction: not a loss
         return Tracking(tracking_number="1Z", carrier="UPS", status="exception",
-                        events=[ev(1, "exception", "Damaged")])
+                        events=[ev(1, "exception", "Shipment on hold: address correction needed")])
+    if state == "damaged":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="exception",
+                        events=[ev(1, "exception", "Damaged - package contents damaged in transit")])
+    if state == "carrier_lost":
+        return Tracking(tracking_number="1Z", carrier="UPS", status="exception",
+                        events=[ev(1, "exception", "Package lost - trace concluded")])
+    if state == "no_scan_12":  # no scan for 12 business days: lost by the default rule (10)
+        return Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
+                        estimated_delivery=NOW - timedelta(days=14), events=[ev(18, "in_transit", "Departed")])
     if state == "returned":
         return Tracking(tracking_number="1Z", carrier="UPS", status="return_to_sender",
                         events=[ev(1, "return_to_sender", "Returning")])
@@ -66,10 +75,25 @@ TABLE = [
     ("Standard", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-12-01 17:00"),
     ("New Customer", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-30 10:00"),
     ("B2B", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-27 14:00"),
-    ("VIP", "shipped", "late", {"address_confirmed": True}, "refund_or_replacement", OFFERED, "2026-11-30 17:00"),
+    # Late, stalled, held, returned: not lost by any stated rule, so every tier investigates first.
+    ("VIP", "shipped", "late", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-11-30 17:00"),
     ("Standard", "shipped", "late", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
      "2026-12-01 17:00"),
-    ("B2B", "shipped", "stalled", {"address_confirmed": True}, "refund_or_replacement", OFFERED, "2026-11-27 14:00"),
+    ("B2B", "shipped", "stalled", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-11-27 14:00"),
+    ("B2B", "shipped", "exception", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-11-27 14:00"),
+    # Lost by a stated rule: the tier's on_lost.
+    ("B2B", "shipped", "no_scan_12", {"address_confirmed": True}, "refund_or_replacement", OFFERED,
+     "2026-11-27 14:00"),
+    ("B2B", "shipped", "carrier_lost", {"address_confirmed": True}, "refund_or_replacement", OFFERED,
+     "2026-11-27 14:00"),
+    ("Standard", "shipped", "no_scan_12", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
+     "2026-12-01 17:00"),
+    # Damaged: its own path, a replacement or a refund offered whatever the tier.
+    ("Standard", "shipped", "damaged", {"address_confirmed": True}, "refund_or_replacement", OFFERED,
+     "2026-12-01 17:00"),
     ("Standard", "shipped", "exception", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
      "2026-12-01 17:00"),
     ("Standard", "shipped", "returned", {"address_confirmed": True}, "carrier_investigation", INVESTIGATE,
@@ -157,7 +181,33 @@ def test_situations():
     assert classify(order(), tracking("exception"), NOW, **kw)[0] is Situation.EXCEPTION
     assert classify(order(), tracking("returned"), NOW, **kw)[0] is Situation.RETURNED
     assert classify(order(), tracking("delivered"), NOW, **kw)[0] is Situation.DELIVERED
-    assert classify(order(status="shipped"), None, NOW, **kw)[0] is Situation.LOST
+    assert classify(order(), tracking("damaged"), NOW, **kw)[0] is Situation.DAMAGED
+    assert classify(order(), tracking("carrier_lost"), NOW, **kw)[0] is Situation.LOST
+
+
+def test_an_exception_is_named_and_is_not_a_loss(cfg):
+    case = build_case(cfg, customer=customer("B2B"), order=order(), tracking=tracking("exception"),
+                      answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")
+    assert case.decision.situation == "exception"
+    assert any("address correction" in r for r in case.decision.reasons)
+    assert "address correction" in case.message  # the customer is told what holds it
+
+
+def test_lost_after_n_business_days_without_a_scan_per_carrier(cfg):
+    from mocli.policy.situation import lost_after
+
+    us = BusinessCalendar("America/New_York", "US")
+    kw = {"late_after_days": 2, "stalled_after_days": 4, "calendar": us}
+    # 18 calendar days back is 12 business days (Thanksgiving and weekends skipped).
+    assert classify(order(), tracking("no_scan_12"), NOW, lost_after_business_days=10, **kw)[0] is Situation.LOST
+    assert classify(order(), tracking("no_scan_12"), NOW, lost_after_business_days=15, **kw)[0] \
+        is Situation.STALLED
+    rules = cfg.policy.lost
+    assert lost_after(rules, "UPS") == rules.no_scan_business_days
+    assert lost_after(rules, "dhl") == rules.by_carrier["dhl"]  # DHL Freight / international: slower scans
+    case = build_case(cfg, customer=customer("B2B"), order=order(), tracking=tracking("no_scan_12"),
+                      answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")
+    assert any("12 business days" in r for r in case.decision.reasons)
 
 
 US = BusinessCalendar("America/New_York", "US")
@@ -229,3 +279,11 @@ def test_vip_refund_above_the_approval_limit_waits_for_a_lead(cfg):
                       claims=[], now=NOW, agent="a")
     assert case.status == "open" and case.decision.macro == OFFERED
     assert any("approval limit" in r for r in case.decision.reasons)
+
+
+def test_damaged_parcel_resolved_in_the_call_records_damage_not_loss(cfg):
+    case = build_case(cfg, customer=customer("Standard"), order=order(), tracking=tracking("damaged"),
+                      answers={"address_confirmed": True, "customer_choice": "replacement"}, claims=[], now=NOW,
+                      agent="a")
+    assert case.resolution["outcome"] == "damaged" and case.resolution["remedy"] == "reship"
+    assert "damaged" in case.message and "lost" not in case.message

@@ -94,6 +94,17 @@ def claims_from_cases(cases: list[dict[str, Any] | None]) -> list[Claim]:
     return out
 
 
+def classify_case(cfg: Config, order: Order, tracking: Tracking | None, now: datetime) -> tuple[Any, str]:
+    """Step 3's situation with the configured thresholds and the carrier's lost rule."""
+    from mocli.policy.situation import lost_after
+
+    sit = cfg.settings.situation
+    carrier = (tracking.carrier if tracking else None) or order.carrier
+    return classify(order, tracking, now, late_after_days=sit.late_after_days,
+                    stalled_after_days=sit.stalled_after_days, calendar=calendar(cfg),
+                    lost_after_business_days=lost_after(cfg.policy.lost, carrier))
+
+
 def message_values(cfg: Config, customer: Customer, order: Order, tracking: Tracking | None,
                    follow_up_by: datetime, case_id: str, agent: str) -> dict[str, str]:
     expected = (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
@@ -114,7 +125,16 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
         "agent": agent,
         "address": order.address.one_line(),
         "amount": f"{order.value:,.2f} {order.currency}",
+        "exception": _exception_text(tracking),
     }
+
+
+def _exception_text(tracking: Tracking | None) -> str:
+    """The carrier's latest exception in its words, for the message ("address correction needed")."""
+    if tracking is None:
+        return "no tracking is available"
+    text = next((e.description for e in tracking.events if e.status == "exception"), None)
+    return (text or tracking.raw_description or "a delivery exception").rstrip(".")
 
 
 def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Tracking | None,
@@ -123,19 +143,22 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
                sources: dict[str, str] | None = None) -> Case:
     """The whole case: signals, decision, follow-up date, message and macro."""
     tier = cfg.tier(customer.tier)
-    sit = cfg.settings.situation
-    situation, why = classify(order, tracking, now, late_after_days=sit.late_after_days,
-                              stalled_after_days=sit.stalled_after_days)
+    situation, why = classify_case(cfg, order, tracking, now)
     fired = signals(customer, order, answers, claims, cfg.policy.fraud, now.date())
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
     follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
     case_id = case_id or new_case_id(now)
     values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent)
     remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)
+    # What is established when the remedy is given in the call: the carrier's damage or a loss by a
+    # stated rule; otherwise only that the customer has not received it.
+    outcome = {"damaged": "damaged", "lost": "lost"}.get(situation.value, "not_received")
     if remedy:  # step 8 reached in the call: the customer chose, so the Resolved macro applies now
-        macro, message = compose(cfg, "resolutions", TEMPLATE_KEYS[("not_received", remedy)], values)
+        macro, message = compose(cfg, "resolutions", TEMPLATE_KEYS[(outcome, remedy)], values)
     else:
-        macro, message = compose(cfg, "outcomes", verdict.action, values)
+        # A situation's own wording when messages.toml has one (carrier_investigation_exception, ...).
+        key = f"{verdict.action}_{situation.value}"
+        macro, message = compose(cfg, "outcomes", key if key in cfg.messages.outcomes else verdict.action, values)
     known = matching_known_issues(cfg, order, tracking, now.date())
     case = Case(
         id=case_id,
@@ -160,7 +183,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     if remedy:
         from mocli.lifecycle import resolve
 
-        resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": "not_received", "remedy": remedy,
+        resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": outcome, "remedy": remedy,
                                                                  "reason": "the customer chose in the call"},
                            now=now, agent=agent, macro=macro, message=message)
         case = Case.model_validate(resolved)

@@ -183,8 +183,13 @@ def _models():
         high_value_new_customer: HighValueNew = HighValueNew()
         address_mismatch: AddressMismatch = AddressMismatch()
 
+    class LostRule(Strict):
+        no_scan_business_days: int = Field(10, ge=1)
+        by_carrier: dict[str, int] = Field(default_factory=dict)
+
     class Policy(Strict):
         fraud: Fraud = Fraud()
+        lost: LostRule = LostRule()
 
     class Outcome(Strict):
         macro: str = Field(min_length=1)

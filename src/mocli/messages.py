@@ -27,6 +27,7 @@ PLACEHOLDERS = {
     "agent": "the agent's name",
     "address": "the shipping address on one line",
     "amount": "the refunded amount with currency",
+    "exception": "the carrier's latest exception, in its words (e.g. 'address correction needed')",
 }
 
 

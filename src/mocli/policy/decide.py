@@ -40,10 +40,17 @@ def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: st
         action = tier.on_delivered_not_received
         reasons.append(f"{tier_name} policy for delivered-but-not-received: {action.replace('_', ' ')}")
         _note_answers(answers, reasons)
-    else:
+    elif situation is Situation.LOST:
         action = tier.on_lost
-        reasons.append(f"{tier_name} policy for a late, stalled, returned or lost parcel: "
-                       f"{action.replace('_', ' ')}")
+        reasons.append(f"{tier_name} policy for a lost parcel: {action.replace('_', ' ')}")
+    elif situation is Situation.DAMAGED:
+        # The carrier established the damage: nothing to trace, the goods must be replaced or refunded.
+        action = "refund_or_replacement"
+        reasons.append("a damaged parcel: offer a replacement or a refund, and claim from the carrier")
+    else:
+        action = "carrier_investigation"
+        reasons.append(f"not lost by any stated rule ({situation.value.replace('_', ' ')}): ask the carrier "
+                       "to investigate, whatever the tier")
     return Verdict(action, reasons)
 
 

@@ -275,14 +275,11 @@ class Wizard:
         return True
 
     def step3(self) -> None:
-        from mocli.casework import matching_known_issues
-        from mocli.policy.situation import classify
+        from mocli.casework import classify_case, matching_known_issues
 
         self.header(3)
-        f, sit = self.facts, self.cfg.settings.situation
-        f.situation, f.situation_reason = classify(f.order, f.tracking, self.now,
-                                                   late_after_days=sit.late_after_days,
-                                                   stalled_after_days=sit.stalled_after_days)
+        f = self.facts
+        f.situation, f.situation_reason = classify_case(self.cfg, f.order, f.tracking, self.now)
         f.known_issues = matching_known_issues(self.cfg, f.order, f.tracking, self.now.date())
         self.out.print(render.t(f"Fulfilment: {f.order.fulfillment_status}   Situation: {f.situation_reason}",
                                 "bold"))
