@@ -104,8 +104,9 @@ TABLE = [
      "Retail::Missing Order – Not Yet Shipped", "2026-11-30 17:00"),
     ("Standard", "delivered", "delivered", {**NOT_FOUND, "package_found": True}, "found",
      "Retail::Missing Order – Found", "2026-12-01 17:00"),
-    ("VIP", "delivered", "delivered", {**NOT_FOUND, "address_confirmed": False}, "fraud_review",
-     "Retail::Missing Order – Under Review", "2026-11-30 17:00"),
+    # A customer who moved: not fraud by itself; recover the parcel from the old address.
+    ("VIP", "delivered", "delivered", {**NOT_FOUND, "address_confirmed": False}, "carrier_investigation",
+     INVESTIGATE, "2026-11-30 17:00"),
     ("Standard", "shipped", "on_time", {"address_confirmed": False}, "carrier_investigation", INVESTIGATE,
      "2026-12-01 17:00"),
 ]
@@ -287,3 +288,46 @@ def test_damaged_parcel_resolved_in_the_call_records_damage_not_loss(cfg):
                       agent="a")
     assert case.resolution["outcome"] == "damaged" and case.resolution["remedy"] == "reship"
     assert "damaged" in case.message and "lost" not in case.message
+
+
+# ------------------------------------------------------------------ issue 10 item 6: a customer who moved
+
+MOVED = {**NOT_FOUND, "address_confirmed": False, "customer_address": "22 Elm St, Dayton, OH 45402"}
+
+
+def test_address_mismatch_alone_is_not_fraud_and_the_new_address_is_recorded(cfg):
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=MOVED, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "carrier_investigation" and case.signals == []
+    assert case.answers["customer_address"] == "22 Elm St, Dayton, OH 45402"
+    assert any("recover" in r for r in case.decision.reasons)
+    assert "22 Elm St" in case.message and "1 Main St" in case.message
+
+
+def test_address_mismatch_on_an_order_not_shipped_corrects_the_address(cfg):
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="unfulfilled"), tracking=None,
+                      answers=MOVED, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "awaiting_shipment" and case.signals == []
+    assert "22 Elm St" in case.message
+
+
+def test_address_mismatch_in_transit_is_redirected(cfg):
+    case = build_case(cfg, customer=customer("Standard"), order=order(), tracking=tracking("on_time"),
+                      answers=MOVED, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "carrier_investigation"
+    assert "redirect" in case.message and "22 Elm St" in case.message
+
+
+def test_address_mismatch_with_another_signal_is_fraud_review(cfg):
+    claims = [Claim("C-1", f"#40{i}", date(2026, 10, i + 1), None, "crm") for i in range(2)]
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=MOVED, claims=claims, now=NOW, agent="a")
+    assert case.decision.action == "fraud_review"
+    assert [s.rule for s in case.signals] == ["repeat_claims", "address_mismatch"]
+
+
+def test_config_can_make_an_address_mismatch_a_signal_alone(cfg):
+    cfg.policy.fraud.address_mismatch.alone = True
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=MOVED, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "fraud_review"

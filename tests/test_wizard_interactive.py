@@ -259,3 +259,14 @@ def test_new_case_no_input_vip_choice_flag(cli, mocli_env):
     chosen = json.loads(r.out)
     assert chosen["status"] == "resolved" and chosen["resolution"]["remedy"] == "reship"
     assert cli(*base, "--customer-choice", "maybe").code == 2
+
+
+def test_an_address_not_confirmed_asks_where_the_customer_is_now(wizard, mocli_env):
+    keys = ["ben.carter@example.com" + ENTER, "1003" + ENTER, "n",  # in transit; address not confirmed
+            "9 New Rd, Austin, TX 78701" + ENTER, ENTER, ENTER]  # their address now; notes; save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["customer_address"] == "9 New Rd, Austin, TX 78701"
+    assert case["decision"]["action"] == "carrier_investigation" and case["signals"] == []
+    assert "redirect it to 9 New Rd" in " ".join(case["message"].split())

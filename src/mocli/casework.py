@@ -106,7 +106,8 @@ def classify_case(cfg: Config, order: Order, tracking: Tracking | None, now: dat
 
 
 def message_values(cfg: Config, customer: Customer, order: Order, tracking: Tracking | None,
-                   follow_up_by: datetime, case_id: str, agent: str) -> dict[str, str]:
+                   follow_up_by: datetime, case_id: str, agent: str,
+                   answers: dict[str, Any] | None = None) -> dict[str, str]:
     expected = (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
                 else order.expected_delivery)
     return {
@@ -124,6 +125,8 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
         "case_id": case_id,
         "agent": agent,
         "address": order.address.one_line(),
+        # Where the customer lives now when they did not confirm the order's address (step 2).
+        "customer_address": (answers or {}).get("customer_address") or order.address.one_line(),
         "amount": f"{order.value:,.2f} {order.currency}",
         "exception": _exception_text(tracking),
     }
@@ -148,7 +151,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
     follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
     case_id = case_id or new_case_id(now)
-    values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent)
+    values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent, answers)
     remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)
     # What is established when the remedy is given in the call: the carrier's damage or a loss by a
     # stated rule; otherwise only that the customer has not received it.
@@ -157,8 +160,9 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         macro, message = compose(cfg, "resolutions", TEMPLATE_KEYS[(outcome, remedy)], values)
     else:
         # A situation's own wording when messages.toml has one (carrier_investigation_exception, ...).
-        key = f"{verdict.action}_{situation.value}"
-        macro, message = compose(cfg, "outcomes", key if key in cfg.messages.outcomes else verdict.action, values)
+        keys = [f"{verdict.action}_{v}" for v in (verdict.variant, situation.value) if v]
+        key = next((k for k in keys if k in cfg.messages.outcomes), verdict.action)
+        macro, message = compose(cfg, "outcomes", key, values)
     known = matching_known_issues(cfg, order, tracking, now.date())
     case = Case(
         id=case_id,

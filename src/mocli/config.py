@@ -176,6 +176,7 @@ def _models():
 
     class AddressMismatch(Strict):
         enabled: bool = True
+        alone: bool = False  # a signal by itself; by default only beside another signal
 
     class Fraud(Strict):
         repeat_claims: RepeatClaims = RepeatClaims()

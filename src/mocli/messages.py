@@ -25,7 +25,8 @@ PLACEHOLDERS = {
     "sla": "the tier's SLA in words, e.g. '2 business days'",
     "case_id": "the case id",
     "agent": "the agent's name",
-    "address": "the shipping address on one line",
+    "address": "the order's shipping address on one line",
+    "customer_address": "the address the customer gave when they did not confirm the order's (else the order's)",
     "amount": "the refunded amount with currency",
     "exception": "the carrier's latest exception, in its words (e.g. 'address correction needed')",
 }

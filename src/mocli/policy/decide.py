@@ -13,6 +13,8 @@ from mocli.policy.situation import Situation
 class Verdict:
     action: str
     reasons: list[str]
+    # The message's own wording for this branch (messages.toml outcomes.ACTION_VARIANT), if any.
+    variant: str | None = None
 
 
 def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: str,
@@ -25,17 +27,26 @@ def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: st
     if situation is Situation.NOT_SHIPPED:
         if mismatch:
             reasons.append("address mismatch: correct the shipping address before the order ships")
+            return Verdict("awaiting_shipment", reasons, "address_mismatch")
         return Verdict("awaiting_shipment", reasons)
     if situation is Situation.IN_TRANSIT:
         if mismatch:
             return Verdict("carrier_investigation",
                            reasons + ["address mismatch on a parcel in transit: ask the carrier to "
-                                      "intercept or redirect it"])
+                                      "intercept or redirect it"], "redirect")
         return Verdict("awaiting_delivery", reasons)
     # A claim: the parcel should be with the customer and is not.
     if signals:
         return Verdict("fraud_review", reasons + [f"fraud signal: {s.evidence}" for s in signals]
                        + ["suspicious or repeated claims go to internal fraud review, whatever the tier"])
+    if mismatch and situation is not Situation.LOST:
+        # Not where the customer lives now: delivered there -> recover it; on its way -> redirect it.
+        if situation is Situation.DELIVERED:
+            return Verdict("carrier_investigation", reasons + [
+                "address mismatch: delivered to the order's address, not the customer's; ask the carrier "
+                "to recover it"], "address_mismatch")
+        return Verdict("carrier_investigation", reasons + [
+            "address mismatch: ask the carrier to redirect the parcel to the customer's address"], "redirect")
     if situation is Situation.DELIVERED:
         action = tier.on_delivered_not_received
         reasons.append(f"{tier_name} policy for delivered-but-not-received: {action.replace('_', ' ')}")

@@ -221,7 +221,8 @@ class Wizard:
         while not self._resolve_order():
             pass
         self.out.print(render.order_panel(self.facts.order, self.facts.customer))
-        self.answer("address_confirmed")
+        if self.answer("address_confirmed") is False:
+            self.answer("customer_address")  # recorded on the case: correct, redirect or recover to it
 
     def _resolve_order(self) -> bool:
         number = self.answer("order")
@@ -328,7 +329,9 @@ class Wizard:
         from mocli.casework import build_case, claims_from_cases
 
         f = self.facts
-        answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
+        asked_if = {q.key: q.asked_if_no for q in QUESTIONS if q.asked_if_no}
+        answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")
+                   and (k not in asked_if or self.answers.get(asked_if[k]) is False)}
         answers.setdefault("notes", "")
         claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
@@ -364,7 +367,7 @@ class Wizard:
         table = Table(title="Review before saving", show_header=True)
         table.add_column("Answer")
         table.add_column("Value")
-        asked = applicable(self.facts.delivered) + self.decided_questions(case)
+        asked = applicable(self.facts.delivered, self.answers) + self.decided_questions(case)
         for q in asked:
             value = self.answers.get(q.key)
             shown = "yes" if value is True else "no" if value is False else (value or "")

@@ -42,6 +42,7 @@ class Question:
     preselect: bool | None = True
     choices: tuple[str, ...] = ()  # kind "choice": the values, each answered by its first letter
     decision: str | None = None  # asked only when step 6 decides this action
+    asked_if_no: str | None = None  # asked only when this yes/no question was answered no
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -50,6 +51,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("order", 2, "Order number:", "text", "--order", "the order number, e.g. 1001 or #1001"),
     Question("address_confirmed", 2, "Does the customer confirm this delivery address?", "yesno",
              "--address-confirmed", "yes if the customer confirms the order's shipping address"),
+    Question("customer_address", 2, "Where does the customer want it delivered (their address now)?", "text",
+             "--customer-address", "the address the customer gives when they do not confirm the order's",
+             optional=True, asked_if_no="address_confirmed"),
     Question("received_by_someone_else", 5,
              "Could someone else have received it (neighbour, household member)?", "yesno",
              "--received-by-someone-else", "a neighbour or household member may have it",
@@ -74,9 +78,11 @@ BY_KEY = {q.key: q for q in QUESTIONS}
 ANSWER_KEYS = tuple(BY_KEY)
 
 
-def applicable(delivered: bool) -> list[Question]:
-    """The questions this case needs: step 5's only when tracking says delivered."""
-    return [q for q in QUESTIONS if (delivered or not q.delivered_only) and q.decision is None]
+def applicable(delivered: bool, answers: dict[str, Any] | None = None) -> list[Question]:
+    """The questions this case needs: step 5's only when tracking says delivered; a follow-up question
+    only when its yes/no question was answered no."""
+    return [q for q in QUESTIONS if (delivered or not q.delivered_only) and q.decision is None
+            and (q.asked_if_no is None or (answers or {}).get(q.asked_if_no) is False)]
 
 
 def parse_yes_no(value: Any, key: str) -> bool:
