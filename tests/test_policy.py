@@ -69,8 +69,19 @@ def tracking(state: str) -> Tracking | None:
 NOT_FOUND = {"address_confirmed": True, "received_by_someone_else": False, "checked_drop_off_spots": True,
              "theft_in_area": False, "package_found": False}
 
+NOT_CHECKED = {**NOT_FOUND, "checked_drop_off_spots": False}
+NEIGHBOUR = {**NOT_FOUND, "received_by_someone_else": True}
+CHECK = "Retail::Missing Order – Customer Check"
+
 # tier, order status, tracking state, answers, -> action, macro, follow-up (local)
 TABLE = [
+    # Step 5: the customer has not yet checked the drop-off spots, or a neighbour may have it: wait for
+    # that check (a short, per-tier follow-up), no carrier escalation yet; VIP keeps its proactive offer.
+    ("Standard", "delivered", "delivered", NOT_CHECKED, "customer_check", CHECK, "2026-11-30 17:00"),
+    ("Standard", "delivered", "delivered", NEIGHBOUR, "customer_check", CHECK, "2026-11-30 17:00"),
+    ("New Customer", "delivered", "delivered", NEIGHBOUR, "customer_check", CHECK, "2026-11-27 14:00"),
+    ("B2B", "delivered", "delivered", NOT_CHECKED, "customer_check", CHECK, "2026-11-27 12:00"),
+    ("VIP", "delivered", "delivered", NOT_CHECKED, "refund_or_replacement", OFFERED, "2026-11-30 17:00"),
     ("VIP", "delivered", "delivered", NOT_FOUND, "refund_or_replacement", OFFERED, "2026-11-30 17:00"),
     ("Standard", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-12-01 17:00"),
     ("New Customer", "delivered", "delivered", NOT_FOUND, "carrier_investigation", INVESTIGATE, "2026-11-30 10:00"),
@@ -331,3 +342,11 @@ def test_config_can_make_an_address_mismatch_a_signal_alone(cfg):
     case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
                       tracking=tracking("delivered"), answers=MOVED, claims=[], now=NOW, agent="a")
     assert case.decision.action == "fraud_review"
+
+
+def test_customer_check_message_asks_the_customer_and_escalates_nothing(cfg):
+    case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                      tracking=tracking("delivered"), answers=NEIGHBOUR, claims=[], now=NOW, agent="a")
+    text = " ".join(case.message.split())
+    assert "neighbour" in text and "porch" in text
+    assert "shipping partner" not in text and INVESTIGATE != case.decision.macro

@@ -149,7 +149,8 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     situation, why = classify_case(cfg, order, tracking, now)
     fired = signals(customer, order, answers, claims, cfg.policy.fraud, now.date())
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
-    follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
+    sla = tier.customer_check_follow_up if verdict.action == "customer_check" else tier.sla
+    follow_up_by = calendar(cfg).follow_up(now, sla.amount, sla.unit)
     case_id = case_id or new_case_id(now)
     values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent, answers)
     remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)

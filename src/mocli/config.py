@@ -155,6 +155,10 @@ def _models():
         on_lost: Literal["refund_or_replacement", "carrier_investigation"]
         remedy_choice: Literal["customer", "policy"] = "policy"
         refund_approval_limit: float = Field(0, ge=0)
+        # Step 5: while the customer checks the drop-off spots / the neighbour, follow up this soon;
+        # a tier that offers a remedy first (VIP) does not wait for the check.
+        customer_check_follow_up: Sla = Sla(amount=1, unit="business_days")
+        offer_before_customer_check: bool = False
 
     class Tiers(Strict):
         tiers: dict[str, Tier]

@@ -33,6 +33,7 @@ FulfillmentStatus = Literal[
 
 Action = Literal[
     "refund_or_replacement",
+    "customer_check",
     "carrier_investigation",
     "fraud_review",
     "awaiting_shipment",

@@ -48,6 +48,11 @@ def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: st
         return Verdict("carrier_investigation", reasons + [
             "address mismatch: ask the carrier to redirect the parcel to the customer's address"], "redirect")
     if situation is Situation.DELIVERED:
+        unchecked = _still_to_check(answers)
+        if unchecked and not getattr(tier, "offer_before_customer_check", False):
+            # Step 5: "if suspicions of loss/theft remain, proceed"; they cannot until the customer looks.
+            return Verdict("customer_check", reasons + [f"waiting for the customer to check: {unchecked}; "
+                                                        "no carrier escalation until then"])
         action = tier.on_delivered_not_received
         reasons.append(f"{tier_name} policy for delivered-but-not-received: {action.replace('_', ' ')}")
         _note_answers(answers, reasons)
@@ -63,6 +68,16 @@ def decide(tier_name: str, tier: Any, situation: Situation, situation_reason: st
         reasons.append(f"not lost by any stated rule ({situation.value.replace('_', ' ')}): ask the carrier "
                        "to investigate, whatever the tier")
     return Verdict(action, reasons)
+
+
+def _still_to_check(answers: dict[str, Any]) -> str:
+    """What the customer has yet to check before a loss can be suspected ('' when nothing)."""
+    todo = []
+    if answers.get("checked_drop_off_spots") is False:
+        todo.append("the usual drop-off spots")
+    if answers.get("received_by_someone_else") is True:
+        todo.append("with the neighbour or household member who may have it")
+    return " and ".join(todo)
 
 
 def _note_answers(answers: dict[str, Any], reasons: list[str]) -> None:

@@ -72,6 +72,8 @@ def load_draft() -> dict[str, Any]:
 NEXT_STEP = {
     "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
                              "--remedy reship|refund",
+    "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
+                      "confirm; not found -> open the carrier investigation with mocli reassess {id}",
     "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found: confirm or redeliver; "
                              "lost: reship or refund)",
     "fraud_review": "When the fraud review concludes: mocli resolve {id}",
