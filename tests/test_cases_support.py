@@ -88,7 +88,8 @@ def team_set(cfg: Any) -> dict[str, dict[str, Any]]:
         "B": resolved(cfg, b, NOW, "found", "redeliver"),
         "C": c,
         "D": d,
-        "E": resolved(cfg, e, ago(days=40) + timedelta(hours=12), "lost", "reship"),
+        "E": resolved(cfg, e, ago(days=40) + timedelta(hours=12), "lost", "reship", fraud_review="cleared",
+                      reviewed_by="risk01", approved_by="lead01"),  # fraud-review case, 1249 > 150
         "F": f,
         "G": g,
     }

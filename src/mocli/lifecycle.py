@@ -80,15 +80,23 @@ def order_value(case: dict[str, Any]) -> tuple[float, str]:
 
 
 def needs_approval(case: dict[str, Any], tier: Any, outcome: str | None, remedy: str | None) -> bool:
-    """A lead approves a refund above the tier's approval limit (a limit of 0 means none), and any
-    goodwill remedy for a parcel the carrier maintains was delivered."""
+    """A lead approves a refund or a reshipment above the tier's approval limit (a limit of 0 means
+    none), and any goodwill remedy for a parcel the carrier maintains was delivered."""
     if remedy not in PAID_REMEDIES:
         return False
     if outcome == "not_confirmed":
         return True
+    # A reshipment costs the goods as a refund costs the money: the same limit applies to both.
     limit = float(getattr(tier, "refund_approval_limit", 0) or 0)
     value, _ = order_value(case)
-    return remedy == "refund" and limit > 0 and value > limit
+    return limit > 0 and value > limit
+
+
+REVIEW_RESULTS = ("cleared", "confirmed")
+
+
+def under_fraud_review(case: dict[str, Any]) -> bool:
+    return (case.get("decision") or {}).get("action") == "fraud_review"
 
 
 def questions(case: dict[str, Any], tier: Any, answers: dict[str, Any]) -> list[Question]:
@@ -119,6 +127,13 @@ def questions(case: dict[str, Any], tier: Any, answers: dict[str, Any]) -> list[
     if remedy == "refund" and outcome != "not_confirmed":
         if getattr(tier, "remedy_choice", "policy") != "customer" and not answers.get("reason"):
             out.append(Question("reason", "--reason", "Why can't the item be reshipped?"))
+    if under_fraud_review(case) and remedy in PAID_REMEDIES:
+        # The gate: nothing is reshipped or refunded until the review's result is recorded.
+        if not answers.get("fraud_review"):
+            out.append(Question("fraud_review", "--fraud-review", "What did the fraud review conclude?",
+                                REVIEW_RESULTS))
+        if not answers.get("reviewed_by"):
+            out.append(Question("reviewed_by", "--reviewed-by", "Who did the fraud review?"))
     if needs_approval(case, tier, outcome, remedy) and not answers.get("approved_by"):
         if outcome == "not_confirmed":
             why = f"A goodwill {remedy} of {value:,.2f} {currency} needs a lead's approval"
@@ -137,6 +152,16 @@ def check(case: dict[str, Any], tier: Any, answers: dict[str, Any], agent: str) 
     if remedy not in REMEDIES[outcome]:
         raise InvalidInput(f"--remedy {remedy} does not apply to a {outcome} parcel "
                            f"(choose {' or '.join(REMEDIES[outcome])})")
+    review = answers.get("fraud_review")
+    if review is not None and review not in REVIEW_RESULTS:
+        raise InvalidInput(f"--fraud-review must be cleared or confirmed (got {review!r})")
+    if review == "confirmed" and remedy in PAID_REMEDIES:
+        raise InvalidInput("the fraud review confirmed the concern: no reshipment or refund; resolve with "
+                           "--outcome not_confirmed --remedy decline")
+    reviewer = answers.get("reviewed_by")
+    if reviewer and reviewer.casefold() == agent.casefold():
+        raise InvalidInput("a fraud review cannot be reviewed by the agent who resolves the case; "
+                           "--reviewed-by names who did the review")
     approver = answers.get("approved_by")
     if approver and approver.casefold() == agent.casefold():
         raise InvalidInput("a remedy cannot be approved by the agent who resolves the case; "
@@ -181,6 +206,8 @@ def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], 
         # The carrier's trace / claim reference when the carrier confirmed the outcome; else null, and
         # the message claims no confirmation.
         "carrier_reference": answers.get("carrier_reference"),
+        "fraud_review": ({"result": answers["fraud_review"], "reviewed_by": answers.get("reviewed_by")}
+                         if answers.get("fraud_review") else None),
         "note": answers.get("note"),
         "macro": macro,
         "message": message,
@@ -210,6 +237,8 @@ def resolve(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: da
         what += f" {res['value']:,.2f} {res['currency']}"
     if res["approved_by"]:
         what += f", approved by {res['approved_by']}"
+    if res["fraud_review"]:
+        what += f", fraud review {res['fraud_review']['result']} by {res['fraud_review']['reviewed_by']}"
     if res["carrier_reference"]:
         what += f", confirmed by the carrier ({res['carrier_reference']})"
     if res["reason"]:

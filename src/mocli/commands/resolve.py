@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "note")
+RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
+                "note")
 
 
 def resolve(
@@ -26,11 +27,17 @@ def resolve(
                                                "only then does the message say the carrier confirmed it."),
     reason: str = typer.Option(None, "--reason", help="Why a policy tier gets a refund instead of a reshipment."),
     approved_by: str = typer.Option(None, "--approved-by", metavar="NAME",
-                                    help="The lead who approved a refund above the tier's approval limit."),
+                                    help="The lead who approved a refund or reshipment above the tier's "
+                                         "approval limit, or a goodwill remedy."),
+    fraud_review: str = typer.Option(None, "--fraud-review", metavar="cleared|confirmed",
+                                     help="A fraud-review case: the review's result, needed before any "
+                                          "reship or refund (confirmed allows none)."),
+    reviewed_by: str = typer.Option(None, "--reviewed-by", metavar="NAME", help="Who did the fraud review."),
     note: str = typer.Option(None, "--note", help="A note recorded in the case history with the resolution."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
-                                           "approved_by, carrier_reference, note); flags win."),
+                                           "approved_by, carrier_reference, fraud_review, reviewed_by, "
+                                           "note); flags win."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
@@ -61,7 +68,7 @@ def resolve(
 
     answers = _answers_file(answers_file) if answers_file else {}
     given = {"outcome": outcome, "remedy": remedy, "reason": reason, "approved_by": approved_by, "note": note,
-             "carrier_reference": carrier_reference}
+             "carrier_reference": carrier_reference, "fraud_review": fraud_review, "reviewed_by": reviewed_by}
     for key, value in given.items():
         if value is not None:
             answers[key] = value
@@ -113,7 +120,7 @@ def _clean(answers: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"--answers: unknown key {key!r} (known: {', '.join(RESOLVE_KEYS)})")
         text = clean_text(None if value is None else str(value), key.replace("_", "-"))
         if text is not None:
-            out[key] = text.lower() if key in ("outcome", "remedy") else text
+            out[key] = text.lower() if key in ("outcome", "remedy", "fraud_review") else text
     return out
 
 
