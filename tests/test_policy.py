@@ -350,3 +350,40 @@ def test_customer_check_message_asks_the_customer_and_escalates_nothing(cfg):
     text = " ".join(case.message.split())
     assert "neighbour" in text and "porch" in text
     assert "shipping partner" not in text and INVESTIGATE != case.decision.macro
+
+
+# ------------------------------------------------------------------ issue 10 item 10: message wording
+
+
+def test_b2b_greeting_uses_the_contact_persons_first_name(cfg):
+    company = Customer(id="C-9", email="orders@dunmore.example.com", name="Dunmore Supply Co.", tier="B2B",
+                       contact_name="Rosa Alvarez")
+    case = build_case(cfg, customer=company, order=order(), tracking=tracking("late"),
+                      answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")
+    assert case.message.startswith("Hi Rosa,")
+    nobody = company.model_copy(update={"contact_name": None})
+    case = build_case(cfg, customer=nobody, order=order(), tracking=tracking("late"),
+                      answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")
+    assert case.message.startswith("Hi there,") and "Dunmore," not in case.message
+
+
+def test_closing_fits_the_outcome(cfg):
+    found = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                       tracking=tracking("delivered"), answers={**NOT_FOUND, "package_found": True}, claims=[],
+                       now=NOW, agent="a")
+    assert "glad" in found.message and "while we sort this out" not in found.message
+    open_case = build_case(cfg, customer=customer("Standard"), order=order(status="delivered"),
+                           tracking=tracking("delivered"), answers=NOT_FOUND, claims=[], now=NOW, agent="a")
+    assert "while we sort this out" in open_case.message
+
+
+def test_in_transit_follow_up_is_never_before_the_expected_delivery_it_quotes(cfg):
+    far = Tracking(tracking_number="1Z", carrier="UPS", status="in_transit",
+                   estimated_delivery=NOW + timedelta(days=6),  # Thursday 3 December
+                   events=[TrackingEvent(at=NOW - timedelta(hours=5), status="in_transit", description="Departed")])
+    case = build_case(cfg, customer=customer("Standard"), order=order(expected=date(2026, 12, 3)), tracking=far,
+                      answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")
+    assert case.decision.action == "awaiting_delivery"
+    assert "Thursday, December 3" in case.message
+    assert case.follow_up_by.astimezone(NY).date() > date(2026, 12, 3)  # the business day after it
+    assert f"{case.follow_up_by.astimezone(NY):%Y-%m-%d %H:%M}" == "2026-12-04 17:00"

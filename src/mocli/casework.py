@@ -108,10 +108,9 @@ def classify_case(cfg: Config, order: Order, tracking: Tracking | None, now: dat
 def message_values(cfg: Config, customer: Customer, order: Order, tracking: Tracking | None,
                    follow_up_by: datetime, case_id: str, agent: str,
                    answers: dict[str, Any] | None = None) -> dict[str, str]:
-    expected = (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
-                else order.expected_delivery)
+    expected = _expected_delivery(order, tracking)
     return {
-        "first_name": customer.name.split()[0] if customer.name.split() else customer.name,
+        "first_name": greeting_name(customer),
         "customer_name": customer.name,
         "tier": customer.tier,
         "order_number": order.number,
@@ -132,6 +131,19 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
     }
 
 
+def _expected_delivery(order: Order, tracking: Tracking | None):
+    return (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
+            else order.expected_delivery)
+
+
+def greeting_name(customer: Customer) -> str:
+    """Who "Hi …," greets: the contact person's first name; a business without one is not greeted by
+    the first word of its company name ("Hi Dunmore,")."""
+    person = customer.contact_name or (None if customer.tier == "B2B" else customer.name)
+    words = (person or "").split()
+    return words[0] if words else "there"
+
+
 def _exception_text(tracking: Tracking | None) -> str:
     """The carrier's latest exception in its words, for the message ("address correction needed")."""
     if tracking is None:
@@ -150,7 +162,13 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
     fired = signals(customer, order, answers, claims, cfg.policy.fraud, now.date())
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
     sla = tier.customer_check_follow_up if verdict.action == "customer_check" else tier.sla
-    follow_up_by = calendar(cfg).follow_up(now, sla.amount, sla.unit)
+    cal = calendar(cfg)
+    follow_up_by = cal.follow_up(now, sla.amount, sla.unit)
+    if verdict.action == "awaiting_delivery":
+        # The message quotes the expected delivery: never check in before it has had its chance.
+        expected = _expected_delivery(order, tracking)
+        if expected is not None and follow_up_by.astimezone(cal.tz).date() <= expected:
+            follow_up_by = datetime.combine(cal.next_business_day(expected), cal.workday_end, tzinfo=cal.tz)
     case_id = case_id or new_case_id(now)
     values = message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent, answers)
     remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)

@@ -199,9 +199,11 @@ def _models():
     class Outcome(Strict):
         macro: str = Field(min_length=1)
         template: str = Field(min_length=1)
+        closing: str | None = None  # this outcome's own closing lines, instead of the shared ones
 
     class Messages(Strict):
         closing: str
+        closing_resolved: str | None = None  # after a resolution (and "found"): nothing left to sort out
         outcomes: dict[str, Outcome]
         resolutions: dict[str, Outcome] = Field(default_factory=dict)
 

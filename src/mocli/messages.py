@@ -87,9 +87,13 @@ def check_templates(cfg: Config) -> None:
     """Refuse any template that uses an unknown name, attribute access, calls or statements."""
     env = _environment()
     _check_one(env, "messages.toml: closing", cfg.messages.closing)
+    if cfg.messages.closing_resolved:
+        _check_one(env, "messages.toml: closing_resolved", cfg.messages.closing_resolved)
     for section in ("outcomes", "resolutions"):
         for key, outcome in getattr(cfg.messages, section).items():
             _check_one(env, f"messages.toml: {section}.{key}.template", outcome.template)
+            if outcome.closing:
+                _check_one(env, f"messages.toml: {section}.{key}.closing", outcome.closing)
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -108,5 +112,8 @@ def compose(cfg: Config, section: str, key: str, values: dict[str, str]) -> tupl
     """The (macro, full customer message with step 9's closing) for an outcome or resolution."""
     outcome = getattr(cfg.messages, section)[key]
     body = render(outcome.template, values)
-    closing = render(cfg.messages.closing, values)
+    # An open case thanks the customer for their patience; a settled one ("found", a resolution) does not.
+    settled = section == "resolutions" or key == "found"
+    closing = render(outcome.closing or (cfg.messages.closing_resolved if settled else None)
+                     or cfg.messages.closing, values)
     return outcome.macro, f"{body}\n\n{closing}"

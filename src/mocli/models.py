@@ -86,6 +86,7 @@ class Customer(Model):
     phone: str | None = None
     since: date | None = None
     notes: str | None = None  # special handling instructions from the CRM
+    contact_name: str | None = None  # a business account's contact person (greeted by first name)
     address: Address | None = None
     prior_claims: list[PriorClaim] = Field(default_factory=list)
     source: str = "demo"
