@@ -155,7 +155,8 @@ def _exception_text(tracking: Tracking | None) -> str:
 def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Tracking | None,
                answers: dict[str, Any], claims: list[Claim], now: datetime, agent: str,
                case_id: str | None = None, ticket: str | None = None,
-               sources: dict[str, str] | None = None) -> Case:
+               sources: dict[str, str] | None = None,
+               tracking_unavailable: dict[str, str] | None = None) -> Case:
     """The whole case: signals, decision, follow-up date, message and macro."""
     tier = cfg.tier(customer.tier)
     situation, why = classify_case(cfg, order, tracking, now)
@@ -190,6 +191,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         customer=customer,
         order=order,
         tracking=tracking,
+        tracking_unavailable=tracking_unavailable if tracking is None else None,
         answers=answers,
         signals=fired,
         known_issues=[k.model_dump() for k in known],

@@ -197,6 +197,8 @@ class Case(Model):
     customer: Customer
     order: Order
     tracking: Tracking | None = None
+    # Why there is no tracking when the order names a number: {"reason": ..., "source": "fedex"}.
+    tracking_unavailable: dict[str, str] | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
     signals: list[Signal] = Field(default_factory=list)
     known_issues: list[KnownIssue] = Field(default_factory=list)

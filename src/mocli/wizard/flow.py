@@ -98,10 +98,14 @@ class CaseFacts:
     situation_reason: str = ""
     known_issues: list[Any] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    tracking_unavailable: dict[str, str] | None = None  # why the order's number has no tracking
 
     @property
     def delivered(self) -> bool:
-        return self.tracking is not None and self.tracking.status == "delivered"
+        """The carrier says delivered; or, with no tracking to read, the order system does."""
+        if self.tracking is None:
+            return self.order is not None and self.order.fulfillment_status == "delivered"
+        return self.tracking.status == "delivered"
 
 
 class Wizard:
@@ -160,7 +164,12 @@ class Wizard:
         exist; for a provider that is down or slow, try again or let the agent type the facts by hand."""
         from mocli.errors import NotFound
 
+        if fact.name == "tracking":
+            self.facts.tracking_unavailable = {"reason": str(fact.error), "source": fact.source}
         if self.prompter is None:
+            if fact.name == "tracking":  # expired or unknown number: the case goes on without it, saying why
+                self.out.print(render.t(f"{fact.describe()}; continuing without tracking", "bold yellow"))
+                return NO_TRACKING
             raise fact.error
         self.out.print(render.t(f"{fact.describe()}", "bold red"))
         if isinstance(fact.error, NotFound | InvalidInput):
@@ -251,7 +260,7 @@ class Wizard:
             self.answers.pop("order", None)
             self.given.pop("order", None)
             return False
-        f.order, f.order_ref, f.tracking = order, number, None
+        f.order, f.order_ref, f.tracking, f.tracking_unavailable = order, number, None, None
         f.sources.pop("tracking", None)
         tracking_fact = found.tracking
         if not found.order.ok and order.tracking_number:  # typed by hand: look its tracking up now
@@ -338,7 +347,8 @@ class Wizard:
         claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
         case = build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
-                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
+                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
+                          tracking_unavailable=f.tracking_unavailable)
         for q in QUESTIONS:  # step 6's questions for the action decided (the VIP's choice of remedy)
             if q.decision is None:
                 continue
