@@ -71,6 +71,7 @@ def test_ctrl_c_in_a_terminal_exits_130_and_keeps_a_draft(mocli_env):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    [path] = (mocli_env["home"] / "drafts").glob("*.json")
+    draft = json.loads(path.read_text())
     assert draft["answers"] == {"customer": "ava.thompson@example.com", "order": "#1001"}
     assert not (mocli_env["home"] / "cases.db").exists()

@@ -96,7 +96,8 @@ def test_ctrl_c_keeps_a_draft_and_resume_continues(wizard, cli, mocli_env):
     assert r.code == 130
     assert "--resume" in r.err
     assert stored(mocli_env) == []  # nothing half-written in the case store
-    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    [path] = (mocli_env["home"] / "drafts").glob("*.json")  # one draft per customer + order
+    draft = json.loads(path.read_text())
     assert draft["answers"] == {"customer": "ava.thompson@example.com", "order": "#1001",
                                 "address_confirmed": True}
     r = cli("new-case", "--resume", "--no-input", "--json", "--received-by-someone-else", "no",
@@ -104,7 +105,7 @@ def test_ctrl_c_keeps_a_draft_and_resume_continues(wizard, cli, mocli_env):
     assert r.code == 0, r.err
     case = json.loads(r.out)
     assert case["customer"]["id"] == "C-1001" and case["order"]["number"] == "#1001"
-    assert not (mocli_env["home"] / "draft.json").exists()
+    assert not path.exists()
 
 
 def test_a_missing_keypress_fails_instead_of_hanging(wizard, mocli_env):
@@ -270,3 +271,43 @@ def test_an_address_not_confirmed_asks_where_the_customer_is_now(wizard, mocli_e
     assert case["answers"]["customer_address"] == "9 New Rd, Austin, TX 78701"
     assert case["decision"]["action"] == "carrier_investigation" and case["signals"] == []
     assert "redirect it to 9 New Rd" in " ".join(case["message"].split())
+
+
+
+# ------------------------------------------------------------------ issue 10 item 9: drafts
+
+
+def test_ctrl_c_on_an_empty_wizard_keeps_the_other_draft(wizard, cli, mocli_env):
+    r = wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, CTRL_C])
+    assert r.code == 130
+    before = {p.name: p.read_text() for p in (mocli_env["home"] / "drafts").glob("*.json")}
+    assert len(before) == 1
+    # A fresh wizard: it says a draft exists and offers it; the agent starts a new case, then Ctrl-C at once.
+    r = wizard([DOWN + ENTER, CTRL_C])
+    assert r.code == 130
+    assert "1 draft" in r.out and "nothing to keep" in r.err
+    after = {p.name: p.read_text() for p in (mocli_env["home"] / "drafts").glob("*.json")}
+    assert after == before  # never overwritten with {}
+
+
+def test_one_draft_per_customer_and_order_listed_and_discarded(wizard, cli, mocli_env):
+    assert wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, CTRL_C]).code == 130
+    assert wizard([DOWN + ENTER, "ben.carter@example.com" + ENTER, "1002" + ENTER, CTRL_C]).code == 130
+    listed = json.loads(cli("drafts", "--json").out)
+    assert sorted((d["customer"], d["order"]) for d in listed) == [
+        ("ava.thompson@example.com", "#1001"), ("ben.carter@example.com", "#1002")]
+    ben = next(d for d in listed if d["order"] == "#1002")
+    r = cli("drafts", "--discard", ben["id"])
+    assert r.code == 0, r.err
+    assert [d["order"] for d in json.loads(cli("drafts", "--json").out)] == ["#1001"]
+    assert cli("drafts", "--discard", "nope").code == 1
+
+
+def test_start_up_offers_to_resume_a_draft(wizard, mocli_env):
+    assert wizard(["ben.carter@example.com" + ENTER, "1003" + ENTER, CTRL_C]).code == 130
+    r = wizard([ENTER,  # resume the draft for ben.carter / #1003 (the first choice)
+                YES, ENTER, ENTER])  # address; notes; save
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["order"]["number"] == "#1003"
+    assert list((mocli_env["home"] / "drafts").glob("*.json")) == []

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, track
+from mocli.commands import cases, config_cmd, demo, drafts, new_case, report, resolve, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -48,6 +48,7 @@ def _root(
 
 app.command("new-case")(new_case.new_case)
 app.command("demo")(demo.demo)
+app.command("drafts")(drafts.drafts)
 app.add_typer(config_cmd.app, name="config")
 # Each command module registers itself here, one line each (keeps `--help` import-light).
 app.command("cases")(cases.cases)

@@ -24,45 +24,106 @@ from mocli.wizard.questions import (
     validate_answer,
 )
 
-DRAFT_NAME = "draft.json"
+DRAFTS_DIR = "drafts"
+LEGACY_DRAFT = "draft.json"  # the single draft slot of earlier versions, still listed and resumable
 
 
-# ------------------------------------------------------------------ drafts
+# ------------------------------------------------------------------ drafts: one per customer + order
 
 
-def draft_path() -> Path:
+def drafts_dir() -> Path:
     from mocli.config import data_dir
 
-    return data_dir() / DRAFT_NAME
+    return data_dir() / DRAFTS_DIR
 
 
-def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path:
-    """Keep the answers so far (atomic, 0600) for `new-case --resume`."""
+def draft_id(answers: dict[str, Any]) -> str:
+    """The draft's name: its customer and order, so two cases never share (or overwrite) one."""
+    import re
+
+    parts = [str(answers.get("customer") or "no-customer"), str(answers.get("order") or "no-order").lstrip("#")]
+    return re.sub(r"[^A-Za-z0-9@._-]+", "_", "__".join(parts))[:120]
+
+
+def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path | None:
+    """Keep the answers so far (atomic, 0600) for `new-case --resume`; nothing when there are none."""
+    from datetime import UTC, datetime
+
     from mocli.store import atomic_write, ensure_private_dir
 
-    path = draft_path()
+    if not any(v not in (None, "") for v in answers.values()):
+        return None  # an empty wizard leaves nothing, and never overwrites another draft
+    path = drafts_dir() / f"{draft_id(answers)}.json"
+    ensure_private_dir(path.parent.parent)
     ensure_private_dir(path.parent)
-    payload = {"answers": answers, **{k: v for k, v in extra.items() if v is not None}}
+    payload = {"answers": answers, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               **{k: v for k, v in extra.items() if v is not None}}
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
     return path
 
 
-def load_draft() -> dict[str, Any]:
-    path = draft_path()
+def list_drafts() -> list[dict[str, Any]]:
+    """Every kept draft: id, customer, order, saved_at, path (unreadable ones are listed as such)."""
+    from mocli.config import data_dir
+
+    paths = sorted(drafts_dir().glob("*.json")) if drafts_dir().is_dir() else []
+    legacy = data_dir() / LEGACY_DRAFT
+    if legacy.is_file():
+        paths.append(legacy)
+    out = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            answers = data.get("answers") if isinstance(data, dict) else None
+            if not isinstance(answers, dict):
+                raise ValueError("no answers")
+        except (OSError, ValueError, UnicodeDecodeError):
+            data, answers = {}, {}
+        out.append({"id": path.stem, "customer": answers.get("customer"), "order": answers.get("order"),
+                    "answers": len(answers), "saved_at": data.get("saved_at"), "path": str(path)})
+    return out
+
+
+def describe_draft(d: dict[str, Any]) -> str:
+    saved = f", saved {d['saved_at'][:16].replace('T', ' ')} UTC" if d.get("saved_at") else ""
+    return f"{d['customer'] or 'no customer yet'}, order {d['order'] or 'not yet given'}{saved}"
+
+
+def load_draft(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C)") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the draft {path} cannot be read ({exc}); delete it to start afresh") from None
+        raise InvalidInput(f"the draft {path} cannot be read ({exc}); discard it with `mocli drafts "
+                           "--discard ID`") from None
     answers = data.get("answers") if isinstance(data, dict) else None
     if not isinstance(answers, dict):
-        raise InvalidInput(f"the draft {path} holds no answers; delete it to start afresh")
+        raise InvalidInput(f"the draft {path} holds no answers; discard it with `mocli drafts --discard ID`")
     out = {}
     for key, value in answers.items():
         if key in BY_KEY and value is not None:
             out[key] = validate_answer(key, value)
-    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket")}
+    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket"), "path": path}
+
+
+def pick_draft(flags: dict[str, Any]) -> Path:
+    """`--resume` without a terminal: the only draft, or the one for the --customer / --order given."""
+    drafts = list_drafts()
+    if flags.get("order"):
+        from mocli.wizard.questions import check_order_number
+
+        order = check_order_number(flags["order"])
+        drafts = [d for d in drafts if d["order"] == order]
+    if flags.get("customer"):
+        drafts = [d for d in drafts if (d["customer"] or "").casefold() == flags["customer"].casefold()]
+    if not drafts:
+        raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C; "
+                           "`mocli drafts` lists them)")
+    if len(drafts) > 1:
+        raise InvalidInput(f"{len(drafts)} drafts match: name one with --customer and --order "
+                           f"({'; '.join(describe_draft(d) for d in drafts)})")
+    return Path(drafts[0]["path"])
 
 
 # ------------------------------------------------------------------ the session
@@ -407,13 +468,14 @@ class Wizard:
         return False
 
 
-def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool) -> tuple[dict[str, Any], dict]:
+def _gather_given(flags: dict[str, Any], answers_file: Path | None,
+                  resume: bool | Path) -> tuple[dict[str, Any], dict]:
     given: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if resume:
-        draft = load_draft()
+        draft = load_draft(resume if isinstance(resume, Path) else pick_draft(flags))
         given.update(draft["answers"])
-        extra = {k: draft[k] for k in ("agent", "ticket") if draft.get(k)}
+        extra = {k: draft[k] for k in ("agent", "ticket", "path") if draft.get(k)}
     if answers_file is not None:
         data = load_answers_file(str(answers_file))
         for k in ("agent", "ticket"):
@@ -431,10 +493,12 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
+    prompting = interactive() and not no_input
+    if prompting and not resume and answers_file is None and not any(v is not None for v in flags.values()):
+        resume = _offer_drafts()  # a bare `mocli new-case` says drafts exist and offers to resume one
     given, extra = _gather_given(flags, answers_file, resume)
     agent = agent_name(agent or extra.get("agent"))
     ticket = ticket or extra.get("ticket")
-    prompting = interactive() and not no_input
     if not prompting:
         early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
         if early:
@@ -468,11 +532,16 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
             raise
         answers = {**wiz.given, **wiz.answers}
         path = save_draft(answers, {"agent": agent, "ticket": ticket})
-        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
+        if path is None:
+            raise Cancelled("cancelled; no answers yet, nothing to keep") from None
+        if extra.get("path") and Path(extra["path"]) != path:
+            Path(extra["path"]).unlink(missing_ok=True)  # resumed under another name: keep only the newer
+        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues "
+                        "(`mocli drafts` lists drafts)") from None
     record = case.model_dump(mode="json")
     cases.add(record)
-    if resume:
-        draft_path().unlink(missing_ok=True)
+    if extra.get("path"):
+        Path(extra["path"]).unlink(missing_ok=True)  # the draft became this case
     wiz.header(8)
     if case.resolution:  # resolved in the call (the customer chose the remedy offered at step 6)
         res = case.resolution
@@ -486,6 +555,24 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
     if json_out:
         render.print_json(record)
+
+
+def _offer_drafts() -> Path | bool:
+    """At start-up: say that drafts exist and offer to resume one (the path), or start afresh (False)."""
+    from mocli.render import console
+    from mocli.wizard.prompter import Prompter
+
+    drafts = list_drafts()
+    if not drafts:
+        return False
+    out = console()
+    out.print(render.t(f"You have {len(drafts)} draft{'s' if len(drafts) > 1 else ''} from cancelled "
+                       "wizards (`mocli drafts` lists and discards them).", "bold"))
+    choices = [f"Resume: {describe_draft(d)}" for d in drafts] + ["Start a new case"]
+    choice = Prompter().choose("Resume a draft?", choices)
+    if choice == choices[-1]:
+        return False
+    return Path(drafts[choices.index(choice)]["path"])
 
 
 def _past_claims(cases: Any) -> list[Any]:
