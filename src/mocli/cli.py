@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, config_cmd, demo, drafts, new_case, report, resolve, track
+from mocli.commands import cases, config_cmd, demo, drafts, new_case, reassess, report, resolve, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -54,6 +54,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("cases")(cases.cases)
 app.command("case")(cases.case)
 app.command("note")(cases.note)
+app.command("reassess")(reassess.reassess)
 app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)
