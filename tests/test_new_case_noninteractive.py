@@ -182,8 +182,9 @@ def test_every_demo_scenario_reaches_its_expected_action(cli):
     assert len(scenarios) >= 12
     for s in scenarios:
         confirmed = "no" if "mismatch" in s["title"] else "yes"
+        neighbour = "yes" if "not yet asked" in s["title"] else "no"
         r = cli("new-case", "--no-input", "--json", "--customer", s["customer"], "--order", s["order"],
-                "--address-confirmed", confirmed, "--received-by-someone-else", "no",
+                "--address-confirmed", confirmed, "--received-by-someone-else", neighbour,
                 "--checked-drop-off-spots", "yes", "--theft-in-area", "no", "--package-found", "no")
         assert r.code == 0, (s, r.err)
         action = json.loads(r.out)["decision"]["action"]

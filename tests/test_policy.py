@@ -201,6 +201,17 @@ def test_situations():
         is Situation.NO_TRACKING
 
 
+def test_exception_texts_in_the_procedures_words():
+    from mocli.policy.situation import exception_kind
+
+    held = tracking("exception").model_copy(update={"events": [TrackingEvent(
+        at=NOW, status="exception", description="On hold: address correction needed (dock number missing)")]})
+    assert classify(order(), held, NOW, late_after_days=2, stalled_after_days=4)[0] is Situation.EXCEPTION
+    assert exception_kind("Held in customs: clearance delay") == "customs"
+    assert exception_kind("Severe weather delay") == "weather"
+    assert exception_kind("Incorrect address - consignee moved") == "address"
+
+
 def test_an_exception_is_named_and_is_not_a_loss(cfg):
     case = build_case(cfg, customer=customer("B2B"), order=order(), tracking=tracking("exception"),
                       answers={"address_confirmed": True}, claims=[], now=NOW, agent="a")

@@ -34,7 +34,8 @@ ON_THE_WAY = {"pre_transit", "in_transit", "out_for_delivery", "attempt_failed",
 
 # What a carrier's exception text says, in the procedure's words. Read top to bottom; the first match wins.
 _DAMAGED = re.compile(r"\bdamage", re.I)
-_LOST = re.compile(r"\b(lost|missing|cannot be located|unable to locate)\b", re.I)
+# "missing" alone is not a loss ("address correction needed: dock number missing").
+_LOST = re.compile(r"\blost\b|cannot be located|unable to locate|\b(package|parcel|shipment) (is )?missing\b", re.I)
 EXCEPTION_KINDS = (
     ("address", re.compile(r"address|addressee|incorrect|moved|undeliverable", re.I)),
     ("customs", re.compile(r"customs|clearance|duties|import", re.I)),
