@@ -135,9 +135,10 @@ NEXT_STEP = {
                              "--remedy reship|refund",
     "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
                       "confirm; not found -> open the carrier investigation with mocli reassess {id}",
-    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found: confirm or redeliver; "
-                             "lost: reship or refund)",
-    "fraud_review": "When the fraud review concludes: mocli resolve {id}",
+    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found, lost with "
+                             "--carrier-reference, damaged, or not_confirmed)",
+    "fraud_review": "When the fraud review concludes: mocli resolve {id} --fraud-review cleared|confirmed "
+                    "--reviewed-by NAME (no reship or refund before it)",
     "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
     "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
     "found": "Resolved now: the customer found the package.",
