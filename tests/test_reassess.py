@@ -60,3 +60,21 @@ def test_unknown_case_is_not_found(cli):
     open_check_case(cli)
     r = cli("reassess", "ZZZZZ", "--no-input")
     assert r.code == 1
+
+
+def test_on_a_terminal_step5_is_asked_again(cli, monkeypatch):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    case = open_check_case(cli)
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text("nyny")  # neighbour: no; drop-off spots checked: yes; theft: no; found: yes
+        inp.close()
+        r = cli("reassess", case["id"])
+    assert r.code == 0, r.err
+    after = json.loads(cli("case", case["id"], "--json").out)
+    assert after["decision"]["action"] == "found" and after["status"] == "resolved"
+    assert after["answers"]["theft_in_area"] is False
+    assert "Reassessed case" in r.out
