@@ -113,6 +113,8 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
                 answers["reason"] = "item out of stock"
             if lifecycle.needs_approval(case, tier, outcome, remedy):
                 answers["approved_by"] = "lead01"
+            if lifecycle.under_fraud_review(case) and remedy in lifecycle.PAID_REMEDIES:
+                answers.update(fraud_review="cleared", reviewed_by="risk01")
             key = lifecycle.TEMPLATE_KEYS[(outcome, remedy)]
             if (k, key) not in messages:
                 b = bases[k]

@@ -15,8 +15,8 @@ ORDERS = {
     "#1003": "ben.carter@example.com",  # Standard, in transit -> awaiting_delivery
     "#1004": "chloe.nguyen@example.com",  # New Customer, not shipped -> awaiting_shipment
     "#1006": "hana.kim@example.com",  # Standard, late -> carrier_investigation
-    "#1007": "orders@dunmore-supply.example.com",  # B2B stalled -> refund_or_replacement
-    "#1008": "ivan.petrov@example.com",  # Standard, exception -> carrier_investigation
+    "#1007": "orders@dunmore-supply.example.com",  # B2B, no DHL scan for 3 weeks: lost -> refund_or_replacement
+    "#1008": "ivan.petrov@example.com",  # Standard, damaged -> refund_or_replacement
     "#1010": "eli.brooks@example.com",  # repeat claimant -> fraud_review
     "#1012": "kai.moreau@example.com",  # New Customer, high value -> fraud_review
 }
@@ -88,7 +88,8 @@ def team_set(cfg: Any) -> dict[str, dict[str, Any]]:
         "B": resolved(cfg, b, NOW, "found", "redeliver"),
         "C": c,
         "D": d,
-        "E": resolved(cfg, e, ago(days=40) + timedelta(hours=12), "lost", "reship"),
+        "E": resolved(cfg, e, ago(days=40) + timedelta(hours=12), "lost", "reship", fraud_review="cleared",
+                      reviewed_by="risk01", approved_by="lead01"),  # fraud-review case, 1249 > 150
         "F": f,
         "G": g,
     }

@@ -17,7 +17,8 @@ def test_shipped_defaults_are_valid(cli):
     cfg = load_config()
     assert set(cfg.tiers) == {"VIP", "Standard", "New Customer", "B2B"}
     assert cfg.messages.outcomes["carrier_investigation"].macro == "Retail::Missing Order – Carrier Investigation"
-    assert cfg.messages.outcomes["refund_or_replacement"].macro == \
+    # Step 8's macro, applied when a remedy is given (never to step 6's offer alone)
+    assert cfg.messages.resolutions["lost_reship"].macro == \
         "Retail::Missing Order – Resolved (Refund/Replacement)"
     assert "\u2013" in cfg.messages.outcomes["carrier_investigation"].macro  # en dash, not a hyphen
 

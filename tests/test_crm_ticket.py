@@ -14,7 +14,9 @@ from mocli.errors import ConfigError
 
 def zendesk(cfg):
     """A local Zendesk with one active macro per configured outcome and ticket 48213."""
-    titles = [o.macro for o in cfg.messages.outcomes.values()]
+    # one per title: several outcomes and resolutions share a macro
+    titles = list(dict.fromkeys(o.macro for o in [*cfg.messages.outcomes.values(),
+                                                  *cfg.messages.resolutions.values()]))
     macros = [{"id": 7000 + i, "title": t, "active": True} for i, t in enumerate(titles)]
 
     def route(req):

@@ -101,7 +101,7 @@ client_secret_env = "E2E_UPS_SECRET"
         assert case["tracking"]["proof_of_delivery"]["photo_available"] is True
         assert case["sources"] == {"customer": "shopify", "order": "shopify", "tracking": "ups"}
         assert case["decision"]["action"] == "refund_or_replacement"  # VIP, delivered but not received
-        assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+        assert case["decision"]["macro"] == "Retail::Missing Order – Remedy Offered"  # resolved once chosen
 
         stored = mocli("case", case["id"], "--json", env=env)
         assert stored.returncode == 0, stored.stderr

@@ -40,13 +40,13 @@ def test_new_case_in_a_terminal(mocli_env):
     child.expect("confirm this delivery address")
     child.send("\r")  # yes
     child.expect("Could someone else have received it")
-    child.send("\r")  # yes: the neighbour
+    child.send("n")  # no (step 5's menus answer to y / n; Enter alone picks nothing)
     child.expect("checked the usual drop-off spots")
-    child.send("\r")
+    child.send("y")
     child.expect("parcel thefts")
-    child.send(DOWN + "\r")  # no
+    child.send(DOWN + DOWN + "\r")  # arrows and Enter work too: nothing, yes, no
     child.expect("Has the package been found")
-    child.send(DOWN + "\r")  # no, not yet
+    child.send("n")  # no, not yet
     child.expect("Notes for the case")
     child.send("Neighbour M. Lopez away until Monday\r")
     child.expect("Save this case")
@@ -71,6 +71,7 @@ def test_ctrl_c_in_a_terminal_exits_130_and_keeps_a_draft(mocli_env):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    [path] = (mocli_env["home"] / "drafts").glob("*.json")
+    draft = json.loads(path.read_text())
     assert draft["answers"] == {"customer": "ava.thompson@example.com", "order": "#1001"}
     assert not (mocli_env["home"] / "cases.db").exists()

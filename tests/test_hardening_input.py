@@ -143,7 +143,7 @@ def test_bad_flags_name_the_field_in_one_line_with_exit_2(cli, args, needle):
     ('outcome = 3\n', "outcome: expected text, got int"),
     ('outcome = "lost"\nremedy = ["refund"]\n', "remedy: expected text, got list"),
     ('outcome = "lost"\nnote = { a = 1 }\n', "note: expected text, got dict"),
-    ('outcome = "misplaced"\n', "--outcome must be found or lost"),
+    ('outcome = "misplaced"\n', "--outcome must be one of found, lost"),
     ('outcom = "lost"\n', "unknown key 'outcom'"),
     ('[[outcome]]\nx = 1\n', "outcome: expected text"),
     ('outcome = "lost"\nremedy = "refund"\nreason = "r"\napproved_by = "test-agent"\n', "approved by the agent"),

@@ -150,10 +150,11 @@ def test_every_file_mocli_writes_is_private_even_with_a_permissive_umask(cli, mo
         os.umask(old)
     assert _mode(home) == 0o700
     files = [p for p in home.iterdir()]
-    assert {p.name for p in files} >= {"cases.db", "cases.db.lock", "draft.json"}
+    assert {p.name for p in files} >= {"cases.db", "cases.db.lock", "drafts"}
     assert any(p.name.endswith(".cache") for p in files)
-    for p in files:
-        assert _mode(p) == 0o600, p.name
+    assert len(list((home / "drafts").glob("*.json"))) == 1  # one draft per customer + order
+    for p in home.rglob("*"):
+        assert _mode(p) == (0o700 if p.is_dir() else 0o600), p.name
 
 
 def test_looser_modes_on_the_lock_cache_and_draft_are_fixed(cli, mocli_env):
@@ -163,14 +164,14 @@ def test_looser_modes_on_the_lock_cache_and_draft_are_fixed(cli, mocli_env):
     from mocli.wizard.flow import save_draft
 
     save_draft({"customer": "ava.thompson@example.com"}, {})
-    for p in home.iterdir():
-        os.chmod(p, 0o644)
+    for p in home.rglob("*"):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
     os.chmod(home, 0o755)
     assert cli("cases").code == 0 and cli("report").code == 0
     save_draft({"customer": "ava.thompson@example.com"}, {})
     assert _mode(home) == 0o700
-    for p in home.iterdir():
-        assert _mode(p) == 0o600, p.name
+    for p in home.rglob("*"):
+        assert _mode(p) == (0o700 if p.is_dir() else 0o600), p.name
 
 
 def test_mocli_writes_no_log_files(cli, mocli_env, tmp_path, monkeypatch):

@@ -195,8 +195,9 @@ def test_every_demo_scenario_reaches_its_expected_action(cli):
     assert len(scenarios) >= 12
     for s in scenarios:
         confirmed = "no" if "mismatch" in s["title"] else "yes"
+        neighbour = "yes" if "not yet asked" in s["title"] else "no"
         r = cli("new-case", "--no-input", "--json", "--customer", s["customer"], "--order", s["order"],
-                "--address-confirmed", confirmed, "--received-by-someone-else", "no",
+                "--address-confirmed", confirmed, "--received-by-someone-else", neighbour,
                 "--checked-drop-off-spots", "yes", "--theft-in-area", "no", "--package-found", "no")
         assert r.code == 0, (s, r.err)
         action = json.loads(r.out)["decision"]["action"]
@@ -219,3 +220,42 @@ def test_claims_already_in_the_case_file_count_as_repeat_claims(cli, mocli_env):
     assert case["decision"]["action"] == "fraud_review"
     [signal] = case["signals"]
     assert signal["rule"] == "repeat_claims" and "#0801" in signal["evidence"] and "#0802" in signal["evidence"]
+
+
+# ------------------------------------------------------------------ issue 11 item 3: tracking gone
+
+
+STEP5 = ["--received-by-someone-else", "no", "--checked-drop-off-spots", "yes", "--theft-in-area", "no",
+         "--package-found", "no"]
+
+
+def _carrier_forgot(monkeypatch):
+    from mocli.errors import NotFound
+    from mocli.providers.demo import DemoProvider
+
+    async def expired(self, number, carrier=None):
+        raise NotFound(f"fedex: no tracking for {number} (older than the carrier keeps it)")
+
+    monkeypatch.setattr(DemoProvider, "track", expired)
+
+
+def test_no_input_opens_a_case_without_tracking_and_says_why(cli, monkeypatch):
+    _carrier_forgot(monkeypatch)
+    # #1011: the order system marks it delivered; the carrier no longer knows the number.
+    r = cli("new-case", "--no-input", "--json", "--customer", "farah.haddad@example.com", "--order", "1011",
+            "--address-confirmed", "yes", *STEP5)
+    assert r.code == 0, r.err
+    case = json.loads(r.out)
+    assert case["tracking"] is None
+    assert case["tracking_unavailable"]["source"]  # the provider that was asked
+    assert "no tracking for 772048199332" in case["tracking_unavailable"]["reason"]
+    # Delivered by the order system: step 5 applies, and it is not a loss.
+    assert case["decision"]["situation"] == "delivered"
+    assert case["answers"]["package_found"] is False
+
+
+def test_no_input_without_tracking_still_asks_for_step5_when_the_order_says_delivered(cli, monkeypatch):
+    _carrier_forgot(monkeypatch)
+    r = cli("new-case", "--no-input", "--customer", "farah.haddad@example.com", "--order", "1011",
+            "--address-confirmed", "yes")
+    assert r.code == 2 and "package_found" in r.err

@@ -83,7 +83,7 @@ def test_missing_everything_names_every_flag(cli, cfg):
     open_case(cfg, "VIP")
     r = cli("resolve", "TST01", "--no-input")
     assert r.code == 2
-    assert "--outcome (found|lost)" in r.err and "--remedy" in r.err
+    assert "--outcome (found|lost|damaged|not_confirmed|not_received)" in r.err and "--remedy" in r.err
 
 
 def test_policy_refund_needs_a_reason(cli, cfg):
@@ -110,7 +110,8 @@ def test_bad_outcome_is_a_usage_error(cli, cfg):
 def test_refund_above_the_limit_needs_a_leads_approval(cli, cfg):
     case = build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-BIG01")  # New Customer, 1249 > 150
     store([case])
-    args = ["resolve", "BIG01", "--no-input", "--outcome", "lost", "--remedy", "refund", "--reason", "no stock"]
+    args = ["resolve", "BIG01", "--no-input", "--outcome", "lost", "--remedy", "refund", "--reason", "no stock",
+            "--fraud-review", "cleared", "--reviewed-by", "Risk Desk"]  # a fraud-review case: cleared first
     r = cli(*args)
     assert r.code == 2
     assert "--approved-by" in r.err and "1,249.00 USD is above the approval limit of 150.00" in r.err
@@ -127,10 +128,45 @@ def test_refund_above_the_limit_needs_a_leads_approval(cli, cfg):
     assert "approved by Dana Lead" in json.loads(r.out)["history"][-1]["detail"]
 
 
-def test_reship_above_the_limit_needs_no_approval(cli, cfg):
+def test_reship_above_the_limit_needs_a_leads_approval_too(cli, cfg):
+    # A $1,249 laptop was reshipped without anyone's approval: a reshipment costs what a refund does.
     store([build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-BIG02")])
-    r = cli("resolve", "BIG02", "--no-input", "--outcome", "lost", "--remedy", "reship")
+    args = ["resolve", "BIG02", "--no-input", "--outcome", "lost", "--remedy", "reship",
+            "--fraud-review", "cleared", "--reviewed-by", "Risk Desk"]
+    r = cli(*args)
+    assert r.code == 2 and "--approved-by" in r.err and "reship of 1,249.00 USD" in r.err
+    r = cli(*args, "--approved-by", "Dana Lead", "--json")
     assert r.code == 0, r.err
+    assert json.loads(r.out)["resolution"]["approved_by"] == "Dana Lead"
+
+
+# ------------------------------------------------------------------ the fraud review gate
+
+
+def test_a_fraud_review_case_is_not_remedied_before_the_review_is_recorded(cli, cfg):
+    store([build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-FRD01")])  # new customer, high value
+    assert json.loads(cli("case", "FRD01", "--json").out)["decision"]["action"] == "fraud_review"
+    base = ["resolve", "FRD01", "--no-input", "--outcome", "lost", "--remedy", "reship", "--approved-by", "Dana Lead"]
+    r = cli(*base)
+    assert r.code == 2 and "--fraud-review" in r.err and "--reviewed-by" in r.err
+    r = cli(*base, "--fraud-review", "confirmed", "--reviewed-by", "Risk Desk")
+    assert r.code == 2 and "confirmed" in r.err
+    assert json.loads(cli("case", "FRD01", "--json").out)["status"] == "open"  # nothing written
+    r = cli(*base, "--fraud-review", "cleared", "--reviewed-by", "test-agent")
+    assert r.code == 2 and "reviewed by the agent" in r.err
+    r = cli(*base, "--fraud-review", "cleared", "--reviewed-by", "Risk Desk", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert out["resolution"]["fraud_review"] == {"result": "cleared", "reviewed_by": "Risk Desk"}
+    assert "fraud review cleared by Risk Desk" in out["history"][-1]["detail"]
+
+
+def test_a_confirmed_fraud_review_may_still_decline(cli, cfg):
+    store([build(cfg, "#1012", now=ago(hours=5), case_id="MO-261127-FRD02")])
+    r = cli("resolve", "FRD02", "--no-input", "--json", "--outcome", "not_confirmed", "--remedy", "decline",
+            "--fraud-review", "confirmed", "--reviewed-by", "Risk Desk")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["resolution"]["fraud_review"]["result"] == "confirmed"
 
 
 # ------------------------------------------------------------------ refusals and errors
@@ -207,7 +243,7 @@ CASE = {"id": "MO-1", "status": "open", "created_at": "2026-11-26T10:00:00-05:00
     ({}, ["outcome", "remedy"]),
     ({"outcome": "found"}, ["remedy"]),
     ({"outcome": "lost"}, ["remedy"]),
-    ({"outcome": "lost", "remedy": "reship"}, []),
+    ({"outcome": "lost", "remedy": "reship"}, ["approved_by"]),  # 300 > 250: a reshipment is approved too
     ({"outcome": "lost", "remedy": "refund"}, ["reason", "approved_by"]),
     ({"outcome": "lost", "remedy": "refund", "reason": "x", "approved_by": "Lead"}, []),
 ])
@@ -231,7 +267,7 @@ def test_resolve_is_pure_and_records_sla():
     from datetime import datetime
 
     now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
-    answers = {"outcome": "lost", "remedy": "reship"}
+    answers = {"outcome": "lost", "remedy": "reship", "approved_by": "Lead"}
     out = lifecycle.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
     assert CASE["status"] == "open" and CASE["history"] == []  # input untouched
     assert out["resolution"]["within_sla"] is False  # follow-up was 09:00, resolved 10:00
@@ -282,3 +318,62 @@ def test_interactive_decline_changes_nothing(cli, cfg, monkeypatch):
         r = cli("resolve", "TST01")
     assert r.code == 130
     assert json.loads(cli("case", "TST01", "--json").out)["status"] == "open"
+
+
+# ------------------------------------------------------------------ issue 10 item 7: what was established
+
+def test_lost_without_a_carrier_confirmation_claims_none(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert "confirmed" not in res["message"].lower()
+    assert res["carrier_reference"] is None
+
+
+def test_lost_with_the_carriers_reference_says_so(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship",
+            "--carrier-reference", "FDX-TRACE-8812")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert "has confirmed" in res["message"] and res["carrier_reference"] == "FDX-TRACE-8812"
+    assert "FDX-TRACE-8812" in json.loads(r.out)["history"][-1]["detail"]
+
+
+def test_damaged_parcel_is_its_own_outcome(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "damaged", "--remedy", "reship")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["outcome"] == "damaged" and "damaged" in res["message"]
+    assert "lost in transit" not in res["message"]
+    assert res["macro"] == RESOLVED_MACRO
+
+
+def test_carrier_maintains_delivered_decline_is_respectful(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "not_confirmed", "--remedy", "decline")
+    assert r.code == 0, r.err
+    res = json.loads(r.out)["resolution"]
+    assert res["value"] == 0.0 and "refund" not in res["message"].lower()
+    assert "confirmed" not in res["message"].lower() or "delivered" in res["message"]
+
+
+def test_goodwill_remedy_when_not_confirmed_needs_an_approver(cli, cfg):
+    open_case(cfg, "Standard")
+    r = cli("resolve", "TST01", "--no-input", "--outcome", "not_confirmed", "--remedy", "reship")
+    assert r.code == 2 and "--approved-by" in r.err
+    r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "not_confirmed", "--remedy", "reship",
+            "--approved-by", "Dana Lead")
+    assert r.code == 0, r.err
+    assert "goodwill" in json.loads(r.out)["resolution"]["message"].lower()
+
+
+def test_a_vip_case_resolved_at_step_6_is_not_resolved_again(cli, cfg):
+    store([build(cfg, "#1001", now=ago(hours=1), case_id="MO-261127-VIP01",
+                 answers={"address_confirmed": True, "received_by_someone_else": False,
+                          "checked_drop_off_spots": True, "theft_in_area": False, "package_found": False,
+                          "customer_choice": "replacement"})])
+    r = cli("resolve", "VIP01", "--no-input", "--outcome", "lost", "--remedy", "reship")
+    assert r.code == 1 and "already resolved" in r.err

@@ -40,8 +40,9 @@ def stored(mocli_env) -> list[dict]:
 
 def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
     keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES,  # customer, order, address ok
-            NO, YES, NO, NO,  # neighbour? checked spots? theft? found?
+            "n", "y", "n", "n",  # neighbour? checked spots? theft? found? (y / n keys)
             "Checked porch and lobby" + ENTER,
+            "3",  # step 6: the customer decides later between a replacement and a refund
             ENTER]  # review: Save the case
     r = wizard(keys)
     assert r.code == 0, r.err
@@ -49,12 +50,14 @@ def test_vip_delivered_not_received_walks_all_nine_steps(wizard, mocli_env):
         assert f"Step {step} of 9" in r.out
     [case] = stored(mocli_env)
     assert case["decision"]["action"] == "refund_or_replacement"
-    assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+    assert case["decision"]["macro"] == "Retail::Missing Order – Remedy Offered"
     assert case["answers"] == {"address_confirmed": True, "received_by_someone_else": False,
                                "checked_drop_off_spots": True, "theft_in_area": False,
-                               "package_found": False, "notes": "Checked porch and lobby"}
+                               "package_found": False, "customer_choice": "later",
+                               "notes": "Checked porch and lobby"}
     assert "Monday, November 30" in case["message"]  # 1 business day after Friday 27 Nov
-    assert "Retail::Missing Order – Resolved (Refund/Replacement)" in r.out
+    assert "Retail::Missing Order – Remedy Offered" in r.out
+    assert "Resolved (Refund/Replacement)" not in r.out  # step 8's macro, not applied at first contact
 
 
 def test_step5_questions_are_not_asked_when_not_delivered(wizard, mocli_env):
@@ -75,7 +78,7 @@ def test_invalid_email_is_refused_at_the_prompt_and_asked_again(wizard, mocli_en
 
 
 def test_review_lets_the_agent_change_an_answer(wizard, mocli_env):
-    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER,
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, "n", "y", "n", "n", ENTER, "3",
             DOWN + ENTER,  # review: Change an answer
             DOWN * 6 + ENTER,  # which: package_found (customer, order, address, neighbour, spots, theft, found)
             UP + ENTER,  # the pointer starts on the previous answer ("no"): up to "yes"
@@ -93,7 +96,8 @@ def test_ctrl_c_keeps_a_draft_and_resume_continues(wizard, cli, mocli_env):
     assert r.code == 130
     assert "--resume" in r.err
     assert stored(mocli_env) == []  # nothing half-written in the case store
-    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    [path] = (mocli_env["home"] / "drafts").glob("*.json")  # one draft per customer + order
+    draft = json.loads(path.read_text())
     assert draft["answers"] == {"customer": "ava.thompson@example.com", "order": "#1001",
                                 "address_confirmed": True}
     r = cli("new-case", "--resume", "--no-input", "--json", "--received-by-someone-else", "no",
@@ -101,7 +105,7 @@ def test_ctrl_c_keeps_a_draft_and_resume_continues(wizard, cli, mocli_env):
     assert r.code == 0, r.err
     case = json.loads(r.out)
     assert case["customer"]["id"] == "C-1001" and case["order"]["number"] == "#1001"
-    assert not (mocli_env["home"] / "draft.json").exists()
+    assert not path.exists()
 
 
 def test_a_missing_keypress_fails_instead_of_hanging(wizard, mocli_env):
@@ -150,7 +154,7 @@ def test_carrier_down_then_tracking_typed_by_hand(wizard, mocli_env, monkeypatch
             "2026-11-23 14:32" + ENTER, "Delivered" + ENTER, "Brooklyn, NY" + ENTER,
             "Front Door" + ENTER, ENTER,  # where; photo: yes
             YES,  # address confirmed
-            NO, YES, NO, NO, ENTER, ENTER]
+            "n", "y", "n", "n", ENTER, "3", ENTER]
     r = wizard(keys)
     assert r.code == 0, r.err
     [case] = stored(mocli_env)
@@ -188,3 +192,122 @@ def test_provider_down_without_a_terminal_is_a_clear_failure(cli, monkeypatch):
             "--address-confirmed", "yes")
     assert r.code == 1
     assert "did not answer" in r.err
+
+
+# ------------------------------------------------------------------ issue 10 item 1: no answer by default
+
+
+def test_enter_alone_does_not_answer_step5(wizard, mocli_env):
+    """Seven Enters on a delivered order used to record "found" and resolve the case: now Enter on a
+    step-5 menu with nothing picked answers nothing, so the input runs out and nothing is saved."""
+    r = wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES] + [ENTER] * 8)
+    assert r.code != 0
+    assert stored(mocli_env) == []
+
+
+def test_y_and_n_keys_answer_a_yes_no_menu(wizard, mocli_env):
+    keys = ["ben.carter@example.com" + ENTER, "1002" + ENTER, "y",  # address confirmed
+            "n", "y", "n", "n",  # neighbour? checked spots? theft? found?
+            ENTER,  # notes
+            ENTER]  # review: save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["package_found"] is False
+    assert case["answers"]["checked_drop_off_spots"] is True
+    assert case["status"] == "open"
+
+
+def test_contradictory_answers_are_questioned_on_the_review_screen(wizard, mocli_env):
+    # Found, yet theft in the area and drop-off spots not checked: the review says so and puts
+    # "Change an answer" under the pointer, so Enter does not save it blindly.
+    keys = ["ben.carter@example.com" + ENTER, "1002" + ENTER, "y",
+            "n", "n", "y", "y",  # neighbour no, spots not checked, theft yes, found yes
+            ENTER,
+            ENTER,  # review: Change an answer (first when answers contradict)
+            DOWN * 6 + ENTER,  # which: package_found
+            "n",  # not found after all
+            ENTER]  # review: Save (first again once nothing contradicts)
+    r = wizard(keys)
+    out = " ".join(r.out.split())
+    assert "found, yet theft in the area" in out
+    assert "found, yet the drop-off spots were not checked" in out
+    [case] = stored(mocli_env)
+    assert case["answers"]["package_found"] is False
+    assert case["status"] == "open"
+
+
+def test_vip_choice_is_asked_at_step_6_and_resolves_in_the_call(wizard, mocli_env):
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, "y", "n", "y", "n", "n", ENTER,
+            "2",  # the customer chooses: 1 replacement, 2 refund, 3 later
+            ENTER]  # review: save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["customer_choice"] == "refund"
+    assert case["status"] == "resolved" and case["resolution"]["remedy"] == "refund"
+    assert case["decision"]["macro"] == "Retail::Missing Order – Resolved (Refund/Replacement)"
+
+
+def test_new_case_no_input_vip_choice_flag(cli, mocli_env):
+    base = ["new-case", "--no-input", "--json", "--customer", "ava.thompson@example.com", "--order", "1001",
+            "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no"]
+    later = json.loads(cli(*base).out)
+    assert later["status"] == "open" and later["decision"]["macro"] == "Retail::Missing Order – Remedy Offered"
+    r = cli(*base, "--customer-choice", "replacement")
+    assert r.code == 0, r.err
+    chosen = json.loads(r.out)
+    assert chosen["status"] == "resolved" and chosen["resolution"]["remedy"] == "reship"
+    assert cli(*base, "--customer-choice", "maybe").code == 2
+
+
+def test_an_address_not_confirmed_asks_where_the_customer_is_now(wizard, mocli_env):
+    keys = ["ben.carter@example.com" + ENTER, "1003" + ENTER, "n",  # in transit; address not confirmed
+            "9 New Rd, Austin, TX 78701" + ENTER, ENTER, ENTER]  # their address now; notes; save
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["answers"]["customer_address"] == "9 New Rd, Austin, TX 78701"
+    assert case["decision"]["action"] == "carrier_investigation" and case["signals"] == []
+    assert "redirect it to 9 New Rd" in " ".join(case["message"].split())
+
+
+
+# ------------------------------------------------------------------ issue 10 item 9: drafts
+
+
+def test_ctrl_c_on_an_empty_wizard_keeps_the_other_draft(wizard, cli, mocli_env):
+    r = wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, CTRL_C])
+    assert r.code == 130
+    before = {p.name: p.read_text() for p in (mocli_env["home"] / "drafts").glob("*.json")}
+    assert len(before) == 1
+    # A fresh wizard: it says a draft exists and offers it; the agent starts a new case, then Ctrl-C at once.
+    r = wizard([DOWN + ENTER, CTRL_C])
+    assert r.code == 130
+    assert "1 draft" in r.out and "nothing to keep" in r.err
+    after = {p.name: p.read_text() for p in (mocli_env["home"] / "drafts").glob("*.json")}
+    assert after == before  # never overwritten with {}
+
+
+def test_one_draft_per_customer_and_order_listed_and_discarded(wizard, cli, mocli_env):
+    assert wizard(["ava.thompson@example.com" + ENTER, "1001" + ENTER, CTRL_C]).code == 130
+    assert wizard([DOWN + ENTER, "ben.carter@example.com" + ENTER, "1002" + ENTER, CTRL_C]).code == 130
+    listed = json.loads(cli("drafts", "--json").out)
+    assert sorted((d["customer"], d["order"]) for d in listed) == [
+        ("ava.thompson@example.com", "#1001"), ("ben.carter@example.com", "#1002")]
+    ben = next(d for d in listed if d["order"] == "#1002")
+    r = cli("drafts", "--discard", ben["id"])
+    assert r.code == 0, r.err
+    assert [d["order"] for d in json.loads(cli("drafts", "--json").out)] == ["#1001"]
+    assert cli("drafts", "--discard", "nope").code == 1
+
+
+def test_start_up_offers_to_resume_a_draft(wizard, mocli_env):
+    assert wizard(["ben.carter@example.com" + ENTER, "1003" + ENTER, CTRL_C]).code == 130
+    r = wizard([ENTER,  # resume the draft for ben.carter / #1003 (the first choice)
+                YES, ENTER, ENTER])  # address; notes; save
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["order"]["number"] == "#1003"
+    assert list((mocli_env["home"] / "drafts").glob("*.json")) == []

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.addresses import address_key
+from mocli.lifecycle import TEMPLATE_KEYS
 from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
@@ -93,17 +94,28 @@ def claims_from_cases(cases: list[dict[str, Any] | None]) -> list[Claim]:
     return out
 
 
+def classify_case(cfg: Config, order: Order, tracking: Tracking | None, now: datetime) -> tuple[Any, str]:
+    """Step 3's situation with the configured thresholds and the carrier's lost rule."""
+    from mocli.policy.situation import lost_after
+
+    sit = cfg.settings.situation
+    carrier = (tracking.carrier if tracking else None) or order.carrier
+    return classify(order, tracking, now, late_after_days=sit.late_after_days,
+                    stalled_after_days=sit.stalled_after_days, calendar=calendar(cfg),
+                    lost_after_business_days=lost_after(cfg.policy.lost, carrier))
+
+
 def message_values(cfg: Config, customer: Customer, order: Order, tracking: Tracking | None,
-                   follow_up_by: datetime, case_id: str, agent: str, locale: str | None = None) -> dict[str, str]:
+                   follow_up_by: datetime, case_id: str, agent: str,
+                   answers: dict[str, Any] | None = None, locale: str | None = None) -> dict[str, str]:
     """The placeholders' values; dates, money and the SLA written for `locale` (default: the default texts')."""
     from mocli.messages import count_text, date_text, money_text, word
 
     locale = locale or cfg.messages.default_locale
-    expected = (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
-                else order.expected_delivery)
+    expected = _expected_delivery(order, tracking)
     sla = cfg.tier(customer.tier).sla
     return {
-        "first_name": customer.name.split()[0] if customer.name.split() else customer.name,
+        "first_name": greeting_name(customer),
         "customer_name": customer.name,
         "tier": customer.tier,
         "order_number": order.number,
@@ -119,38 +131,82 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
         "case_id": case_id,
         "agent": agent,
         "address": order.address.one_line(),
+        # Where the customer lives now when they did not confirm the order's address (step 2).
+        "customer_address": (answers or {}).get("customer_address") or order.address.one_line(),
         "amount": money_text(order.value, order.currency, locale),
+        "exception": _exception_text(tracking),
     }
+
+
+def _expected_delivery(order: Order, tracking: Tracking | None):
+    return (tracking.estimated_delivery.date() if tracking and tracking.estimated_delivery
+            else order.expected_delivery)
+
+
+def greeting_name(customer: Customer) -> str:
+    """Who "Hi …," greets: the contact person's first name; a business without one is not greeted by
+    the first word of its company name ("Hi Dunmore,")."""
+    person = customer.contact_name or (None if customer.tier == "B2B" else customer.name)
+    words = (person or "").split()
+    return words[0] if words else "there"
+
+
+def _exception_text(tracking: Tracking | None) -> str:
+    """The carrier's latest exception in its words, for the message ("address correction needed")."""
+    if tracking is None:
+        return "no tracking is available"
+    text = next((e.description for e in tracking.events if e.status == "exception"), None)
+    return (text or tracking.raw_description or "a delivery exception").rstrip(".")
 
 
 def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Tracking | None,
                answers: dict[str, Any], claims: list[Claim], now: datetime, agent: str,
                case_id: str | None = None, ticket: str | None = None,
-               sources: dict[str, str] | None = None, locale: str | None = None) -> Case:
+               sources: dict[str, str] | None = None, locale: str | None = None,
+               tracking_unavailable: dict[str, str] | None = None) -> Case:
     """The whole case: signals, decision, follow-up date, message and macro.
 
     The message is in `locale` (from --locale) or else the customer's locale from the CRM."""
     tier = cfg.tier(customer.tier)
-    sit = cfg.settings.situation
-    situation, why = classify(order, tracking, now, late_after_days=sit.late_after_days,
-                              stalled_after_days=sit.stalled_after_days)
+    situation, why = classify_case(cfg, order, tracking, now)
     fired = signals(customer, order, answers, claims, cfg.policy.fraud, now.date())
     verdict = decide(customer.tier, tier, situation, why, answers, fired)
-    follow_up_by = calendar(cfg).follow_up(now, tier.sla.amount, tier.sla.unit)
+    sla = tier.customer_check_follow_up if verdict.action == "customer_check" else tier.sla
+    cal = calendar(cfg)
+    follow_up_by = cal.follow_up(now, sla.amount, sla.unit)
+    if verdict.action == "awaiting_delivery":
+        # The message quotes the expected delivery: never check in before it has had its chance.
+        expected = _expected_delivery(order, tracking)
+        if expected is not None and follow_up_by.astimezone(cal.tz).date() <= expected:
+            follow_up_by = datetime.combine(cal.next_business_day(expected), cal.workday_end, tzinfo=cal.tz)
     case_id = case_id or new_case_id(now)
     choice = (choose_locale(cfg, locale, "--locale") if locale
               else choose_locale(cfg, customer.locale, customer.source if customer.locale else None))
-    composed = compose_for(cfg, "outcomes", verdict.action, choice, lambda fmt: message_values(
-        cfg, customer, order, tracking, follow_up_by, case_id, agent, locale=fmt))
+
+    def values_for(fmt: str) -> dict[str, str]:
+        return message_values(cfg, customer, order, tracking, follow_up_by, case_id, agent, answers, locale=fmt)
+
+    remedy = _remedy_chosen_in_the_call(cfg, tier, order, verdict, answers)
+    # What is established when the remedy is given in the call: the carrier's damage or a loss by a
+    # stated rule; otherwise only that the customer has not received it.
+    outcome = {"damaged": "damaged", "lost": "lost"}.get(situation.value, "not_received")
+    if remedy:  # step 8 reached in the call: the customer chose, so the Resolved macro applies now
+        composed = compose_for(cfg, "resolutions", TEMPLATE_KEYS[(outcome, remedy)], choice, values_for)
+    else:
+        # A situation's own wording when messages.toml has one (carrier_investigation_exception, ...).
+        keys = [f"{verdict.action}_{v}" for v in (verdict.variant, situation.value) if v]
+        key = next((k for k in keys if k in cfg.messages.outcomes), verdict.action)
+        composed = compose_for(cfg, "outcomes", key, choice, values_for)
     macro, message = composed.macro, composed.message
     known = matching_known_issues(cfg, order, tracking, now.date())
-    return Case(
+    case = Case(
         id=case_id,
         created_at=now,
         agent=agent,
         customer=customer,
         order=order,
         tracking=tracking,
+        tracking_unavailable=tracking_unavailable if tracking is None else None,
         answers=answers,
         signals=fired,
         known_issues=[k.model_dump() for k in known],
@@ -165,3 +221,36 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         history=[HistoryEvent(at=now, agent=agent, event="opened",
                               detail=f"{verdict.action}; macro {macro}")],
     )
+    if remedy:
+        from mocli.lifecycle import resolve
+
+        resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": outcome, "remedy": remedy,
+                                                                 "reason": "the customer chose in the call"},
+                           now=now, agent=agent, macro=macro, message=message)
+        case = Case.model_validate(resolved)
+    return case
+
+
+CHOICE_REMEDY = {"replacement": "reship", "refund": "refund"}
+
+
+def _remedy_chosen_in_the_call(cfg: Config, tier: Any, order: Order, verdict: Any,
+                               answers: dict[str, Any]) -> str | None:
+    """Step 6's offer: the remedy the customer chose in the call, or None (decides later, or a lead
+    must approve it first, which keeps the case open with the offer)."""
+    from mocli.lifecycle import needs_approval
+
+    if verdict.action != "refund_or_replacement":
+        return None
+    remedy = CHOICE_REMEDY.get(answers.get("customer_choice") or "later")
+    if remedy is None:
+        verdict.reasons.append("offered a replacement or a refund; the customer decides later")
+        return None
+    if needs_approval({"order": {"value": order.value}}, tier, "not_received", remedy):
+        verdict.reasons.append(f"the customer chose a {remedy} of {order.value:,.2f} {order.currency}, above "
+                               f"the approval limit of {float(tier.refund_approval_limit):,.2f}: once a lead "
+                               f"approves, mocli resolve CASE --outcome not_received --remedy {remedy} "
+                               "--approved-by LEAD")
+        return None
+    verdict.reasons.append(f"the customer chose a {answers['customer_choice']} in the call")
+    return remedy

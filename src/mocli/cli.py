@@ -16,8 +16,10 @@ from mocli.commands import (
     claim,
     config_cmd,
     demo,
+    drafts,
     macros,
     new_case,
+    reassess,
     report,
     resolve,
     store_repair,
@@ -61,11 +63,13 @@ def _root(
 
 app.command("new-case")(new_case.new_case)
 app.command("demo")(demo.demo)
+app.command("drafts")(drafts.drafts)
 app.add_typer(config_cmd.app, name="config")
 # Each command module registers itself here, one line each (keeps `--help` import-light).
 app.command("cases")(cases.cases)
 app.command("case")(cases.case)
 app.command("note")(cases.note)
+app.command("reassess")(reassess.reassess)
 app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)

@@ -183,6 +183,10 @@ def _models():
         on_lost: Literal["refund_or_replacement", "carrier_investigation"]
         remedy_choice: Literal["customer", "policy"] = "policy"
         refund_approval_limit: float = Field(0, ge=0)
+        # Step 5: while the customer checks the drop-off spots / the neighbour, follow up this soon;
+        # a tier that offers a remedy first (VIP) does not wait for the check.
+        customer_check_follow_up: Sla = Sla(amount=1, unit="business_days")
+        offer_before_customer_check: bool = False
 
     class Tiers(Strict):
         tiers: dict[str, Tier]
@@ -204,6 +208,7 @@ def _models():
 
     class AddressMismatch(Strict):
         enabled: bool = True
+        alone: bool = False  # a signal by itself; by default only beside another signal
 
     class Fraud(Strict):
         repeat_claims: RepeatClaims = RepeatClaims()
@@ -211,12 +216,18 @@ def _models():
         high_value_new_customer: HighValueNew = HighValueNew()
         address_mismatch: AddressMismatch = AddressMismatch()
 
+    class LostRule(Strict):
+        no_scan_business_days: int = Field(10, ge=1)
+        by_carrier: dict[str, int] = Field(default_factory=dict)
+
     class Policy(Strict):
         fraud: Fraud = Fraud()
+        lost: LostRule = LostRule()
 
     class Outcome(Strict):
         macro: str = Field(min_length=1)
         template: str = Field(min_length=1)
+        closing: str | None = None  # this outcome's own closing lines, instead of the shared ones
 
     class Variant(Strict):
         template: str = Field(min_length=1)
@@ -238,6 +249,7 @@ def _models():
         """One language's (or region's) variants; what is missing falls back to the default texts."""
 
         closing: str | None = None
+        closing_resolved: str | None = None  # after a resolution or a found parcel, as in the default texts
         outcomes: dict[str, Variant] = Field(default_factory=dict)
         resolutions: dict[str, Variant] = Field(default_factory=dict)
         sla: dict[Literal["business_days", "business_hours"], Plural] = Field(default_factory=dict)
@@ -262,6 +274,7 @@ def _models():
     class Messages(Strict):
         default_locale: str = "en"  # the language of the outcome tables above the [locales] block
         closing: str
+        closing_resolved: str | None = None  # after a resolution (and "found"): nothing left to sort out
         outcomes: dict[str, Outcome]
         resolutions: dict[str, Outcome] = Field(default_factory=dict)
         locales: dict[str, LocaleTexts] = Field(default_factory=dict)

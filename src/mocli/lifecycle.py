@@ -14,16 +14,34 @@ from typing import Any
 
 from mocli.errors import InvalidInput, MocliError
 
-OUTCOMES = ("found", "lost")
-REMEDIES = {"found": ("confirm", "redeliver"), "lost": ("reship", "refund")}
-ALL_REMEDIES = ("confirm", "redeliver", "reship", "refund")
-# The template key in messages.toml [resolutions.*] for each (outcome, remedy).
-TEMPLATE_KEYS = {
-    ("found", "confirm"): "found_confirmed",
-    ("found", "redeliver"): "found_redeliver",
-    ("lost", "reship"): "lost_reship",
-    ("lost", "refund"): "lost_refund",
+# What the investigation (or the call) established. `not_received`: a remedy given on the customer's
+# word alone (a VIP's proactive offer); nobody established where the parcel is.
+OUTCOMES = ("found", "lost", "damaged", "not_confirmed", "not_received")
+REMEDIES = {
+    "found": ("confirm", "redeliver"),
+    "lost": ("reship", "refund"),
+    "damaged": ("reship", "refund"),
+    # The carrier maintains it was delivered: a goodwill remedy (with a lead's approval) or a respectful no.
+    "not_confirmed": ("reship", "refund", "decline"),
+    "not_received": ("reship", "refund"),
 }
+ALL_REMEDIES = ("confirm", "redeliver", "reship", "refund", "decline")
+# Remedies that cost us the order's value (a refund, or the goods sent again).
+PAID_REMEDIES = ("reship", "refund")
+# The template key in messages.toml [resolutions.*] for each (outcome, remedy), when no carrier
+# confirmation is recorded; `template_key` picks the "_confirmed" wording when one is.
+TEMPLATE_KEYS = {(outcome, remedy): ("found_confirmed" if (outcome, remedy) == ("found", "confirm")
+                                     else f"{outcome}_{remedy}")
+                 for outcome, remedies in REMEDIES.items() for remedy in remedies}
+CONFIRMABLE = ("lost",)  # outcomes whose message may say "our shipping partner has confirmed"
+
+
+def template_key(outcome: str, remedy: str, carrier_reference: str | None) -> str:
+    """The message for what was established: a carrier confirmation is claimed only when recorded."""
+    key = TEMPLATE_KEYS[(outcome, remedy)]
+    return f"{key}_confirmed" if carrier_reference and outcome in CONFIRMABLE else key
+
+
 MAX_TEXT = 2000  # notes, reasons and names: bounded, so a paste accident cannot bloat the store
 
 
@@ -62,10 +80,23 @@ def order_value(case: dict[str, Any]) -> tuple[float, str]:
 
 
 def needs_approval(case: dict[str, Any], tier: Any, outcome: str | None, remedy: str | None) -> bool:
-    """A refund above the tier's approval limit needs a lead's approval (a limit of 0 means none)."""
+    """A lead approves a refund or a reshipment above the tier's approval limit (a limit of 0 means
+    none), and any goodwill remedy for a parcel the carrier maintains was delivered."""
+    if remedy not in PAID_REMEDIES:
+        return False
+    if outcome == "not_confirmed":
+        return True
+    # A reshipment costs the goods as a refund costs the money: the same limit applies to both.
     limit = float(getattr(tier, "refund_approval_limit", 0) or 0)
     value, _ = order_value(case)
-    return outcome == "lost" and remedy == "refund" and limit > 0 and value > limit
+    return limit > 0 and value > limit
+
+
+REVIEW_RESULTS = ("cleared", "confirmed")
+
+
+def under_fraud_review(case: dict[str, Any]) -> bool:
+    return (case.get("decision") or {}).get("action") == "fraud_review"
 
 
 def questions(case: dict[str, Any], tier: Any, answers: dict[str, Any]) -> list[Question]:
@@ -80,25 +111,36 @@ def questions(case: dict[str, Any], tier: Any, answers: dict[str, Any]) -> list[
         if outcome == "found":
             out.append(Question("remedy", "--remedy", "Was delivery confirmed, or will the carrier redeliver?",
                                 REMEDIES["found"]))
-        elif outcome == "lost":
+        elif outcome == "not_confirmed":
+            out.append(Question("remedy", "--remedy", "The carrier maintains it was delivered: a goodwill "
+                                "remedy (a lead approves it) or decline?", REMEDIES["not_confirmed"]))
+        elif outcome in REMEDIES:
             if getattr(tier, "remedy_choice", "policy") == "customer":
-                out.append(Question("remedy", "--remedy", "Which does the customer choose?", REMEDIES["lost"]))
+                out.append(Question("remedy", "--remedy", "Which does the customer choose?", REMEDIES[outcome]))
             else:
                 # Policy tiers reship by default; a refund is the exception (and needs a reason).
                 out.append(Question("remedy", "--remedy",
                                     "Remedy (policy: reship unless the item cannot be reshipped)",
-                                    REMEDIES["lost"], default="reship"))
+                                    REMEDIES[outcome], default="reship"))
         else:
             out.append(Question("remedy", "--remedy", "Remedy", ALL_REMEDIES))
-    if outcome == "lost" and remedy == "refund":
+    if remedy == "refund" and outcome != "not_confirmed":
         if getattr(tier, "remedy_choice", "policy") != "customer" and not answers.get("reason"):
             out.append(Question("reason", "--reason", "Why can't the item be reshipped?"))
-        if needs_approval(case, tier, outcome, remedy) and not answers.get("approved_by"):
+    if under_fraud_review(case) and remedy in PAID_REMEDIES:
+        # The gate: nothing is reshipped or refunded until the review's result is recorded.
+        if not answers.get("fraud_review"):
+            out.append(Question("fraud_review", "--fraud-review", "What did the fraud review conclude?",
+                                REVIEW_RESULTS))
+        if not answers.get("reviewed_by"):
+            out.append(Question("reviewed_by", "--reviewed-by", "Who did the fraud review?"))
+    if needs_approval(case, tier, outcome, remedy) and not answers.get("approved_by"):
+        if outcome == "not_confirmed":
+            why = f"A goodwill {remedy} of {value:,.2f} {currency} needs a lead's approval"
+        else:
             limit = float(tier.refund_approval_limit)
-            out.append(Question(
-                "approved_by", "--approved-by",
-                f"Refund of {value:,.2f} {currency} is above the approval limit of {limit:,.2f}: "
-                "which lead approved it?"))
+            why = f"{remedy.capitalize()} of {value:,.2f} {currency} is above the approval limit of {limit:,.2f}"
+        out.append(Question("approved_by", "--approved-by", f"{why}: which lead approved it?"))
     return out
 
 
@@ -110,9 +152,19 @@ def check(case: dict[str, Any], tier: Any, answers: dict[str, Any], agent: str) 
     if remedy not in REMEDIES[outcome]:
         raise InvalidInput(f"--remedy {remedy} does not apply to a {outcome} parcel "
                            f"(choose {' or '.join(REMEDIES[outcome])})")
+    review = answers.get("fraud_review")
+    if review is not None and review not in REVIEW_RESULTS:
+        raise InvalidInput(f"--fraud-review must be cleared or confirmed (got {review!r})")
+    if review == "confirmed" and remedy in PAID_REMEDIES:
+        raise InvalidInput("the fraud review confirmed the concern: no reshipment or refund; resolve with "
+                           "--outcome not_confirmed --remedy decline")
+    reviewer = answers.get("reviewed_by")
+    if reviewer and reviewer.casefold() == agent.casefold():
+        raise InvalidInput("a fraud review cannot be reviewed by the agent who resolves the case; "
+                           "--reviewed-by names who did the review")
     approver = answers.get("approved_by")
     if approver and approver.casefold() == agent.casefold():
-        raise InvalidInput("a refund cannot be approved by the agent who resolves the case; "
+        raise InvalidInput("a remedy cannot be approved by the agent who resolves the case; "
                            "--approved-by names the lead who approved it")
 
 
@@ -141,7 +193,7 @@ def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], 
         "outcome": outcome,
         "remedy": remedy,
         # What the remedy costs us: the refund, or the value of the replacement; nothing when found.
-        "value": value if outcome == "lost" else 0.0,
+        "value": value if remedy in PAID_REMEDIES else 0.0,
         "currency": currency,
         "resolved_at": now.isoformat(),
         "resolved_by": agent,
@@ -151,6 +203,11 @@ def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], 
         "approval_limit": float(getattr(tier, "refund_approval_limit", 0) or 0) or None,
         "approved_by": answers.get("approved_by"),
         "reason": answers.get("reason"),
+        # The carrier's trace / claim reference when the carrier confirmed the outcome; else null, and
+        # the message claims no confirmation.
+        "carrier_reference": answers.get("carrier_reference"),
+        "fraud_review": ({"result": answers["fraud_review"], "reviewed_by": answers.get("reviewed_by")}
+                         if answers.get("fraud_review") else None),
         "note": answers.get("note"),
         "macro": macro,
         "message": message,
@@ -180,6 +237,10 @@ def resolve(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: da
         what += f" {res['value']:,.2f} {res['currency']}"
     if res["approved_by"]:
         what += f", approved by {res['approved_by']}"
+    if res["fraud_review"]:
+        what += f", fraud review {res['fraud_review']['result']} by {res['fraud_review']['reviewed_by']}"
+    if res["carrier_reference"]:
+        what += f", confirmed by the carrier ({res['carrier_reference']})"
     if res["reason"]:
         what += f"; reason: {res['reason']}"
     history = list(out.get("history") or [])

@@ -30,8 +30,10 @@ PLACEHOLDERS = {
     "sla": "the tier's SLA in words, e.g. '2 business days'",
     "case_id": "the case id",
     "agent": "the agent's name",
-    "address": "the shipping address on one line",
+    "address": "the order's shipping address on one line",
+    "customer_address": "the address the customer gave when they did not confirm the order's (else the order's)",
     "amount": "the refunded amount with currency",
+    "exception": "the carrier's latest exception, in its words (e.g. 'address correction needed')",
 }
 
 
@@ -110,15 +112,20 @@ def check_templates(cfg: Config) -> None:
     locale variant of an outcome the English table does not have, or of a locale CLDR does not know."""
     env = _environment()
     _check_one(env, "messages.toml: closing", cfg.messages.closing)
+    if cfg.messages.closing_resolved:
+        _check_one(env, "messages.toml: closing_resolved", cfg.messages.closing_resolved)
     for section in SECTIONS:
         for key, outcome in getattr(cfg.messages, section).items():
             _check_one(env, f"messages.toml: {section}.{key}.template", outcome.template)
+            if outcome.closing:
+                _check_one(env, f"messages.toml: {section}.{key}.closing", outcome.closing)
     for tag, texts in cfg.messages.locales.items():
         where = f"messages.toml: locales.{tag}"
         if not known_locale(tag):
             raise ConfigError(f"{where}: CLDR has no locale {tag!r}")
-        if texts.closing is not None:
-            _check_one(env, f"{where}.closing", texts.closing)
+        for name in ("closing", "closing_resolved"):
+            if getattr(texts, name) is not None:
+                _check_one(env, f"{where}.{name}", getattr(texts, name))
         for section in SECTIONS:
             for key, variant in getattr(texts, section).items():
                 if key not in getattr(cfg.messages, section):
@@ -237,6 +244,15 @@ def _variant(cfg: Config, section: str, key: str, locale: str) -> tuple[str, str
     return template, closing, found
 
 
+def _locale_text(cfg: Config, locale: str, name: str) -> str | None:
+    """A locale-wide text (`closing_resolved`) from the locale or its language, or None."""
+    for candidate in locales.fallbacks(locale):
+        texts = cfg.messages.locales.get(candidate)
+        if texts is not None and getattr(texts, name) is not None:
+            return getattr(texts, name)
+    return None
+
+
 def missing_variants(cfg: Config) -> dict[str, list[str]]:
     """For each configured locale, the outcomes and resolutions that would fall back to the default."""
     out: dict[str, list[str]] = {}
@@ -258,14 +274,20 @@ def compose_for(cfg: Config, section: str, key: str, choice: LocaleChoice,
     outcome = getattr(cfg.messages, section)[key]
     default = cfg.messages.default_locale
     found = _variant(cfg, section, key, choice.locale) if choice.locale != default else None
+    # An open case thanks the customer for their patience; a settled one ("found", a resolution) does not.
+    settled = section == "resolutions" or key == "found"
     note = None
     if found is None:
-        template, closing, used = outcome.template, cfg.messages.closing, default
+        template, used = outcome.template, default
+        closing = (outcome.closing or (cfg.messages.closing_resolved if settled else None)
+                   or cfg.messages.closing)
         if choice.locale != default:
             note = (f"no {choice.locale} text for {section}.{key} yet: sent in {default} (the default); "
                     "add it under [locales] in messages.toml")
     else:
         template, closing, used = found
+        if settled:
+            closing = _locale_text(cfg, used, "closing_resolved") or closing
     # Dates and money follow the customer's region when the text is in their language (fr-CA: "1 249,00 $").
     fmt = choice.format if locales.language(choice.format) == locales.language(used) else used
     values = values_for(fmt)

@@ -33,6 +33,7 @@ FulfillmentStatus = Literal[
 
 Action = Literal[
     "refund_or_replacement",
+    "customer_check",
     "carrier_investigation",
     "fraud_review",
     "awaiting_shipment",
@@ -85,6 +86,7 @@ class Customer(Model):
     phone: str | None = None
     since: date | None = None
     notes: str | None = None  # special handling instructions from the CRM
+    contact_name: str | None = None  # a business account's contact person (greeted by first name)
     address: Address | None = None
     prior_claims: list[PriorClaim] = Field(default_factory=list)
     locale: str | None = None  # the customer's language as the CRM has it (fr-CA), for their messages
@@ -199,6 +201,8 @@ class Case(Model):
     customer: Customer
     order: Order
     tracking: Tracking | None = None
+    # Why there is no tracking when the order names a number: {"reason": ..., "source": "fedex"}.
+    tracking_unavailable: dict[str, str] | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
     signals: list[Signal] = Field(default_factory=list)
     known_issues: list[KnownIssue] = Field(default_factory=list)

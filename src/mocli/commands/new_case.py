@@ -14,6 +14,9 @@ def new_case(
     order: str = typer.Option(None, "--order", help="Order number, e.g. 1001 or '#1001' (step 2)."),
     address_confirmed: str = typer.Option(None, "--address-confirmed", metavar=YES_NO,
                                           help="Customer confirms the order's shipping address (step 2)."),
+    customer_address: str = typer.Option(None, "--customer-address", metavar="ADDRESS",
+                                         help="Where the customer is now, when they do not confirm the "
+                                              "order's address (step 2)."),
     received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
                                                  help="A neighbour or household member may have it (step 5)."),
     checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
@@ -22,6 +25,9 @@ def new_case(
                                       help="Recent parcel theft in the area (step 5)."),
     package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
                                       help="The customer found the package after checking (step 5)."),
+    customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
+                                        help="When step 6 offers a replacement or a refund (VIP): the "
+                                             "customer's choice; a choice resolves the case now (default later)."),
     notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys as the flags, with _)."),
@@ -55,9 +61,10 @@ def new_case(
 
     flags = {
         "customer": customer, "order": order, "address_confirmed": address_confirmed,
+        "customer_address": customer_address,
         "received_by_someone_else": received_by_someone_else,
         "checked_drop_off_spots": checked_drop_off_spots, "theft_in_area": theft_in_area,
-        "package_found": package_found, "notes": notes,
+        "package_found": package_found, "customer_choice": customer_choice, "notes": notes,
     }
     run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
                  no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket, locale=locale)

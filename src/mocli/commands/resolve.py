@@ -7,22 +7,37 @@ from typing import Any
 
 import typer
 
+RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
+                "note")
+
 
 def resolve(
     case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
-    outcome: str = typer.Option(None, "--outcome", metavar="found|lost",
-                                help="What the investigation concluded."),
-    remedy: str = typer.Option(None, "--remedy", metavar="confirm|redeliver|reship|refund",
-                               help="Found: confirm (delivered) or redeliver. Lost: reship or refund, by "
-                                    "the tier's policy (VIP: the customer chooses; other tiers reship "
-                                    "unless --reason says why the item cannot be reshipped)."),
+    outcome: str = typer.Option(None, "--outcome", metavar="found|lost|damaged|not_confirmed|not_received",
+                                help="What the investigation concluded (not_confirmed: the carrier maintains "
+                                     "it was delivered; not_received: a remedy on the customer's word, "
+                                     "nothing established)."),
+    remedy: str = typer.Option(None, "--remedy", metavar="confirm|redeliver|reship|refund|decline",
+                               help="Found: confirm (delivered) or redeliver. Lost, damaged: reship or refund, "
+                                    "by the tier's policy (VIP: the customer chooses; other tiers reship "
+                                    "unless --reason says why the item cannot be reshipped). Not confirmed: "
+                                    "a goodwill reship or refund (needs --approved-by) or decline."),
+    carrier_reference: str = typer.Option(None, "--carrier-reference", metavar="REF",
+                                          help="The carrier's trace or claim reference confirming the outcome; "
+                                               "only then does the message say the carrier confirmed it."),
     reason: str = typer.Option(None, "--reason", help="Why a policy tier gets a refund instead of a reshipment."),
     approved_by: str = typer.Option(None, "--approved-by", metavar="NAME",
-                                    help="The lead who approved a refund above the tier's approval limit."),
+                                    help="The lead who approved a refund or reshipment above the tier's "
+                                         "approval limit, or a goodwill remedy."),
+    fraud_review: str = typer.Option(None, "--fraud-review", metavar="cleared|confirmed",
+                                     help="A fraud-review case: the review's result, needed before any "
+                                          "reship or refund (confirmed allows none)."),
+    reviewed_by: str = typer.Option(None, "--reviewed-by", metavar="NAME", help="Who did the fraud review."),
     note: str = typer.Option(None, "--note", help="A note recorded in the case history with the resolution."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
-                                           "approved_by, note); flags win."),
+                                           "approved_by, carrier_reference, fraud_review, reviewed_by, "
+                                           "note); flags win."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
@@ -52,13 +67,15 @@ def resolve(
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
 
     answers = _answers_file(answers_file) if answers_file else {}
-    given = {"outcome": outcome, "remedy": remedy, "reason": reason, "approved_by": approved_by, "note": note}
+    given = {"outcome": outcome, "remedy": remedy, "reason": reason, "approved_by": approved_by, "note": note,
+             "carrier_reference": carrier_reference, "fraud_review": fraud_review, "reviewed_by": reviewed_by}
     for key, value in given.items():
         if value is not None:
             answers[key] = value
     answers = _clean(answers)
     if answers.get("outcome") and answers["outcome"] not in lifecycle.OUTCOMES:
-        raise InvalidInput(f"--outcome must be found or lost (got {answers['outcome']!r})")
+        raise InvalidInput(f"--outcome must be one of {', '.join(lifecycle.OUTCOMES)} "
+                           f"(got {answers['outcome']!r})")
     if answers.get("remedy") and answers["remedy"] not in lifecycle.ALL_REMEDIES:
         raise InvalidInput(f"--remedy must be one of {', '.join(lifecycle.ALL_REMEDIES)} "
                            f"(got {answers['remedy']!r})")
@@ -119,13 +136,13 @@ def _clean(answers: dict[str, Any]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for key, value in answers.items():
-        if key not in ("outcome", "remedy", "reason", "approved_by", "note"):
+        if key not in RESOLVE_KEYS:
             from mocli.errors import InvalidInput
 
-            raise InvalidInput(f"--answers: unknown key {key!r} (known: outcome, remedy, reason, approved_by, note)")
+            raise InvalidInput(f"--answers: unknown key {key!r} (known: {', '.join(RESOLVE_KEYS)})")
         text = clean_text(None if value is None else str(value), key.replace("_", "-"))
         if text is not None:
-            out[key] = text.lower() if key in ("outcome", "remedy") else text
+            out[key] = text.lower() if key in ("outcome", "remedy", "fraud_review") else text
     return out
 
 
@@ -146,7 +163,7 @@ def _answers_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput(f"--answers {path}: expected a table of answers")
     for key, value in data.items():  # a number, list or table where text belongs is refused, not str()-ed
-        if key in ("outcome", "remedy", "reason", "approved_by", "note") and value is not None \
+        if key in RESOLVE_KEYS and value is not None \
                 and not isinstance(value, str):
             raise InvalidInput(f"--answers {path}: {key}: expected text, got {type(value).__name__}")
     return data
@@ -160,7 +177,7 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
 
     from mocli.casework import message_values
     from mocli.errors import StoreError
-    from mocli.lifecycle import TEMPLATE_KEYS
+    from mocli.lifecycle import template_key
     from mocli.messages import choose_locale, compose_for
     from mocli.models import Case
 
@@ -174,7 +191,8 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
         choice = choose_locale(cfg, stored["requested"], stored.get("source"))
     else:
         choice = choose_locale(cfg, c.customer.locale, c.customer.source if c.customer.locale else None)
-    composed = compose_for(cfg, "resolutions", TEMPLATE_KEYS[(answers["outcome"], answers["remedy"])], choice,
+    key = template_key(answers["outcome"], answers["remedy"], answers.get("carrier_reference"))
+    composed = compose_for(cfg, "resolutions", key, choice,
                            lambda fmt: message_values(cfg, c.customer, c.order, c.tracking, c.follow_up_by,
                                                       c.id, agent, locale=fmt))
     return composed.macro, composed.message, choice.record(composed)

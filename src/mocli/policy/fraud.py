@@ -61,7 +61,7 @@ def signals(customer: Customer, order: Order, answers: dict[str, Any], claims: l
             detail={"value": order.value, "threshold": r.min_order_value}))
 
     r = rules.address_mismatch
-    if r.enabled and answers.get("address_confirmed") is False:
+    if r.enabled and answers.get("address_confirmed") is False and (fired or r.alone):
         fired.append(Signal(
             rule="address_mismatch",
             evidence=f"customer did not confirm the order's shipping address ({order.address.one_line()})",

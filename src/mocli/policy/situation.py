@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from mocli.clock import comparable
 from mocli.models import Order, Tracking
@@ -17,7 +19,9 @@ class Situation(StrEnum):
     STALLED = "stalled"
     EXCEPTION = "exception"
     RETURNED = "returned"
-    LOST = "lost"
+    DAMAGED = "damaged"  # the carrier reports the parcel damaged
+    NO_TRACKING = "no_tracking"  # shipped, past its date, and no tracking to read
+    LOST = "lost"  # lost by a stated rule: the carrier says so, or no scan for N business days
 
     @property
     def is_claim(self) -> bool:
@@ -29,15 +33,54 @@ NOT_SHIPPED_FULFILMENT = {"unfulfilled", "packed", "delayed"}
 ON_THE_WAY = {"pre_transit", "in_transit", "out_for_delivery", "attempt_failed", "available_for_pickup"}
 
 
+# What a carrier's exception text says, in the procedure's words. Read top to bottom; the first match wins.
+_DAMAGED = re.compile(r"\bdamage", re.I)
+# "missing" alone is not a loss ("address correction needed: dock number missing").
+_LOST = re.compile(r"\blost\b|cannot be located|unable to locate|\b(package|parcel|shipment) (is )?missing\b", re.I)
+EXCEPTION_KINDS = (
+    ("address", re.compile(r"address|addressee|incorrect|moved|undeliverable", re.I)),
+    ("customs", re.compile(r"customs|clearance|duties|import", re.I)),
+    ("weather", re.compile(r"weather|storm|snow|flood|hurricane|natural disaster", re.I)),
+    ("held", re.compile(r"\bhold\b|\bheld\b|on hold|awaiting", re.I)),
+)
+
+
+def exception_kind(text: str) -> str:
+    """`address`, `customs`, `weather`, `held` or `other`: what holds the parcel."""
+    return next((kind for kind, pattern in EXCEPTION_KINDS if pattern.search(text)), "other")
+
+
+def lost_after(rules: Any, carrier: str | None) -> int:
+    """Business days without a scan after which a parcel counts as lost (policy.toml [lost])."""
+    by_carrier = {k.lower(): v for k, v in (rules.by_carrier or {}).items()}
+    return by_carrier.get((carrier or "").lower(), rules.no_scan_business_days)
+
+
+def _business_days_between(calendar: Any, start: datetime, end: datetime) -> int:
+    day, last, n = start.astimezone(calendar.tz).date(), end.astimezone(calendar.tz).date(), 0
+    while True:
+        day = calendar.next_business_day(day)
+        if day > last:
+            return n
+        n += 1
+
+
 def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_after_days: int,
-             stalled_after_days: int) -> tuple[Situation, str]:
-    """The situation and a one-line reason an agent can read."""
+             stalled_after_days: int, calendar: Any = None,
+             lost_after_business_days: int | None = None) -> tuple[Situation, str]:
+    """The situation and a one-line reason an agent can read. A parcel is lost only by a stated rule:
+    the carrier says so, or no scan for `lost_after_business_days` (counted on `calendar`)."""
     has_scans = tracking is not None and any(e.status != "pre_transit" for e in tracking.events)
     if order.fulfillment_status in NOT_SHIPPED_FULFILMENT and not has_scans:
         why = order.not_shipped_reason or "not yet handed to the carrier"
         return Situation.NOT_SHIPPED, f"order not shipped ({order.fulfillment_status}): {why}"
+    expected = order.expected_delivery
     if tracking is None:
-        return Situation.LOST, "order marked shipped but no tracking is available"
+        if order.fulfillment_status == "delivered":
+            return Situation.DELIVERED, "the order system marks it delivered (no carrier tracking to confirm)"
+        if expected is not None and now.date() <= expected + timedelta(days=late_after_days):
+            return Situation.IN_TRANSIT, f"shipped, no tracking to read; expected {expected:%Y-%m-%d}"
+        return Situation.NO_TRACKING, "order marked shipped but no tracking is available: ask the carrier"
     status = tracking.status
     if status == "delivered":
         where = f" ({tracking.delivered_location})" if tracking.delivered_location else ""
@@ -45,16 +88,24 @@ def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_aft
     if status == "return_to_sender":
         return Situation.RETURNED, "carrier is returning the parcel to the sender"
     if status == "exception":
-        last = tracking.events[0].description if tracking.events else "no detail"
-        return Situation.EXCEPTION, f"carrier exception: {last}"
+        last = tracking.events[0].description if tracking.events else (tracking.raw_description or "no detail")
+        if _DAMAGED.search(last):
+            return Situation.DAMAGED, f"carrier reports the parcel damaged: {last}"
+        if _LOST.search(last):
+            return Situation.LOST, f"carrier reports the parcel lost: {last}"
+        return Situation.EXCEPTION, f"carrier exception ({exception_kind(last)}): {last}"
     if status in ("cancelled", "expired"):
-        return Situation.LOST, f"tracking {status}: the parcel is no longer being tracked"
+        return Situation.NO_TRACKING, f"tracking {status}: the carrier no longer reports on this parcel"
     if tracking.events:
         last_scan = tracking.events[0].at
         idle = now - comparable(last_scan, now.tzinfo)
+        if calendar is not None and lost_after_business_days:
+            quiet = _business_days_between(calendar, comparable(last_scan, now.tzinfo), now)
+            if quiet >= lost_after_business_days:
+                return Situation.LOST, (f"no carrier scan for {quiet} business days (last: {last_scan:%Y-%m-%d}; "
+                                        f"lost after {lost_after_business_days} for {tracking.carrier})")
         if idle > timedelta(days=stalled_after_days):
             return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
-    expected = order.expected_delivery
     if tracking.estimated_delivery is not None:
         estimate = tracking.estimated_delivery
         # No offset: already the local date at the place; never shifted by the machine's zone.
@@ -65,4 +116,4 @@ def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_aft
     if status in ON_THE_WAY or status == "unknown":
         when = f", expected {expected:%Y-%m-%d}" if expected else ""
         return Situation.IN_TRANSIT, f"on its way ({status.replace('_', ' ')}{when})"
-    return Situation.LOST, f"unrecognised tracking status {status!r}"
+    return Situation.EXCEPTION, f"unrecognised tracking status {status!r}: ask the carrier"

@@ -17,6 +17,7 @@ from mocli import render
 from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
 from mocli.wizard.questions import (
     BY_KEY,
+    QUESTIONS,
     STEPS,
     applicable,
     check_text,
@@ -24,45 +25,107 @@ from mocli.wizard.questions import (
     validate_answer,
 )
 
-DRAFT_NAME = "draft.json"
+DRAFTS_DIR = "drafts"
+LEGACY_DRAFT = "draft.json"  # the single draft slot of earlier versions, still listed and resumable
 
 
-# ------------------------------------------------------------------ drafts
+# ------------------------------------------------------------------ drafts: one per customer + order
 
 
-def draft_path() -> Path:
+def drafts_dir() -> Path:
     from mocli.config import data_dir
 
-    return data_dir() / DRAFT_NAME
+    return data_dir() / DRAFTS_DIR
 
 
-def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path:
-    """Keep the answers so far (atomic, 0600) for `new-case --resume`."""
+def draft_id(answers: dict[str, Any]) -> str:
+    """The draft's name: its customer and order, so two cases never share (or overwrite) one."""
+    import re
+
+    parts = [str(answers.get("customer") or "no-customer"), str(answers.get("order") or "no-order").lstrip("#")]
+    return re.sub(r"[^A-Za-z0-9@._-]+", "_", "__".join(parts))[:120]
+
+
+def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path | None:
+    """Keep the answers so far (atomic, 0600) for `new-case --resume`; nothing when there are none."""
+    from datetime import UTC, datetime
+
     from mocli.store import atomic_write, ensure_private_dir
 
-    path = draft_path()
+    if not any(v not in (None, "") for v in answers.values()):
+        return None  # an empty wizard leaves nothing, and never overwrites another draft
+    path = drafts_dir() / f"{draft_id(answers)}.json"
+    ensure_private_dir(path.parent.parent)
     ensure_private_dir(path.parent)
-    payload = {"answers": answers, **{k: v for k, v in extra.items() if v is not None}}
+    payload = {"answers": answers, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               **{k: v for k, v in extra.items() if v is not None}}
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
     return path
 
 
-def load_draft() -> dict[str, Any]:
-    path = draft_path()
+def list_drafts() -> list[dict[str, Any]]:
+    """Every kept draft: id, customer, order, saved_at, path (unreadable ones are listed as such)."""
+    from mocli.config import data_dir
+
+    paths = sorted(drafts_dir().glob("*.json")) if drafts_dir().is_dir() else []
+    legacy = data_dir() / LEGACY_DRAFT
+    if legacy.is_file():
+        paths.append(legacy)
+    out = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            answers = data.get("answers") if isinstance(data, dict) else None
+            if not isinstance(answers, dict):
+                raise ValueError("no answers")
+        except (OSError, ValueError, UnicodeDecodeError):
+            data, answers = {}, {}
+        out.append({"id": path.stem, "customer": answers.get("customer"), "order": answers.get("order"),
+                    "answers": len(answers), "saved_at": data.get("saved_at"), "path": str(path)})
+    return out
+
+
+def describe_draft(d: dict[str, Any]) -> str:
+    saved = f", saved {d['saved_at'][:16].replace('T', ' ')} UTC" if d.get("saved_at") else ""
+    return f"{d['customer'] or 'no customer yet'}, order {d['order'] or 'not yet given'}{saved}"
+
+
+def load_draft(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C)") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the draft {path} cannot be read ({exc}); delete it to start afresh") from None
+        raise InvalidInput(f"the draft {path} cannot be read ({exc}); discard it with `mocli drafts "
+                           "--discard ID`") from None
     answers = data.get("answers") if isinstance(data, dict) else None
     if not isinstance(answers, dict):
-        raise InvalidInput(f"the draft {path} holds no answers; delete it to start afresh")
+        raise InvalidInput(f"the draft {path} holds no answers; discard it with `mocli drafts --discard ID`")
     out = {}
     for key, value in answers.items():
         if key in BY_KEY and value is not None:
             out[key] = validate_answer(key, value)
-    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket"), "locale": data.get("locale")}
+    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket"),
+            "locale": data.get("locale"), "path": path}
+
+
+def pick_draft(flags: dict[str, Any]) -> Path:
+    """`--resume` without a terminal: the only draft, or the one for the --customer / --order given."""
+    drafts = list_drafts()
+    if flags.get("order"):
+        from mocli.wizard.questions import check_order_number
+
+        order = check_order_number(flags["order"])
+        drafts = [d for d in drafts if d["order"] == order]
+    if flags.get("customer"):
+        drafts = [d for d in drafts if (d["customer"] or "").casefold() == flags["customer"].casefold()]
+    if not drafts:
+        raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C; "
+                           "`mocli drafts` lists them)")
+    if len(drafts) > 1:
+        raise InvalidInput(f"{len(drafts)} drafts match: name one with --customer and --order "
+                           f"({'; '.join(describe_draft(d) for d in drafts)})")
+    return Path(drafts[0]["path"])
 
 
 # ------------------------------------------------------------------ the session
@@ -70,10 +133,14 @@ def load_draft() -> dict[str, Any]:
 
 # Step 8 happens later: what closes this case, by decision.
 NEXT_STEP = {
-    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome lost --remedy reship|refund",
-    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found: confirm or redeliver; "
-                             "lost: reship or refund)",
-    "fraud_review": "When the fraud review concludes: mocli resolve {id}",
+    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
+                             "--remedy reship|refund",
+    "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
+                      "confirm; not found -> open the carrier investigation with mocli reassess {id}",
+    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found, lost with "
+                             "--carrier-reference, damaged, or not_confirmed)",
+    "fraud_review": "When the fraud review concludes: mocli resolve {id} --fraud-review cleared|confirmed "
+                    "--reviewed-by NAME (no reship or refund before it)",
     "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
     "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
     "found": "Resolved now: the customer found the package.",
@@ -94,10 +161,14 @@ class CaseFacts:
     situation_reason: str = ""
     known_issues: list[Any] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    tracking_unavailable: dict[str, str] | None = None  # why the order's number has no tracking
 
     @property
     def delivered(self) -> bool:
-        return self.tracking is not None and self.tracking.status == "delivered"
+        """The carrier says delivered; or, with no tracking to read, the order system does."""
+        if self.tracking is None:
+            return self.order is not None and self.order.fulfillment_status == "delivered"
+        return self.tracking.status == "delivered"
 
 
 class Wizard:
@@ -163,7 +234,12 @@ class Wizard:
         exist; for a provider that is down or slow, try again or let the agent type the facts by hand."""
         from mocli.errors import NotFound
 
+        if fact.name == "tracking":
+            self.facts.tracking_unavailable = {"reason": str(fact.error), "source": fact.source}
         if self.prompter is None:
+            if fact.name == "tracking":  # expired or unknown number: the case goes on without it, saying why
+                self.out.print(render.t(f"{fact.describe()}; continuing without tracking", "bold yellow"))
+                return NO_TRACKING
             raise fact.error
         self.out.print(render.t(f"{fact.describe()}", "bold red"))
         if isinstance(fact.error, NotFound | InvalidInput):
@@ -226,7 +302,8 @@ class Wizard:
         while not self._resolve_order():
             pass
         self.out.print(render.order_panel(self.facts.order, self.facts.customer))
-        self.answer("address_confirmed")
+        if self.answer("address_confirmed") is False:
+            self.answer("customer_address")  # recorded on the case: correct, redirect or recover to it
 
     def _resolve_order(self) -> bool:
         number = self.answer("order")
@@ -253,7 +330,7 @@ class Wizard:
             self.answers.pop("order", None)
             self.given.pop("order", None)
             return False
-        f.order, f.order_ref, f.tracking = order, number, None
+        f.order, f.order_ref, f.tracking, f.tracking_unavailable = order, number, None, None
         f.sources.pop("tracking", None)
         tracking_fact = found.tracking
         if not found.order.ok and order.tracking_number:  # typed by hand: look its tracking up now
@@ -280,14 +357,11 @@ class Wizard:
         return True
 
     def step3(self) -> None:
-        from mocli.casework import matching_known_issues
-        from mocli.policy.situation import classify
+        from mocli.casework import classify_case, matching_known_issues
 
         self.header(3)
-        f, sit = self.facts, self.cfg.settings.situation
-        f.situation, f.situation_reason = classify(f.order, f.tracking, self.now,
-                                                   late_after_days=sit.late_after_days,
-                                                   stalled_after_days=sit.stalled_after_days)
+        f = self.facts
+        f.situation, f.situation_reason = classify_case(self.cfg, f.order, f.tracking, self.now)
         f.known_issues = matching_known_issues(self.cfg, f.order, f.tracking, self.now.date())
         self.out.print(render.t(f"Fulfilment: {f.order.fulfillment_status}   Situation: {f.situation_reason}",
                                 "bold"))
@@ -336,13 +410,29 @@ class Wizard:
         from mocli.casework import build_case, claims_from_cases
 
         f = self.facts
-        answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
+        asked_if = {q.key: q.asked_if_no for q in QUESTIONS if q.asked_if_no}
+        answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")
+                   and (k not in asked_if or self.answers.get(asked_if[k]) is False)}
         answers.setdefault("notes", "")
         claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
         sources = {k: v for k, v in f.sources.items() if v}
-        return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
+        case = build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
-                          locale=self.locale)
+                          locale=self.locale, tracking_unavailable=f.tracking_unavailable)
+        for q in QUESTIONS:  # step 6's questions for the action decided (the VIP's choice of remedy)
+            if q.decision is None:
+                continue
+            if q.decision != case.decision.action and q.key in self.answers:
+                del self.answers[q.key]  # a changed answer changed the decision: this one no longer applies
+                return self.build()
+            if q.decision == case.decision.action and q.key not in answers:
+                if self.answer(q.key) is not None:
+                    return self.build()
+        return case
+
+    def decided_questions(self, case: Any) -> list[Any]:
+        """Step 6's questions that this case's decision asked."""
+        return [q for q in QUESTIONS if q.decision == case.decision.action and q.key in self.answers]
 
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
@@ -359,19 +449,27 @@ class Wizard:
         table = Table(title="Review before saving", show_header=True)
         table.add_column("Answer")
         table.add_column("Value")
-        for q in applicable(self.facts.delivered):
+        asked = applicable(self.facts.delivered, self.answers) + self.decided_questions(case)
+        for q in asked:
             value = self.answers.get(q.key)
             shown = "yes" if value is True else "no" if value is False else (value or "")
             table.add_row(q.key, render.t(shown))
         table.add_row("decision", render.t(case.decision.action))
         self.out.print(table)
-        choice = self.prompter.choose("Save this case?",
-                                      ["Save the case", "Change an answer", "Cancel (keep a draft)"])
+        from mocli.policy.decide import contradictions
+
+        doubts = contradictions(self.answers)
+        for doubt in doubts:
+            self.out.print(render.t(f"Check with the customer: {doubt}", "bold yellow"))
+        choices = ["Save the case", "Change an answer", "Cancel (keep a draft)"]
+        if doubts:  # Enter should not save answers that contradict each other
+            choices = [choices[1], choices[0], choices[2]]
+        choice = self.prompter.choose("Save this case?", choices)
         if choice == "Save the case":
             return True
         if choice.startswith("Cancel"):
             raise KeyboardInterrupt
-        keys = [q.key for q in applicable(self.facts.delivered)]
+        keys = [q.key for q in asked]
         key = self.prompter.choose("Which answer?", keys)
         previous = self.answers.pop(key, None)
         self.given.pop(key, None)
@@ -379,13 +477,14 @@ class Wizard:
         return False
 
 
-def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool) -> tuple[dict[str, Any], dict]:
+def _gather_given(flags: dict[str, Any], answers_file: Path | None,
+                  resume: bool | Path) -> tuple[dict[str, Any], dict]:
     given: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if resume:
-        draft = load_draft()
+        draft = load_draft(resume if isinstance(resume, Path) else pick_draft(flags))
         given.update(draft["answers"])
-        extra = {k: draft[k] for k in ("agent", "ticket", "locale") if draft.get(k)}
+        extra = {k: draft[k] for k in ("agent", "ticket", "locale", "path") if draft.get(k)}
     if answers_file is not None:
         data = load_answers_file(str(answers_file))
         for k in ("agent", "ticket", "locale"):
@@ -404,13 +503,15 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
+    prompting = interactive() and not no_input
+    if prompting and not resume and answers_file is None and not any(v is not None for v in flags.values()):
+        resume = _offer_drafts()  # a bare `mocli new-case` says drafts exist and offers to resume one
     given, extra = _gather_given(flags, answers_file, resume)
     agent = check_text("agent", agent_name(agent or extra.get("agent")))
     ticket = ticket or extra.get("ticket")
     if ticket is not None:
         check_text("ticket", str(ticket))
     locale = _locale_flag(locale if locale is not None else extra.get("locale"))
-    prompting = interactive() and not no_input
     if not prompting:
         early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
         if early:
@@ -445,17 +546,27 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
             raise
         answers = {**wiz.given, **wiz.answers}
         path = save_draft(answers, {"agent": agent, "ticket": ticket, "locale": locale})
-        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
+        if path is None:
+            raise Cancelled("cancelled; no answers yet, nothing to keep") from None
+        if extra.get("path") and Path(extra["path"]) != path:
+            Path(extra["path"]).unlink(missing_ok=True)  # resumed under another name: keep only the newer
+        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues "
+                        "(`mocli drafts` lists drafts)") from None
+
     def redrawn() -> dict[str, Any]:
         nonlocal case
         case = wiz.build()  # a new id, and the message and history that name it
         return case.model_dump(mode="json")
 
     record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
-    if resume:
-        draft_path().unlink(missing_ok=True)
+    if extra.get("path"):
+        Path(extra["path"]).unlink(missing_ok=True)  # the draft became this case
     wiz.header(8)
-    out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
+    if case.resolution:  # resolved in the call (the customer chose the remedy offered at step 6)
+        res = case.resolution
+        out.print(render.t(f"Resolved now: {res['outcome'].replace('_', ' ')}, {res['remedy']}.", "bold"))
+    else:
+        out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
     from mocli.casework import message_values
     from mocli.messages import long_values
@@ -486,6 +597,24 @@ def _locale_flag(value: str | None) -> str | None:
     if tag is None or not known_locale(tag):
         raise InvalidInput(f"--locale {value!r} is not a locale CLDR knows (like fr, fr-CA, es or es-419)")
     return tag
+
+
+def _offer_drafts() -> Path | bool:
+    """At start-up: say that drafts exist and offer to resume one (the path), or start afresh (False)."""
+    from mocli.render import console
+    from mocli.wizard.prompter import Prompter
+
+    drafts = list_drafts()
+    if not drafts:
+        return False
+    out = console()
+    out.print(render.t(f"You have {len(drafts)} draft{'s' if len(drafts) > 1 else ''} from cancelled "
+                       "wizards (`mocli drafts` lists and discards them).", "bold"))
+    choices = [f"Resume: {describe_draft(d)}" for d in drafts] + ["Start a new case"]
+    choice = Prompter().choose("Resume a draft?", choices)
+    if choice == choices[-1]:
+        return False
+    return Path(drafts[choices.index(choice)]["path"])
 
 
 def _past_claims(cases: Any) -> list[Any]:
@@ -536,3 +665,83 @@ def _quiet_console():
 
     return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
 
+
+
+# ------------------------------------------------------------------ re-assessment (mocli reassess)
+
+REASSESSED_KEYS = ("received_by_someone_else", "checked_drop_off_spots", "theft_in_area", "package_found",
+                   "customer_choice")
+
+
+def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_input: bool, json_out: bool,
+                 db: Path | None) -> None:
+    """Refresh the lookups, re-run steps 5-9 with the answers that changed, append the decision."""
+    from mocli import lifecycle
+    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.render import console
+
+    cfg, now = load()
+    who = agent_name(agent)
+    cases = store(cfg, str(db) if db else None)
+    old = cases.find(case_ref)
+    lifecycle.ensure_open(old)
+    prompting = interactive() and not no_input
+    # What the customer said before stands unless it is given again (flags) or, on a terminal, re-asked:
+    # step 5 and the VIP's choice are what a customer coming back changes.
+    given = {"customer": old["customer"]["email"], "order": old["order"]["number"]}
+    for key, value in (old.get("answers") or {}).items():
+        if key in BY_KEY and (not prompting or key not in REASSESSED_KEYS):
+            given[key] = validate_answer(key, value)
+    for key, value in flags.items():
+        if value is not None and key != "notes":  # a new note goes to the history; the first notes stay
+            given[key] = validate_answer(key, value)
+    given["notes"] = (old.get("answers") or {}).get("notes", "")
+    out = console(stderr=json_out) if (prompting or not json_out) else _quiet_console()
+    prompter = None
+    if prompting:
+        from mocli.wizard.prompter import Prompter
+
+        prompter = Prompter()
+    wiz = Wizard(cfg, now, who, given, prompter, out, old.get("ticket"))
+    wiz.past_claims = [c for c in _past_claims(cases) if c and c.get("id") != old["id"]]
+    wiz.collect()
+    if prompter is None and (missing := wiz.missing()):
+        raise MissingAnswers(missing)
+    fresh = wiz.build()
+    wiz.show_decision(fresh)
+    new = fresh.model_dump(mode="json")
+
+    def reassess(stored: dict[str, Any]) -> dict[str, Any]:
+        lifecycle.ensure_open(stored)
+        merged = dict(stored)
+        for key in ("customer", "order", "tracking", "tracking_unavailable", "answers", "signals", "known_issues",
+                    "decision", "follow_up_by", "message", "status", "sources", "resolution"):
+            merged[key] = new.get(key)
+        merged["sources"] = {**(stored.get("sources") or {}), **(new.get("sources") or {})}
+        before, after = stored["decision"]["action"], new["decision"]["action"]
+        changed = [f"{k}: {_shown(stored['answers'].get(k))} → {_shown(v)}" for k, v in new["answers"].items()
+                   if k != "notes" and stored["answers"].get(k) != v]
+        detail = f"{before} → {after}; macro {new['decision']['macro']}"
+        if changed:
+            detail += "; " + ", ".join(changed)
+        if new["tracking"] and (stored.get("tracking") or {}).get("status") != new["tracking"]["status"]:
+            detail += f"; tracking {(stored.get('tracking') or {}).get('status')} → {new['tracking']['status']}"
+        # The stored history, then this re-assessment (and a resolution made in it), never rewritten.
+        merged["history"] = [*(stored.get("history") or []),
+                             lifecycle.history_event(now, who, "reassessed", detail),
+                             *[h for h in new["history"] if h["event"] != "opened"]]
+        if notes := flags.get("notes"):
+            merged["history"].append(lifecycle.history_event(now, who, "note", notes))
+        return merged
+
+    record = cases.update(old["id"], reassess)
+    wiz.header(9)
+    out.print(render.message_panel(record["message"], record["decision"]["macro"]))
+    out.print(render.t(f"Reassessed case {record['id']}: {old['decision']['action']} → "
+                       f"{record['decision']['action']}", "bold green"))
+    if json_out:
+        render.print_json(record)
+
+
+def _shown(value: Any) -> str:
+    return "yes" if value is True else "no" if value is False else "—" if value is None else str(value)

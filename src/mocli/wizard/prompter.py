@@ -15,13 +15,12 @@ class Prompter:
 
     def ask(self, question: Question, default: Any = None) -> Any:
         if question.kind == "yesno":
-            choice = questionary.select(
-                question.prompt,
-                choices=["yes", "no"],
-                default=("no" if default is False else "yes") if default is not None else None,
-                use_shortcuts=True,
-            ).unsafe_ask()
-            return choice == "yes"
+            if default is None and question.preselect is not None:
+                default = question.preselect
+            return self.yes_no(question.prompt, default) == "yes"
+        if question.kind == "choice":
+            return self.menu(question.prompt, [(v, str(i)) for i, v in enumerate(question.choices, 1)],
+                             default if default in question.choices else None)
 
         def check(text: str) -> bool | str:
             if question.optional and not text.strip():
@@ -36,6 +35,49 @@ class Prompter:
 
         text = questionary.text(question.prompt, default=default or "", validate=check).unsafe_ask()
         return validate_answer(question.key, text) if text.strip() or not question.optional else ""
+
+    def yes_no(self, message: str, default: bool | None) -> str:
+        """A yes/no menu answered by `y` / `n`, or arrows and Enter."""
+        return self.menu(message, [("yes", "y"), ("no", "n")],
+                         None if default is None else ("yes" if default else "no"))
+
+    def menu(self, message: str, options: list[tuple[str, str]], default: str | None) -> str:
+        """A menu whose options are picked by their key (or arrows and Enter). With no default nothing
+        is under the pointer and Enter does nothing: the agent must pick (Enter-Enter-Enter once
+        closed cases as "found")."""
+        from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+        from questionary.prompts.common import InquirerControl
+
+        values = [v for v, _ in options]
+        q = questionary.select(message, choices=values, default=default,
+                               instruction="(" + " / ".join(f"{k}: {v}" if k.isdigit() else k
+                                                            for v, k in options) + ")")
+        app = q.application
+        [menu] = [c for c in app.layout.find_all_controls() if isinstance(c, InquirerControl)]
+        if default is None:
+            menu.pointed_at = -1  # no row highlighted; the arrows start from the top
+        keys = KeyBindings()
+
+        def picker(value: str) -> Any:
+            def pick(event: Any) -> None:
+                menu.pointed_at = values.index(value)
+                menu.is_answered = True
+                event.app.exit(result=value)
+            return pick
+
+        # Bindings added last win over questionary's own (prompt_toolkit calls the last match).
+        for value, key in options:
+            keys.add(key, eager=True)(picker(value))
+            if key.upper() != key:
+                keys.add(key.upper(), eager=True)(picker(value))
+
+        @keys.add("enter", eager=True)
+        def _enter(event: Any) -> None:
+            if menu.pointed_at >= 0:
+                picker(menu.get_pointed_at().value)(event)
+
+        app.key_bindings = merge_key_bindings([app.key_bindings, keys])
+        return q.unsafe_ask()
 
     def choose(self, message: str, choices: list[str], default: str | None = None) -> str:
         return questionary.select(message, choices=choices, default=default).unsafe_ask()

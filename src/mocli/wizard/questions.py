@@ -33,11 +33,16 @@ class Question:
     key: str
     step: int
     prompt: str
-    kind: str  # "text" | "yesno"
+    kind: str  # "text" | "yesno" | "choice"
     flag: str
     help: str
     delivered_only: bool = False  # step 5: asked only when tracking says delivered
     optional: bool = False
+    # The answer under the pointer before the agent picks; None: nothing, the agent must choose.
+    preselect: bool | None = True
+    choices: tuple[str, ...] = ()  # kind "choice": the values, each answered by its first letter
+    decision: str | None = None  # asked only when step 6 decides this action
+    asked_if_no: str | None = None  # asked only when this yes/no question was answered no
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -46,16 +51,26 @@ QUESTIONS: tuple[Question, ...] = (
     Question("order", 2, "Order number:", "text", "--order", "the order number, e.g. 1001 or #1001"),
     Question("address_confirmed", 2, "Does the customer confirm this delivery address?", "yesno",
              "--address-confirmed", "yes if the customer confirms the order's shipping address"),
+    Question("customer_address", 2, "Where does the customer want it delivered (their address now)?", "text",
+             "--customer-address", "the address the customer gives when they do not confirm the order's",
+             optional=True, asked_if_no="address_confirmed"),
     Question("received_by_someone_else", 5,
              "Could someone else have received it (neighbour, household member)?", "yesno",
-             "--received-by-someone-else", "a neighbour or household member may have it", delivered_only=True),
+             "--received-by-someone-else", "a neighbour or household member may have it",
+             delivered_only=True, preselect=None),
     Question("checked_drop_off_spots", 5,
              "Has the customer checked the usual drop-off spots (porch, mailbox, package room)?", "yesno",
-             "--checked-drop-off-spots", "porch, mailbox, package room checked", delivered_only=True),
+             "--checked-drop-off-spots", "porch, mailbox, package room checked", delivered_only=True, preselect=None),
     Question("theft_in_area", 5, "Have there been parcel thefts in their area recently?", "yesno",
-             "--theft-in-area", "recent parcel theft in the area", delivered_only=True),
+             "--theft-in-area", "recent parcel theft in the area", delivered_only=True, preselect=None),
     Question("package_found", 5, "Has the package been found after these checks?", "yesno",
-             "--package-found", "the customer found the package", delivered_only=True),
+             "--package-found", "the customer found the package", delivered_only=True, preselect=None),
+    Question("customer_choice", 6,
+             "The customer is offered a replacement or a refund: what do they choose?", "choice",
+             "--customer-choice", "replacement, refund, or later (the customer decides later; the default "
+                                  "without a prompt)",
+             optional=True, preselect=None, choices=("replacement", "refund", "later"),
+             decision="refund_or_replacement"),
     Question("notes", 5, "Notes for the case (what the customer said; Enter to skip):", "text", "--notes",
              "free notes recorded with the answers", optional=True),
 )
@@ -63,9 +78,11 @@ BY_KEY = {q.key: q for q in QUESTIONS}
 ANSWER_KEYS = tuple(BY_KEY)
 
 
-def applicable(delivered: bool) -> list[Question]:
-    """The questions this case needs: step 5's only when tracking says delivered."""
-    return [q for q in QUESTIONS if delivered or not q.delivered_only]
+def applicable(delivered: bool, answers: dict[str, Any] | None = None) -> list[Question]:
+    """The questions this case needs: step 5's only when tracking says delivered; a follow-up question
+    only when its yes/no question was answered no."""
+    return [q for q in QUESTIONS if (delivered or not q.delivered_only) and q.decision is None
+            and (q.asked_if_no is None or (answers or {}).get(q.asked_if_no) is False)]
 
 
 def parse_yes_no(value: Any, key: str) -> bool:
@@ -116,6 +133,11 @@ def validate_answer(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise InvalidInput(f"{key}: expected text, got {type(value).__name__}")
     check_text(key, value)
+    if q.kind == "choice":
+        v = value.strip().lower()
+        if v not in q.choices:
+            raise InvalidInput(f"{key}: expected one of {', '.join(q.choices)}, got {value!r}")
+        return v
     if key == "customer":
         return check_customer_ref(value)
     if key == "order":
