@@ -38,14 +38,17 @@ def test_status_table_names_the_state_and_money(cli, ava):
 
 
 def test_dhl_asks_for_a_trace_and_expires_30_days_after_acceptance(cli, cfg, monkeypatch):
-    store([build(cfg, "#1007", case_id="MO-261127-DHL01")])  # DHL Express, first scan Mon 16 Nov
+    store([build(cfg, "#1007", case_id="MO-261127-DHL01")])  # DHL Express, first scan Sun 25 Oct
     out = json.loads(cli("claim", "status", "DHL01", "--json").out)
     assert (out["state"], out["opens"], out["expires"], out["days_left"]) == \
-        ("eligible", "2026-11-16", "2026-12-16", 19)
+        ("expired", "2026-10-25", "2026-11-24", -3)
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-10T10:00:00-05:00")
+    out = json.loads(cli("claim", "status", "DHL01", "--json").out)
+    assert out["state"] == "eligible" and out["days_left"] == 14
     assert "trace" in out["next_step"]
-    monkeypatch.setenv("MOCLI_NOW", "2026-12-09T10:00:00-05:00")
-    assert json.loads(cli("claim", "status", "DHL01", "--json").out)["state"] == "expiring"  # 7 days left
-    monkeypatch.setenv("MOCLI_NOW", "2026-12-17T10:00:00-05:00")
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-18T10:00:00-05:00")
+    assert json.loads(cli("claim", "status", "DHL01", "--json").out)["state"] == "expiring"  # 6 days left
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-25T10:00:00-05:00")
     assert json.loads(cli("claim", "status", "DHL01", "--json").out)["state"] == "expired"
 
 
