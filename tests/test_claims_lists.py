@@ -9,12 +9,24 @@ import pytest
 from test_cases_support import NOW, build, resolved, store
 
 
+def first_scan_on(case: dict, day: str) -> dict:
+    """The case with its parcel's scans moved so that the first one falls on `day` (ISO date)."""
+    from datetime import date, datetime, timedelta
+
+    events = case["tracking"]["events"]
+    shift = date.fromisoformat(day) - datetime.fromisoformat(events[-1]["at"]).date()
+    for event in events:
+        event["at"] = (datetime.fromisoformat(event["at"]) + timedelta(days=shift.days)).isoformat()
+    return case
+
+
 @pytest.fixture
 def claim_set(cfg):
     """Cases as of Fri 27 Nov 2026: three claims to file (DHL by 16 Dec, UPS by 19 Jan, a lost UPS refund
     by 22 Jan), and four that are not (on time, not shipped, found, already filed)."""
     cases = [
-        build(cfg, "#1007", case_id="MO-261127-DHL01"),  # DHL, first scan 16 Nov -> deadline 16 Dec
+        # DHL (the demo's #1007 was first scanned on 25 Oct, its claim expired): first scan 16 Nov -> 16 Dec
+        first_scan_on(build(cfg, "#1007", case_id="MO-261127-DHL01"), "2026-11-16"),
         build(cfg, "#1006", case_id="MO-261127-UPS06"),  # UPS late, expected 20 Nov -> 19 Jan
         resolved(cfg, build(cfg, "#1001", case_id="MO-261127-UPS01"), NOW, "lost", "refund"),  # -> 22 Jan
         build(cfg, "#1003", case_id="MO-261127-USP03"),  # USPS in transit, on time
