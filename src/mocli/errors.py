@@ -55,6 +55,16 @@ class NotFound(MocliError):
     """A customer, order, case or tracking number does not exist."""
 
 
+class AmbiguousCase(NotFound):
+    """A part of a case id that several cases share: usage (exit 2), the message lists them.
+
+    A NotFound so callers that handle "no such case" handle this too; the exit code says the agent
+    must type more of the id, as git does for a short hash.
+    """
+
+    exit_code = ExitCode.USAGE
+
+
 class ProviderError(MocliError):
     """A provider (CRM, order system, carrier) failed or answered something unexpected."""
 

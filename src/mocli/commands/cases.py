@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
+from mocli.commands.common import CASE_HELP, DB_HELP
 
 
 def cases(
@@ -111,7 +111,7 @@ def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
 
 
 def case(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the case record as JSON."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
@@ -220,7 +220,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
 
 
 def note(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),

@@ -7,9 +7,11 @@ from typing import Any
 
 import typer
 
+from mocli.commands.common import CASE_HELP
+
 
 def resolve(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     outcome: str = typer.Option(None, "--outcome", metavar="found|lost",
                                 help="What the investigation concluded."),
     remedy: str = typer.Option(None, "--remedy", metavar="confirm|redeliver|reship|refund",
