@@ -39,3 +39,144 @@ def test_a_part_several_ids_share_is_exit_2_listing_them(cli, three):
 def test_a_part_no_id_has_is_still_no_case(cli, three):
     r = cli("case", "K25")
     assert r.code == 1 and "no case 'K25'" in r.err
+
+
+# ------------------------------------------------------------------ item 8: tables fit, pipes get rows
+
+
+@pytest.fixture
+def piped(monkeypatch):
+    """stdout is a pipe, not a terminal."""
+    monkeypatch.setattr("mocli.render.stdout_is_terminal", lambda: False)
+
+
+@pytest.fixture
+def many(cfg):
+    orders = ["#1001", "#1002", "#1003", "#1004", "#1006", "#1007", "#1010"]
+    return store([build(cfg, o, case_id=f"MO-261127-ABC{i:02d}") for i, o in enumerate(orders)])
+
+
+BOX = set("│┃━─┏┓┗┛╇┡┩╭╮╰╯")
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_demo_table_never_cuts_an_order_or_tracking_number(cli, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    r = cli("demo")
+    assert r.code == 0, r.err
+    assert "…" not in r.out
+    for order in ("#1001", "#1007", "#1012"):
+        assert order in r.out
+    for number in ("1Z4E57A20368154024", "9400109693009220314785"):
+        assert number in r.out
+    if width >= 80:  # at 60 an email and a USPS number alone are wider: the terminal wraps, nothing is cut
+        assert max(len(line) for line in r.out.splitlines()) <= width
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_cases_table_fits_and_never_cuts_an_id_or_order(cli, many, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    r = cli("cases")
+    assert r.code == 0, r.err
+    assert "…" not in r.out
+    for i in range(7):
+        assert f"MO-261127-ABC{i:02d}" in r.out
+    for order in ("#1001", "#1010"):
+        assert order in r.out
+    assert max(len(line) for line in r.out.splitlines()) <= width
+    head = r.out.splitlines()[0]
+    assert "Status" in head and "Follow up by" in head
+
+
+def test_cases_piped_are_tab_separated_rows_without_boxes(cli, many, piped):
+    r = cli("cases")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert len(lines) == 7 and not BOX & set(r.out)
+    first = lines[0].split("\t")
+    assert first[0].startswith("MO-261127-ABC") and "T" in first[1]  # an ISO follow-up time, whole
+    assert all(len(line.split("\t")) == len(first) for line in lines)
+    assert "Ava Thompson" not in r.out  # rows leave the terminal: masked like --json
+
+
+def test_demo_and_track_piped_are_rows(cli, piped):
+    r = cli("demo")
+    assert r.code == 0 and not BOX & set(r.out)
+    assert "#1001\tava.thompson@example.com\tVIP\t1Z4E57A20368154024\t" in r.out
+    r = cli("track", "1Z4E57A20368154024", "9400109693009220314785")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [["1Z4E57A20368154024", "ups", "delivered"],
+                                                         ["9400109693009220314785", "usps", "in_transit"]]
+
+
+def test_report_piped_is_rows(cli, many, piped):
+    r = cli("report")
+    assert r.code == 0, r.err
+    assert "summary\tcases\ttotal\t7" in r.out.splitlines()
+    assert not BOX & set(r.out)
+
+
+# ------------------------------------------------------------------ item 9: one output vocabulary
+
+
+@pytest.mark.parametrize("command", [["demo"], ["cases"], ["report"], ["track", "1Z4E57A20368154024"]])
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv", "markdown", "tsv", "table"])
+def test_every_data_command_takes_every_format(cli, many, command, fmt):
+    import csv
+    import io
+    import json
+
+    r = cli(*command, "--format", fmt)
+    assert r.code == 0, r.err
+    assert r.out.strip()
+    if fmt == "json":
+        json.loads(r.out)
+    elif fmt == "ndjson":
+        assert all(isinstance(json.loads(line), dict) for line in r.out.splitlines())
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(r.out)))
+        assert len({len(row) for row in rows}) == 1 and len(rows) > 1
+    elif fmt == "markdown":
+        assert "|---|" in r.out
+
+
+@pytest.mark.parametrize("command,key", [(["demo"], "order"), (["cases"], "id"), (["case", "ABC01"], "id"),
+                                         (["track", "1Z4E57A20368154024"], "tracking_number"),
+                                         (["report"], "total")])
+def test_json_takes_fields_like_gh(cli, many, command, key):
+    import json
+
+    r = cli(*command, "--json", f"{key},status" if key in ("id", "tracking_number") else key)
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    first = data[0] if isinstance(data, list) else data
+    assert key in first
+    assert set(first) <= {key, "status"}
+    r = cli(*command, "--json")
+    assert r.code == 0 and len(json.loads(r.out)) >= 1
+
+
+def test_json_unknown_field_is_exit_2_naming_the_keys(cli, many):
+    r = cli("cases", "--json", "idd")
+    assert r.code == 2 and "unknown key idd" in r.err and "follow_up_by" in r.err
+    r = cli("cases", "--json", "help")
+    assert r.code == 2 and "follow_up_by" in r.err
+    r = cli("cases", "--json", "--format", "csv")
+    assert r.code == 2 and "--json" in r.err
+
+
+def test_track_json_before_a_number_is_not_taken_as_fields(cli):
+    import json
+
+    r = cli("track", "--json", "9400109693009220314785")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)[0]["carrier"] == "usps"
+
+
+def test_track_errors_go_to_stderr_in_every_format(cli):
+    for fmt in ("table", "tsv", "json", "csv"):
+        r = cli("track", "1Z4E57A20368154025", "--format", fmt)
+        assert r.code == 2
+        assert "mistyped" in r.err
+        assert fmt == "json" or "mistyped" not in r.out  # JSON carries the error in its object

@@ -58,10 +58,20 @@ app.command("report")(report.report)
 app.command("track")(track.track)
 
 
+# Commands whose `--json` takes optional FIELDS (mocli.output), with their JSON keys.
+JSON_KEYS = {"demo": demo.SCENARIO_KEYS, "cases": cases.CASE_KEYS, "case": cases.CASE_KEYS,
+             "note": cases.CASE_KEYS, "resolve": cases.CASE_KEYS, "track": track.TRACK_KEYS,
+             "report": ()}  # report: its figures' keys, checked once computed
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+    from mocli.output import split_json_flag
+
+    args = split_json_flag(sys.argv[1:] if argv is None else list(argv), JSON_KEYS,
+                           takes_args={"case", "note", "resolve", "track"})
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except MocliError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:

@@ -59,6 +59,18 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def print_ndjson(rows: list[Any]) -> None:
+    """One JSON object per line, for streaming tools (jq -c, log shippers)."""
+    for row in rows:
+        sys.stdout.write(json_safe(json.dumps(row, ensure_ascii=False, default=str)) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_is_terminal() -> bool:
+    """Whether people read stdout (tables) or a program does (rows): the one place that decides."""
+    return sys.stdout.isatty()
+
+
 STATUS_STYLE = {
     "delivered": "bold green", "in_transit": "cyan", "out_for_delivery": "bold cyan",
     "pre_transit": "dim", "attempt_failed": "yellow", "available_for_pickup": "yellow",

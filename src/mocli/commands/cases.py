@@ -9,6 +9,11 @@ from typing import Any
 import typer
 
 from mocli.commands.common import CASE_HELP, DB_HELP
+from mocli.output import format_option, json_option
+
+# The case record's keys (README, "The case record"): what `--json FIELDS` may select.
+CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
+             "decision", "follow_up_by", "message", "status", "ticket", "sources", "resolution", "history")
 
 
 def cases(
@@ -24,9 +29,9 @@ def cases(
     overdue: bool = typer.Option(False, "--overdue", help="Only open cases whose follow-up time has passed "
                                                           "(with --due: either)."),
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the matching cases (full records) as JSON, "
-                                                          "personal data masked (see --include-pii)."),
-    include_pii: bool = typer.Option(False, "--include-pii", help="With --json: export names, emails, phone "
+    json_fields: str = json_option("the matching cases (full records, personal data masked)"),
+    fmt: str = format_option(),
+    include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
                                      "numbers and addresses unmasked."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
@@ -35,13 +40,16 @@ def cases(
     Examples:
       mocli cases --due
       mocli cases --overdue --tier VIP
-      mocli cases --status all --carrier UPS --since 30d --json
+      mocli cases --status all --carrier UPS --since 30d --json id,status
     """
     from datetime import UTC, datetime, timedelta
 
-    from mocli import reporting
+    from mocli import output, reporting
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput
+
+    how = output.choose(fmt, json_fields)
+    fields = output.pick_fields(json_fields, CASE_KEYS)
 
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
@@ -72,47 +80,67 @@ def cases(
     if len(picked) < len(found):
         typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
     shown = cases_store.records(scan, [doc_id for doc_id, _ in picked])
-    if json_out:
-        from mocli.render import print_json
-
-        if not include_pii:  # an export: personal data masked unless asked for (docs/reliability.md)
-            from mocli.privacy import mask_case
-
-            shown = [mask_case(c) for c in shown]
-        print_json(shown)
-        return
-    _cases_table(shown, now)
-
-
-def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
-    from rich.table import Table
-
-    from mocli import reporting
-    from mocli.render import ACTION_STYLE, console, t
-
-    if not rows:
+    if how == "table" and not shown:
         typer.echo("no cases match", err=True)
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("Case", "Follow up by", "Status", "Tier", "Customer", "Order", "Carrier", "Action", "Agent"):
-        table.add_column(col, no_wrap=col in ("Case", "Follow up by"))
-    for c in rows:
+    if how != "table" and not include_pii:  # an export: personal data masked (docs/reliability.md)
+        from mocli.privacy import mask_case
+
+        shown = [mask_case(c) for c in shown]
+    output.emit_rows(shown, case_columns(now), how, fields=fields)
+
+
+def case_status(c: dict[str, Any], now: Any) -> str:
+    """open, resolved, or overdue: an open case past its follow-up, readable without colour."""
+    from mocli import reporting
+
+    return "overdue" if reporting.is_overdue(c, now) else str(c.get("status", "open"))
+
+
+def case_columns(now: Any) -> list[Any]:
+    """The columns of `mocli cases`: id, follow-up, status and order never dropped to fit."""
+    from mocli import reporting
+    from mocli.output import Column
+    from mocli.render import ACTION_STYLE, t
+
+    def follow_up(c: dict[str, Any]) -> Any:
         follow = reporting.when(c.get("follow_up_by"))
+        return follow.astimezone(now.tzinfo) if follow else None
+
+    def follow_shown(c: dict[str, Any]) -> Any:
+        follow = follow_up(c)
         style = ("bold red" if reporting.is_overdue(c, now) else
                  "yellow" if reporting.is_due_today(c, now) else "")
-        when = f"{follow.astimezone(now.tzinfo):%a %b %d %H:%M}" if follow else "-"
-        customer = c.get("customer") or {}
+        return t(f"{follow:%a %b %d %H:%M}" if follow else "-", style)
+
+    def status_shown(c: dict[str, Any]) -> Any:
+        status = case_status(c, now)
+        return t(status, "bold red" if status == "overdue" else "")
+
+    def action_shown(c: dict[str, Any]) -> Any:
         action = reporting.action_of(c)
-        table.add_row(t(c.get("id")), t(when, style), t(c.get("status", "open")), t(reporting.tier_of(c)),
-                      t(customer.get("name") or customer.get("email")), t((c.get("order") or {}).get("number")),
-                      t(reporting.carrier_of(c)), t(action.replace("_", " "), ACTION_STYLE.get(action, "")),
-                      t(c.get("agent")))
-    console().print(table)
+        return t(action.replace("_", " "), ACTION_STYLE.get(action, ""))
+
+    def customer(c: dict[str, Any]) -> Any:
+        who = c.get("customer") or {}
+        return who.get("name") or who.get("email")
+
+    return [
+        Column("Case", lambda c: c.get("id")),
+        Column("Follow up by", lambda c: follow_up(c).isoformat() if follow_up(c) else None, follow_shown),
+        Column("Status", lambda c: case_status(c, now), status_shown),
+        Column("Tier", reporting.tier_of, drop=4),
+        Column("Customer", customer, drop=3),
+        Column("Order", lambda c: (c.get("order") or {}).get("number")),
+        Column("Carrier", reporting.carrier_of, drop=6),
+        Column("Agent", lambda c: c.get("agent"), drop=5),
+        Column("Action", reporting.action_of, action_shown, wrap=True, drop=2),
+    ]
 
 
 def case(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print the case record as JSON."),
+    json_fields: str = json_option("the case record"),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
@@ -121,14 +149,16 @@ def case(
       mocli case 7K2QF
       mocli case MO-261127-7K2QF --json
     """
+    from mocli import output
     from mocli.commands.common import load, store
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load(read_only=True)  # no business days, no messages
     record = store(cfg, str(db) if db else None).find(case_ref)
-    if json_out:
+    if json_fields is not None:
         from mocli.render import print_json
 
-        print_json(record)
+        print_json(output.select(record, fields))
         return
     _case_view(cfg, record, now)
 
@@ -223,7 +253,7 @@ def note(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
+    json_fields: str = json_option("the updated case"),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
@@ -234,11 +264,12 @@ def note(
     """
     import sys
 
-    from mocli import lifecycle
+    from mocli import lifecycle, output
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
     from mocli.render import sanitize
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     if text == "-":
         text = sys.stdin.read()
     cleaned = lifecycle.clean_text(text, "the note")
@@ -248,8 +279,8 @@ def note(
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(
         case_ref, lambda c: lifecycle.add_note(c, cleaned, now=now, agent=who))
-    if json_out:
+    if json_fields is not None:
         from mocli.render import print_json
 
-        print_json(updated)
+        print_json(output.select(updated, fields))
     sys.stderr.write(f"note added to {sanitize(updated.get('id'))}\n")

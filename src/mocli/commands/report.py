@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-FORMATS = ("table", "json", "csv", "markdown")
+from mocli.output import FORMATS, format_option, json_option
+
 BAR_WIDTH = 28
 
 
@@ -17,8 +18,8 @@ def report(
     agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
     tier: str = typer.Option(None, "--tier", help="Only this tier."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier."),
-    fmt: str = typer.Option("table", "--format", "-f", metavar="table|json|csv|markdown",
-                            help="Terminal tables with bar charts, or data for scripts, spreadsheets, wikis."),
+    json_fields: str = json_option("the figures (`--json total,by_tier`: only those keys)"),
+    fmt: str = format_option(),
     db: list[Path] = typer.Option(None, "--db", metavar="PATH",
                                   help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
                                        "A case found in several files counts once (default: your own file)."),
@@ -35,12 +36,11 @@ def report(
       mocli report --since 2026-11-01 --until 2026-11-30 --tier VIP --format markdown
       mocli report --db team/ --db ~/ava/cases.db --format json
     """
-    from mocli import reporting
+    from mocli import output, reporting
     from mocli.commands.common import load
     from mocli.errors import InvalidInput
 
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    fmt = output.choose(fmt, json_fields, FORMATS)
     cfg, now = load(read_only=True)  # no business days, no messages
     start = reporting.parse_when(since, now, flag="--since")
     end = reporting.parse_when(until, now, flag="--until", end=True)
@@ -64,6 +64,7 @@ def report(
         from mocli.privacy import mask_figures
 
         figures = mask_figures(figures)
+    fields = output.pick_fields(json_fields, list(figures))
     if fmt == "json":
         import sys
 
@@ -71,8 +72,11 @@ def report(
 
         from mocli.render import json_safe
 
-        sys.stdout.write(json_safe(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode()) + "\n")
+        shown = output.select(figures, fields)
+        sys.stdout.write(json_safe(orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode()) + "\n")
         sys.stdout.flush()
+    elif fmt in ("ndjson", "tsv"):
+        _rows(figures, fmt)
     elif fmt == "csv":
         _csv(figures)
     elif fmt == "markdown":
@@ -153,6 +157,22 @@ def _csv(figures: dict[str, Any]) -> None:
     for section, key, measure, value in rows(figures):  # text cells sanitised: a CSV is often just `cat`
         writer.writerow([sanitize(section), sanitize(key), measure,
                          "" if value is None else sanitize(value) if isinstance(value, str) else value])
+
+
+def _rows(figures: dict[str, Any], fmt: str) -> None:
+    """The CSV's rows as tab-separated lines (no header, as gh prints piped) or JSON objects per line."""
+    from mocli.output import cell
+    from mocli.render import print_ndjson
+    from mocli.reporting import rows
+
+    if fmt == "ndjson":
+        print_ndjson([{"section": s, "key": k, "measure": m, "value": v} for s, k, m, v in rows(figures)])
+        return
+    import sys
+
+    for row in rows(figures):
+        sys.stdout.write("\t".join(cell(v) for v in row) + "\n")
+    sys.stdout.flush()
 
 
 def _md_cell(value: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from mocli.commands.common import CASE_HELP
+from mocli.output import json_option
 
 
 def resolve(
@@ -27,7 +28,7 @@ def resolve(
                                            "approved_by, note); flags win."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
+    json_fields: str = json_option("the updated case"),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
@@ -42,10 +43,12 @@ def resolve(
       mocli resolve MO-261127-7K2QF --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
-    from mocli import lifecycle
+    from mocli import lifecycle, output
+    from mocli.commands.cases import CASE_KEYS
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load()
     who = agent_name(agent)
     cases = store(cfg, str(db) if db else None)
@@ -91,7 +94,7 @@ def resolve(
 
     updated = cases.update(case["id"], lambda stored: lifecycle.resolve(
         stored, tier, answers, now=now, agent=who, macro=macro, message=message))
-    _report(updated, json_out, prompting)
+    _report(updated, None if json_fields is None else output.select(updated, fields), prompting)
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
@@ -183,12 +186,12 @@ def _confirm(prompt: str) -> bool:
     return bool(questionary.confirm(prompt, default=True).unsafe_ask())
 
 
-def _report(case: dict[str, Any], json_out: bool, prompted: bool) -> None:
+def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:
     from mocli.render import console, message_panel, print_json, sanitize
 
     res = case["resolution"]
-    if json_out:
-        print_json(case)
+    if json_out is not None:
+        print_json(json_out)
     elif not prompted:
         console().print(message_panel(res["message"], res["macro"]))
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""

@@ -69,3 +69,22 @@ def render(r: Result) -> Any:
             f"{CARRIERS.get(c.carrier, c.carrier)} ({c.confidence:.0%})" for c in r.detection.candidates)
             + "; use --carrier to choose", "dim"))
     return Group(*parts)
+
+
+def columns(now: Any) -> list[Any]:
+    """`mocli track` as rows (tsv, csv, markdown): the number never cut, the last scan last."""
+    from mocli.output import Column
+
+    def last(r: Result) -> Any:
+        return r.tracking.events[0] if r.tracking.events else None
+
+    return [
+        Column("Tracking number", lambda r: r.number),
+        Column("Carrier", lambda r: r.carrier),
+        Column("Status", lambda r: r.tracking.status),
+        Column("Estimated delivery", lambda r: _iso(r.tracking.estimated_delivery), drop=2),
+        Column("Delivered", lambda r: _iso(r.tracking.delivered_at), drop=1),
+        Column("Last scan", lambda r: _iso(last(r).at) if last(r) else None, drop=3),
+        Column("Where", lambda r: last(r).location if last(r) else None, drop=4),
+        Column("Event", lambda r: last(r).description if last(r) else None, wrap=True),
+    ]
