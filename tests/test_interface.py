@@ -180,3 +180,50 @@ def test_track_errors_go_to_stderr_in_every_format(cli):
         assert r.code == 2
         assert "mistyped" in r.err
         assert fmt == "json" or "mistyped" not in r.out  # JSON carries the error in its object
+
+
+# ------------------------------------------------------------------ item 1: a paste-ready message
+
+
+def test_message_is_plain_paragraphs_without_side_borders_at_any_width(cli, three, monkeypatch):
+    from mocli.store import CaseStore
+
+    message = CaseStore().find("XY7PQ")["message"]
+    paragraphs = [p for p in message.split("\n") if p.strip()]
+    assert any(len(p) > 80 for p in paragraphs)
+    for width in ("60", "80"):
+        monkeypatch.setenv("COLUMNS", width)
+        r = cli("case", "XY7PQ")
+        assert r.code == 0, r.err
+        lines = r.out.splitlines()
+        for p in paragraphs:
+            assert p in lines, f"paragraph broken or boxed at {width} columns: {p[:40]}"
+        assert "Customer message (ready to paste)" in r.out
+
+
+def test_case_message_prints_only_the_message(cli, three):
+    from mocli.store import CaseStore
+
+    r = cli("case", "XY7PQ", "--message")
+    assert r.code == 0, r.err
+    assert r.out == CaseStore().find("XY7PQ")["message"].strip("\n") + "\n"
+
+
+def test_copy_puts_the_message_on_the_terminal_clipboard_with_osc52(cli, three, monkeypatch):
+    import base64
+
+    from mocli.store import CaseStore
+
+    monkeypatch.delenv("TMUX", raising=False)
+    message = CaseStore().find("XY7PQ")["message"].strip("\n")
+    r = cli("case", "XY7PQ", "--message", "--copy")
+    assert r.code == 0, r.err
+    assert f"\x1b]52;c;{base64.b64encode(message.encode()).decode()}\x07" in r.out
+    assert "copied" in r.err
+
+
+def test_copy_when_piped_says_it_cannot_and_still_prints(cli, three, piped):
+    r = cli("case", "XY7PQ", "--message", "--copy")
+    assert r.code == 0
+    assert "\x1b]52" not in r.out and r.out.startswith("Hi ")
+    assert "cannot copy" in r.err and "not a terminal" in r.err

@@ -215,11 +215,32 @@ def decision_panel(case: Any, sla_text: str):
 
 
 def message_panel(message: str, macro: str):
-    """The customer message, ready to paste, under the exact macro to apply (never truncated)."""
+    """The customer message, ready to paste, under the exact macro to apply (never truncated).
+
+    Between two rules and with no side borders or hard line breaks: a mouse copy brings plain
+    paragraphs into the helpdesk. Print it with `crop=False` so long lines reach the terminal whole
+    (the terminal wraps them on screen only).
+    """
     from rich.console import Group
-    from rich.panel import Panel
+    from rich.rule import Rule
     from rich.text import Text
 
     macro_line = Text.assemble(("Apply macro: ", "bold"), (sanitize(macro), "bold green"))
-    return Group(macro_line, Panel(t(message, ""), title="Customer message (ready to paste)",
-                                   title_align="left", border_style="green"))
+    body = Text(sanitize(message).strip("\n"), no_wrap=True, overflow="ignore")
+    return Group(macro_line, Rule("Customer message (ready to paste)", align="left", style="green"), body,
+                 Rule(style="green"))
+
+
+def copy_to_clipboard(text: str) -> str | None:
+    """Put `text` on the terminal's clipboard with OSC 52 (works over SSH); why not, when it cannot."""
+    import base64
+    import os
+
+    if not stdout_is_terminal():
+        return "stdout is not a terminal (OSC 52 needs one)"
+    seq = f"\x1b]52;c;{base64.b64encode(sanitize(text, limit=100_000).encode()).decode()}\x07"
+    if os.environ.get("TMUX"):  # tmux passes it on only inside its own escape
+        seq = "\x1bPtmux;" + seq.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    sys.stdout.write(seq)
+    sys.stdout.flush()
+    return None

@@ -141,12 +141,17 @@ def case_columns(now: Any) -> list[Any]:
 def case(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     json_fields: str = json_option("the case record"),
+    message: bool = typer.Option(False, "--message", help="Print only the latest customer message (the "
+                                 "resolution's once resolved), for scripts."),
+    copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
+                              "over SSH; a note says when the terminal cannot)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
 
     Examples:
       mocli case 7K2QF
+      mocli case 7K2QF --message --copy
       mocli case MO-261127-7K2QF --json
     """
     from mocli import output
@@ -155,12 +160,29 @@ def case(
     fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load(read_only=True)  # no business days, no messages
     record = store(cfg, str(db) if db else None).find(case_ref)
+    latest = ((record.get("resolution") or {}).get("message") or record.get("message") or "").strip("\n")
     if json_fields is not None:
         from mocli.render import print_json
 
         print_json(output.select(record, fields))
-        return
-    _case_view(cfg, record, now)
+    elif message:
+        from mocli.render import sanitize
+
+        typer.echo(sanitize(latest))
+    else:
+        _case_view(cfg, record, now)
+    if copy:
+        copy_message(latest)
+
+
+def copy_message(text: str) -> None:
+    """`--copy`: the message onto the clipboard, and a note on stderr saying whether it went."""
+    from mocli.render import copy_to_clipboard
+
+    why_not = copy_to_clipboard(text)
+    typer.echo("customer message copied to the clipboard (OSC 52; some terminals need it allowed)"
+               if why_not is None else f"mocli: --copy: cannot copy: {why_not}; paste from the output above",
+               err=True)
 
 
 def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
@@ -224,7 +246,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),
                         title="Known issues", title_align="left"))
     out.print(decision_panel(c, sla))
-    out.print(message_panel(c.message, c.decision.macro))
+    out.print(message_panel(c.message, c.decision.macro), crop=False)
     if c.resolution:
         r = c.resolution
         grid = Table.grid(padding=(0, 2))
@@ -240,7 +262,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
                 grid.add_row(key, t(shown))
         out.print(Panel(grid, title="Resolution (step 8)", title_align="left", border_style="green"))
         if r.get("message"):
-            out.print(message_panel(r["message"], r.get("macro", "")))
+            out.print(message_panel(r["message"], r.get("macro", "")), crop=False)
     history = Table(title="History", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("When", "Who", "What", "Detail"):
         history.add_column(col, no_wrap=col == "When")

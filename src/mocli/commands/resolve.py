@@ -29,6 +29,7 @@ def resolve(
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_fields: str = json_option("the updated case"),
+    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
@@ -88,13 +89,17 @@ def resolve(
 
         if "note" not in answers:
             answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
-        console(stderr=True).print(message_panel(message, macro))
+        console(stderr=True).print(message_panel(message, macro), crop=False)
         if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
             raise Cancelled("not resolved: nothing was changed")
 
     updated = cases.update(case["id"], lambda stored: lifecycle.resolve(
         stored, tier, answers, now=now, agent=who, macro=macro, message=message))
     _report(updated, None if json_fields is None else output.select(updated, fields), prompting)
+    if copy:
+        from mocli.commands.cases import copy_message
+
+        copy_message(updated["resolution"]["message"])
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +198,7 @@ def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: boo
     if json_out is not None:
         print_json(json_out)
     elif not prompted:
-        console().print(message_panel(res["message"], res["macro"]))
+        console().print(message_panel(res["message"], res["macro"]), crop=False)
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
     import sys
 

@@ -440,7 +440,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     wiz.header(8)
     out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
-    out.print(render.message_panel(case.message, case.decision.macro))
+    out.print(render.message_panel(case.message, case.decision.macro), crop=False)
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
     if ticket:
         _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
