@@ -188,3 +188,15 @@ def test_provider_down_without_a_terminal_is_a_clear_failure(cli, monkeypatch):
             "--address-confirmed", "yes")
     assert r.code == 1
     assert "did not answer" in r.err
+
+
+def test_review_screen_shows_the_questions_labels_not_keys(wizard, mocli_env):
+    """Issue #16 item 2: people read labels; the keys stay in --json and answers files."""
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    review = r.out.split("Review before saving", 1)[1]
+    assert "Someone else received it" in review and "Drop-off spots checked" in review
+    for key in ("received_by_someone_else", "checked_drop_off_spots", "address_confirmed", "refund_or_replacement"):
+        assert key not in review
+    assert stored(mocli_env)[0]["answers"]["received_by_someone_else"] is False

@@ -206,6 +206,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         t,
         tracking_panel,
     )
+    from mocli.wizard.questions import label
 
     try:
         c = Case.model_validate(record)
@@ -240,7 +241,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         grid.add_column()
         for key, value in c.answers.items():
             shown = "yes" if value is True else "no" if value is False else value
-            grid.add_row(t(key.replace("_", " ")), t(shown))
+            grid.add_row(t(label(key)), t(shown))
         out.print(Panel(grid, title="Answers (step 5)", title_align="left"))
     if c.known_issues:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),

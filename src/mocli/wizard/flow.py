@@ -19,6 +19,7 @@ from mocli.wizard.questions import (
     BY_KEY,
     STEPS,
     applicable,
+    label,
     load_answers_file,
     validate_answer,
 )
@@ -354,8 +355,8 @@ class Wizard:
         for q in applicable(self.facts.delivered):
             value = self.answers.get(q.key)
             shown = "yes" if value is True else "no" if value is False else (value or "")
-            table.add_row(q.key, render.t(shown))
-        table.add_row("decision", render.t(case.decision.action))
+            table.add_row(label(q.key), render.t(shown))
+        table.add_row("Decision", render.t(case.decision.action.replace("_", " ")))
         self.out.print(table)
         choice = self.prompter.choose("Save this case?",
                                       ["Save the case", "Change an answer", "Cancel (keep a draft)"])
@@ -363,8 +364,8 @@ class Wizard:
             return True
         if choice.startswith("Cancel"):
             raise KeyboardInterrupt
-        keys = [q.key for q in applicable(self.facts.delivered)]
-        key = self.prompter.choose("Which answer?", keys)
+        by_label = {label(q.key): q.key for q in applicable(self.facts.delivered)}
+        key = by_label[self.prompter.choose("Which answer?", list(by_label))]
         previous = self.answers.pop(key, None)
         self.given.pop(key, None)
         self.answers[key] = self.prompter.ask(BY_KEY[key], default=previous)
