@@ -227,3 +227,70 @@ def test_copy_when_piped_says_it_cannot_and_still_prints(cli, three, piped):
     assert r.code == 0
     assert "\x1b]52" not in r.out and r.out.startswith("Hi ")
     assert "cannot copy" in r.err and "not a terminal" in r.err
+
+
+# ------------------------------------------------------------------ items 13 and 14: the lead's report
+
+
+@pytest.fixture
+def team(cfg):
+    from test_cases_support import team_set
+
+    cases = team_set(cfg)
+    store(list(cases.values()))
+    return cases
+
+
+def test_cases_say_overdue_in_words_and_sort_by_follow_up(cli, team, piped, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    r = cli("cases", "--status", "all")
+    rows = [line.split("\t") for line in r.out.splitlines()]
+    statuses = {row[0]: row[2] for row in rows}
+    assert statuses[team["C"]["id"]] == "overdue" and statuses[team["F"]["id"]] == "overdue"
+    assert statuses[team["D"]["id"]] == "open" and statuses[team["A"]["id"]] == "resolved"
+    follow = [row[1] for row in rows]
+    assert follow == sorted(follow)
+
+
+def test_report_lists_overdue_cases_with_agent_and_how_late(cli, team, monkeypatch):
+    import json
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    r = cli("report", "--format", "json")
+    overdue = json.loads(r.out)["overdue_cases"]
+    assert [o["id"] for o in overdue] == [team["C"]["id"], team["F"]["id"]]  # most late first
+    assert overdue[0]["agent"] == team["C"]["agent"] and overdue[0]["hours_late"] > overdue[1]["hours_late"]
+    table = cli("report").out
+    section = table.split("Overdue follow-ups", 1)[1]
+    assert team["C"]["id"] in section and team["C"]["agent"] in section and "5d 0h" in section
+    assert "Overdue follow-ups" in cli("report", "--format", "markdown").out
+
+
+def test_report_title_names_its_filters(cli, team):
+    r = cli("report", "--tier", "standard", "--since", "2026-11-01")
+    assert r.code == 0, r.err
+    assert "Missing-order report, 2026-11-01 to now, tier standard" in r.out.splitlines()[0]
+    md = cli("report", "--agent", "amy", "--carrier", "UPS", "--format", "markdown").out
+    assert md.splitlines()[0] == "# Missing-order report, all time to now, agent amy, carrier UPS"
+
+
+def test_report_unknown_tier_or_agent_is_exit_2_naming_the_valid_ones(cli, team):
+    r = cli("report", "--tier", "Gold")
+    assert r.code == 2 and "Gold" in r.err and "VIP" in r.err and "New Customer" in r.err
+    r = cli("report", "--agent", "nobody")
+    assert r.code == 2 and "nobody" in r.err and "amy" in r.err
+    assert r.err.count("\n") == 1
+
+
+def test_report_csv_is_rounded_as_displayed(cli, cfg):
+    from test_cases_support import ago, build, resolved
+
+    cases = [build(cfg, "#1002", case_id=f"MO-261120-R{i:04d}", now=ago(days=7)) for i in range(3)]
+    cases[0] = resolved(cfg, cases[0], ago(days=1), "lost", "reship")  # late: 1 breach in 3
+    cases[1] = resolved(cfg, cases[1], ago(days=6, hours=23), "found", "confirm")
+    cases[2] = resolved(cfg, cases[2], ago(days=6, hours=22), "found", "confirm")
+    store(cases)
+    r = cli("report", "--format", "csv")
+    values = [row.rsplit(",", 1)[1] for row in r.out.splitlines()[1:]]
+    assert "0.333" in values  # the breach rate, as the table's 33.3%
+    assert all(len(v.split(".")[1]) <= 3 for v in values if v.replace(".", "", 1).isdigit() and "." in v)

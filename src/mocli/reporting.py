@@ -251,6 +251,7 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
     fraud_opened = 0
     fraud_signals: Counter = Counter()
     overdue = 0
+    overdue_cases: list[dict[str, Any]] = []
     claims_by_customer: dict[str, list[str]] = defaultdict(list)
     customer_email: dict[str, str] = {}
     address_customers: dict[str, set[str]] = defaultdict(set)
@@ -302,6 +303,9 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
             if status == "open":
                 if follow < now:
                     overdue += 1
+                    overdue_cases.append({"id": c.get("id"), "agent": agent, "tier": tier,
+                                          "follow_up_by": c.get("follow_up_by"),
+                                          "hours_late": round((now - follow).total_seconds() / 3600, 1)})
                     load["overdue"] += 1
                     sla_settled[tier] += 1
                     sla_breached[tier] += 1
@@ -376,6 +380,7 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         "time_to_resolution_hours": {
             "count": len(hours), "median": median(hours), "p90": percentile(hours, 90)},
         "overdue_follow_ups": overdue,
+        "overdue_cases": sorted(overdue_cases, key=lambda r: (-r["hours_late"], str(r["id"]))),
         "sla_by_tier": sla,
         "refunds": {"count": refund_count, "total": _money(refund_total)},
         "reshipments": {"count": reship_count, "value": _money(reship_value)},
@@ -420,4 +425,23 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
             for r in report["repeat_claimants"]["addresses"]]
     for name, figs in report["by_agent"].items():
         out += [("by_agent", name, k, v) for k, v in figs.items()]
+    out += [("overdue_cases", str(r["id"]), "hours_late", r["hours_late"]) for r in report.get("overdue_cases", ())]
     return out
+
+
+def title(report: dict[str, Any]) -> str:
+    """What the report covers, in words: its period and every filter (`tier VIP`, `agent sam`)."""
+    period = report["period"]
+    text = (f"Missing-order report, {period['since'][:10] if period['since'] else 'all time'} to "
+            f"{period['until'][:10] if period['until'] else 'now'}")
+    filters = report.get("filters") or {}
+    text += "".join(f", {name} {filters[name]}" for name in ("tier", "agent", "carrier") if filters.get(name))
+    if len(report.get("sources") or ()) > 1:
+        text += f" ({len(report['sources'])} case files)"
+    return text
+
+
+def late(hours: float) -> str:
+    """How late a follow-up is, as people say it: `2d 5h`, `7h`."""
+    days, rest = divmod(int(hours), 24)
+    return f"{days}d {rest}h" if days else f"{rest}h"

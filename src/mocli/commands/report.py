@@ -52,6 +52,7 @@ def report(
     gc.disable()  # ~10^6 acyclic objects made here: the cyclic collector would only cost time
     try:
         sources, loaded = _load(cfg, db or [])
+        _check_filters(cfg, loaded, tier=tier, agent=agent)
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
         selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
                                     filters)
@@ -83,6 +84,18 @@ def report(
         typer.echo(_markdown(figures))
     else:
         _tables(figures)
+
+
+def _check_filters(cfg: Any, loaded: list[list[dict[str, Any]]], *, tier: str | None, agent: str | None) -> None:
+    """An unknown tier or agent is a typo, not an empty report: exit 2 naming the valid ones."""
+    from mocli.errors import InvalidInput
+
+    if tier is not None and tier.casefold() not in {t.casefold() for t in cfg.tiers}:
+        raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")
+    if agent is not None:
+        agents = sorted({str(c.get("agent")) for cases in loaded for c in cases if c.get("agent")})
+        if agents and agent.casefold() not in {a.casefold() for a in agents}:
+            raise InvalidInput(f"--agent {agent!r}: no cases by this agent (agents: {', '.join(agents)})")
 
 
 def _case_files(paths: list[Path]) -> list[Path]:
@@ -144,6 +157,13 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def _rounded(measure: str, value: Any) -> Any:
+    """A figure rounded as the table shows it (a rate to 0.1%, hours and money to 0.01), not 0.0550000001."""
+    if isinstance(value, float):
+        return round(value, 3 if measure.endswith("rate") else 2)
+    return value
+
+
 def _csv(figures: dict[str, Any]) -> None:
     import csv
     import sys
@@ -155,6 +175,7 @@ def _csv(figures: dict[str, Any]) -> None:
     from mocli.render import sanitize
 
     for section, key, measure, value in rows(figures):  # text cells sanitised: a CSV is often just `cat`
+        value = _rounded(measure, value)
         writer.writerow([sanitize(section), sanitize(key), measure,
                          "" if value is None else sanitize(value) if isinstance(value, str) else value])
 
@@ -166,12 +187,13 @@ def _rows(figures: dict[str, Any], fmt: str) -> None:
     from mocli.reporting import rows
 
     if fmt == "ndjson":
-        print_ndjson([{"section": s, "key": k, "measure": m, "value": v} for s, k, m, v in rows(figures)])
+        print_ndjson([{"section": s, "key": k, "measure": m, "value": _rounded(m, v)}
+                      for s, k, m, v in rows(figures)])
         return
     import sys
 
-    for row in rows(figures):
-        sys.stdout.write("\t".join(cell(v) for v in row) + "\n")
+    for s, k, m, v in rows(figures):
+        sys.stdout.write("\t".join(cell(x) for x in (s, k, m, _rounded(m, v))) + "\n")
     sys.stdout.flush()
 
 
@@ -182,8 +204,9 @@ def _md_cell(value: Any) -> str:
 
 
 def _markdown(figures: dict[str, Any]) -> str:
-    period = figures["period"]
-    lines = [f"# Missing-order report ({period['since'] or 'all time'} to {period['until'] or 'now'})", ""]
+    from mocli import reporting
+
+    lines = [f"# {_md_cell(reporting.title(figures))}", ""]
     ttr = figures["time_to_resolution_hours"]
     summary = [("Cases opened", figures["total"]), ("Open", figures["open"]), ("Resolved", figures["resolved"]),
                ("Follow-ups overdue", figures["overdue_follow_ups"]),
@@ -217,6 +240,9 @@ def _markdown(figures: dict[str, Any]) -> str:
           [[r["address"], r["customers"], r["claims"]] for r in rc["addresses"]])
     table("Agents", ["Agent", "Opened", "Open", "Resolved", "Overdue"],
           [[k, v["opened"], v["open"], v["resolved"], v["overdue"]] for k, v in figures["by_agent"].items()])
+    table("Overdue follow-ups (most late first)", ["Case", "Agent", "Tier", "Follow up by", "Late"],
+          [[r["id"], r["agent"], r["tier"], str(r["follow_up_by"])[:16], reporting.late(r["hours_late"])]
+           for r in figures.get("overdue_cases", ())])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -235,9 +261,9 @@ def _tables(figures: dict[str, Any]) -> None:
     from rich.table import Table
 
     from mocli.render import console, t
+    from mocli.reporting import late, title
 
     out = console()
-    period = figures["period"]
     ttr = figures["time_to_resolution_hours"]
     head = Table.grid(padding=(0, 3))
     head.add_column(style="bold")
@@ -250,11 +276,8 @@ def _tables(figures: dict[str, Any]) -> None:
                  ("Reshipments", f"{figures['reshipments']['count']}  ({_fmt(figures['reshipments']['value'])})"),
                  ("Fraud reviews opened", figures["fraud_reviews"]["opened"])):
         head.add_row(k, t(_fmt(v), "bold red" if k == "Follow-ups overdue" and v else ""))
-    title = f"Missing orders, {period['since'][:10] if period['since'] else 'all time'} to " \
-            f"{period['until'][:10] if period['until'] else 'now'}"
-    if len(figures["sources"]) > 1:
-        title += f" ({len(figures['sources'])} case files)"
-    out.print(Panel(head, title=title, title_align="left", border_style="magenta", expand=False))
+    out.print(t(title(figures), "bold"))  # above the panel: a long list of filters is never cut
+    out.print(Panel(head, border_style="magenta", expand=False))
     if not figures["total"]:
         out.print("No cases in this period.")
         return
@@ -292,6 +315,18 @@ def _tables(figures: dict[str, Any]) -> None:
         sla.add_row(t(name), str(s["cases"]), str(s["settled"]), str(s["breached"]), _pct(s["breach_rate"]),
                     _bar(s["breach_rate"] or 0, 1, "red"))
     out.print(sla)
+
+    overdue = figures.get("overdue_cases") or []
+    if overdue:
+        from mocli.output import Column, fitted_table
+
+        shown = overdue[:20]
+        cols = [Column("Case", lambda r: r["id"]), Column("Agent", lambda r: r["agent"]),
+                Column("Late", lambda r: late(r["hours_late"]), lambda r: t(late(r["hours_late"]), "bold red")),
+                Column("Follow up by", lambda r: str(r["follow_up_by"])[:16], drop=2),
+                Column("Tier", lambda r: r["tier"], drop=1)]
+        more = f"; {len(overdue) - len(shown)} more in --format csv" if len(overdue) > len(shown) else ""
+        out.print(fitted_table(shown, cols, title=f"Overdue follow-ups (most late first{more})"))
 
     agents = Table(title="Agents", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("Agent", "Opened", "Open", "Resolved", "Overdue", ""):
