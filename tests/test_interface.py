@@ -294,3 +294,20 @@ def test_report_csv_is_rounded_as_displayed(cli, cfg):
     values = [row.rsplit(",", 1)[1] for row in r.out.splitlines()[1:]]
     assert "0.333" in values  # the breach rate, as the table's 33.3%
     assert all(len(v.split(".")[1]) <= 3 for v in values if v.replace(".", "", 1).isdigit() and "." in v)
+
+
+# ------------------------------------------------------------------ item 12: track says late or stalled
+
+
+def test_track_says_late_or_stalled_as_the_wizard_does(cli, monkeypatch):
+    import json
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    r = cli("track", "--json", "1Z9F28R60369000124", "4523971130", "9400109693009220314785")
+    assert r.code == 0, r.err
+    late, stalled, on_time = json.loads(r.out)
+    assert late["situation"]["state"] == "late" and "past the expected delivery" in late["situation"]["reason"]
+    assert stalled["situation"]["state"] == "stalled" and "no carrier scan for" in stalled["situation"]["reason"]
+    assert on_time["situation"] is None
+    table = cli("track", "1Z9F28R60369000124").out
+    assert "LATE: 7 days past the expected delivery date" in " ".join(table.split())

@@ -155,12 +155,14 @@ def timeline_table(tracking: Any, limit: int = 8):
     return table
 
 
-def tracking_panel(tracking: Any):
+def tracking_panel(tracking: Any, situation: tuple[str, str] | None = None):
+    """Status, carrier, estimate and timeline; `situation` (late or stalled, why) under the status."""
     from rich.console import Group
     from rich.panel import Panel
 
     head = _kv_table([
         ("Status", status_badge(tracking.status)),
+        ("Situation", t(f"{str(situation[0]).upper()}: {situation[1]}", "bold red") if situation else None),
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
         ("Estimated delivery",
          f"{tracking.estimated_delivery:%Y-%m-%d %H:%M}" if tracking.estimated_delivery else None),

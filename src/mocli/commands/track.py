@@ -67,6 +67,7 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
 
     from mocli import output
     from mocli.commands.common import load
+    from mocli.policy.situation import ON_THE_WAY, late_or_stalled
     from mocli.providers.registry import Providers
     from mocli.tracking import run, view
 
@@ -77,7 +78,13 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     providers = Providers(cfg, now.date())
     progress = _progress(len(raws), fmt)
 
+    sit = cfg.settings.situation
+
     def on_result(res: run.Result) -> None:
+        if res.tracking is not None and res.tracking.status in ON_THE_WAY | {"unknown"}:
+            # Late or stalled as the wizard says it (step 3); with no order, the carrier's estimate.
+            res.situation = late_or_stalled(res.tracking, None, now, late_after_days=sit.late_after_days,
+                                            stalled_after_days=sit.stalled_after_days)
         if save_proof and res.files:
             res.saved = _save(save_proof, res)
         if fmt == "ndjson":

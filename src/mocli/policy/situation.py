@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from mocli.models import Order, Tracking
@@ -28,6 +28,23 @@ NOT_SHIPPED_FULFILMENT = {"unfulfilled", "packed", "delayed"}
 ON_THE_WAY = {"pre_transit", "in_transit", "out_for_delivery", "attempt_failed", "available_for_pickup"}
 
 
+def late_or_stalled(tracking: Tracking, expected: date | None, now: datetime, *, late_after_days: int,
+                    stalled_after_days: int) -> tuple[Situation, str] | None:
+    """A parcel on its way that is stalled (no scan for days) or late (past its expected delivery),
+    with the reason; None when neither. The carrier's estimate, when it gives one, wins over `expected`."""
+    if tracking.events:
+        last_scan = tracking.events[0].at
+        idle = now - last_scan
+        if idle > timedelta(days=stalled_after_days):
+            return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
+    if tracking.estimated_delivery is not None:
+        expected = tracking.estimated_delivery.astimezone(now.tzinfo).date()
+    if expected is not None and now.date() > expected + timedelta(days=late_after_days):
+        late_by = (now.date() - expected).days
+        return Situation.LATE, f"{late_by} days past the expected delivery date ({expected:%Y-%m-%d})"
+    return None
+
+
 def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_after_days: int,
              stalled_after_days: int) -> tuple[Situation, str]:
     """The situation and a one-line reason an agent can read."""
@@ -48,17 +65,13 @@ def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_aft
         return Situation.EXCEPTION, f"carrier exception: {last}"
     if status in ("cancelled", "expired"):
         return Situation.LOST, f"tracking {status}: the parcel is no longer being tracked"
-    if tracking.events:
-        last_scan = tracking.events[0].at
-        idle = now - last_scan
-        if idle > timedelta(days=stalled_after_days):
-            return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
+    overdue = late_or_stalled(tracking, order.expected_delivery, now, late_after_days=late_after_days,
+                              stalled_after_days=stalled_after_days)
+    if overdue is not None:
+        return overdue
     expected = order.expected_delivery
     if tracking.estimated_delivery is not None:
         expected = tracking.estimated_delivery.astimezone(now.tzinfo).date()
-    if expected is not None and now.date() > expected + timedelta(days=late_after_days):
-        late_by = (now.date() - expected).days
-        return Situation.LATE, f"{late_by} days past the expected delivery date ({expected:%Y-%m-%d})"
     if status in ON_THE_WAY or status == "unknown":
         when = f", expected {expected:%Y-%m-%d}" if expected else ""
         return Situation.IN_TRANSIT, f"on its way ({status.replace('_', ' ')}{when})"

@@ -42,6 +42,7 @@ def to_json(r: Result) -> dict[str, Any]:
         "source": t.source if t is not None else None,
         "candidates": [c.as_json() for c in r.detection.candidates or r.detection.mistyped],
         "error": None if r.error_code is None else {"code": r.error_code, "message": r.error_message},
+        "situation": None if r.situation is None else {"state": str(r.situation[0]), "reason": r.situation[1]},
     }
 
 
@@ -59,7 +60,7 @@ def render(r: Result) -> Any:
             parts.append(rd.t("could be: " + ", ".join(
                 f"{CARRIERS.get(c.carrier, c.carrier)} ({c.confidence:.0%})" for c in r.detection.candidates)))
         return Group(*parts, Text(""))
-    parts = [rd.tracking_panel(r.tracking)]
+    parts = [rd.tracking_panel(r.tracking, r.situation)]
     if r.tracking.status == "delivered" or r.tracking.proof_of_delivery is not None:
         parts.append(rd.delivery_panel(r.tracking))
     if r.saved:
@@ -82,6 +83,7 @@ def columns(now: Any) -> list[Any]:
         Column("Tracking number", lambda r: r.number),
         Column("Carrier", lambda r: r.carrier),
         Column("Status", lambda r: r.tracking.status),
+        Column("Late", lambda r: str(r.situation[0]) if r.situation else None, drop=5),
         Column("Estimated delivery", lambda r: _iso(r.tracking.estimated_delivery), drop=2),
         Column("Delivered", lambda r: _iso(r.tracking.delivered_at), drop=1),
         Column("Last scan", lambda r: _iso(last(r).at) if last(r) else None, drop=3),
