@@ -64,6 +64,65 @@ JSON_KEYS = {"demo": demo.SCENARIO_KEYS, "cases": cases.CASE_KEYS, "case": cases
              "report": ()}  # report: its figures' keys, checked once computed
 
 
+@app.command("completion")
+def completion(shell: str = typer.Argument(..., metavar="bash|zsh|fish",
+                                           help="The shell to complete commands and flags in.")) -> None:
+    """Print the shell completion script for commands and flags.
+
+    Add it to your shell's start-up files once; it costs nothing until you press Tab.
+
+    Examples:
+      mocli completion bash >> ~/.bashrc
+      mocli completion zsh > ~/.zfunc/_mocli
+      mocli completion fish > ~/.config/fish/completions/mocli.fish
+    """
+    from typer._completion_shared import get_completion_script
+
+    from mocli.errors import InvalidInput
+
+    if shell not in ("bash", "zsh", "fish"):
+        raise InvalidInput(f"completion: unknown shell {shell!r} (bash, zsh or fish)")
+    typer.echo(get_completion_script(prog_name="mocli", complete_var="_MOCLI_COMPLETE", shell=shell))
+
+
+def _reflow(doc: str | None) -> str | None:
+    """A docstring's hard-wrapped prose joined into one line per paragraph, so Rich wraps it to the
+    terminal without breaking sentences mid-line; indented lines (examples) and lines after one ending
+    in `:` stay on their own lines."""
+    import inspect
+
+    if not doc:
+        return doc
+    paragraphs = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            if lines and not line[:1].isspace() and not lines[-1][:1].isspace() and not lines[-1].endswith(":"):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _plain_switches() -> None:
+    """Help shows no `<bool>` type beside a switch (Typer labels every option with its type)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_plain_switches()
+for _typer in (app, config_cmd.app):
+    for _info in _typer.registered_commands:
+        _info.callback.__doc__ = _reflow(_info.callback.__doc__)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
     from mocli.output import split_json_flag

@@ -40,8 +40,11 @@ class MissingAnswers(InvalidInput):
 
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
+        # Named as the flags the agent types, in every command (an answer key `address_confirmed` is
+        # the flag `--address-confirmed`; answers files use the keys, with `_`).
+        named = [f"--{m.replace('_', '-')}" if m.replace("_", "").isalpha() and m.islower() else m for m in missing]
         super().__init__(
-            "missing answers (give them as flags or in --answers FILE): " + ", ".join(missing)
+            "missing answers (give them as flags or in --answers FILE): " + ", ".join(named)
         )
 
 

@@ -37,6 +37,9 @@ def cases(
 ) -> None:
     """List cases, the most urgent follow-up first.
 
+    An open case past its follow-up says overdue in the Status column. On a terminal a table sized to
+    it; piped, tab-separated rows (see --format and --json).
+
     Examples:
       mocli cases --due
       mocli cases --overdue --tier VIP
@@ -148,6 +151,8 @@ def case(
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
+
+    CASE is the id or any unique part of it; a part several ids share lists them (exit 2).
 
     Examples:
       mocli case 7K2QF
@@ -280,6 +285,8 @@ def note(
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
+
+    The note is recorded with your agent name and the time; TEXT '-' reads it from stdin.
 
     Examples:
       mocli note 7K2QF "Customer called back: neighbour still away until Monday."

@@ -13,6 +13,8 @@ def demo(
 ) -> None:
     """List the built-in demo scenarios: customer, order, tracking number and what each exercises.
 
+    Open any of them with new-case, as below; `--json` and `--format` give the list to scripts.
+
     Examples:
       mocli demo
       mocli new-case --customer ava.thompson@example.com --order 1001

@@ -45,7 +45,7 @@ def new_case(
     Examples:
       mocli new-case
       mocli new-case --customer ava.thompson@example.com --order 1001
-      mocli new-case --no-input --json --customer ben.carter@example.com --order 1003 --address-confirmed yes
+      mocli new-case --no-input --json --answers answers.toml
     """
     from mocli.wizard.flow import run_new_case
 

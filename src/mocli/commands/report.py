@@ -33,7 +33,7 @@ def report(
 
     Examples:
       mocli report --since 30d
-      mocli report --since 2026-11-01 --until 2026-11-30 --tier VIP --format markdown
+      mocli report --since 2026-11-01 --tier VIP --format markdown
       mocli report --db team/ --db ~/ava/cases.db --format json
     """
     from mocli import output, reporting

@@ -41,7 +41,7 @@ def resolve(
 
     Examples:
       mocli resolve 7K2QF
-      mocli resolve MO-261127-7K2QF --no-input --outcome lost --remedy refund --json
+      mocli resolve 261127-7K2 --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
     from mocli import lifecycle, output
