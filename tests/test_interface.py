@@ -311,3 +311,27 @@ def test_track_says_late_or_stalled_as_the_wizard_does(cli, monkeypatch):
     assert on_time["situation"] is None
     table = cli("track", "1Z9F28R60369000124").out
     assert "LATE: 7 days past the expected delivery date" in " ".join(table.split())
+
+
+# ------------------------------------------------------------------ item 5: carrier tracking pages
+
+
+@pytest.mark.parametrize("number,url", [
+    ("1Z4E57A20368154024", "https://www.ups.com/track?tracknum=1Z4E57A20368154024"),
+    ("9400109693009220314785", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400109693009220314785"),
+    ("794123300255", "https://www.fedex.com/fedextrack/?trknbr=794123300255"),
+])
+def test_track_shows_the_carriers_tracking_page_whole(cli, monkeypatch, number, url):
+    import json
+
+    monkeypatch.setenv("COLUMNS", "60")
+    r = cli("track", number)
+    assert r.code == 0, r.err
+    assert f"Tracking page: {url}" in r.out.splitlines()
+    assert json.loads(cli("track", number, "--json").out)[0]["tracking_page"] == url
+
+
+def test_case_view_shows_the_tracking_page(cli, three, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    r = cli("case", "XY7PQ")
+    assert "Tracking page: https://www.ups.com/track?tracknum=1Z9F28R60369000124" in r.out.splitlines()

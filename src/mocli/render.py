@@ -155,6 +155,19 @@ def timeline_table(tracking: Any, limit: int = 8):
     return table
 
 
+def tracking_link(tracking: Any) -> Any:
+    """`Tracking page: URL` on one line, for under the tracking panel: print it with `soft_wrap=True`
+    so the URL stays whole (a panel would fold it), clickable where the terminal supports links."""
+    from rich.text import Text
+
+    from mocli.tracking.detect import tracking_page
+
+    url = tracking_page(tracking.carrier, tracking.tracking_number)
+    if url is None:
+        return Text("")
+    return Text.assemble(("Tracking page: ", "bold"), (url, f"link {url}"))
+
+
 def tracking_panel(tracking: Any, situation: tuple[str, str] | None = None):
     """Status, carrier, estimate and timeline; `situation` (late or stalled, why) under the status."""
     from rich.console import Group

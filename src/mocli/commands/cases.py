@@ -209,6 +209,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         order_panel,
         sanitize,
         t,
+        tracking_link,
         tracking_panel,
     )
     from mocli.wizard.questions import label
@@ -238,6 +239,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     out.print(order_panel(c.order, c.customer))
     if c.tracking is not None:
         out.print(tracking_panel(c.tracking))
+        out.print(tracking_link(c.tracking), soft_wrap=True)  # the URL whole, never folded
         if c.tracking.delivered_at or c.tracking.proof_of_delivery:
             out.print(delivery_panel(c.tracking))
     if c.answers:

@@ -11,7 +11,7 @@ from mocli.output import format_option, json_option
 # The JSON object per number (docs/track.md): what `--json FIELDS` may select.
 TRACK_KEYS = ("tracking_number", "input", "carrier", "status", "raw_status", "raw_description",
               "estimated_delivery", "delivered_at", "delivered_location", "events", "proof_of_delivery",
-              "proof_files", "source", "candidates", "error")
+              "proof_files", "source", "candidates", "error", "tracking_page", "situation")
 
 
 def track(
@@ -111,8 +111,11 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
         from mocli.render import console
 
         con = console()
+        from mocli.render import tracking_link
+
         for r in found:
             con.print(view.render(r))
+            con.print(tracking_link(r.tracking), soft_wrap=True)  # the URL whole, never folded
     elif fmt != "ndjson":
         output.emit_rows(found, view.columns(now), fmt)
     # Errors go to stderr in every format, so stdout holds only what was found (one line each).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mocli.tracking.detect import CARRIERS
+from mocli.tracking.detect import CARRIERS, tracking_page
 from mocli.tracking.run import Result
 
 
@@ -42,6 +42,7 @@ def to_json(r: Result) -> dict[str, Any]:
         "source": t.source if t is not None else None,
         "candidates": [c.as_json() for c in r.detection.candidates or r.detection.mistyped],
         "error": None if r.error_code is None else {"code": r.error_code, "message": r.error_message},
+        "tracking_page": tracking_page(r.carrier, r.number) if t is not None else None,
         "situation": None if r.situation is None else {"state": str(r.situation[0]), "reason": r.situation[1]},
     }
 
