@@ -335,3 +335,39 @@ def test_case_view_shows_the_tracking_page(cli, three, monkeypatch):
     monkeypatch.setenv("COLUMNS", "60")
     r = cli("case", "XY7PQ")
     assert "Tracking page: https://www.ups.com/track?tracknum=1Z9F28R60369000124" in r.out.splitlines()
+
+
+# ------------------------------------------------------------------ item 7: Ctrl-C is one line everywhere
+
+
+def test_ctrl_c_in_resolve_prints_the_one_line_cancelled(cli, three, monkeypatch):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from mocli.store import CaseStore
+
+    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text("\x03")
+        inp.close()
+        r = cli("resolve", "XY7PQ")
+    assert r.code == 130
+    assert r.err.splitlines()[-1] == "mocli: cancelled"
+    assert CaseStore().find("XY7PQ")["status"] == "open"
+
+
+def test_ctrl_c_while_a_note_is_read_from_stdin_is_the_same_line(cli, three, monkeypatch, capsys):
+    import io
+
+    class Interrupted(io.StringIO):
+        def read(self, *args):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("sys.stdin", Interrupted())
+    from mocli.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["note", "XY7PQ", "-"])
+    assert exc.value.code == 130
+    assert capsys.readouterr().err == "mocli: cancelled\n"

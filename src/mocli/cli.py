@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("MOCLI_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", ExitCode.FAILED)
+    if code == ExitCode.CANCELLED:  # Typer turns Ctrl-C in a command into a bare return of 130
+        _fail("cancelled", ExitCode.CANCELLED)
     sys.exit(code if isinstance(code, int) else 0)
 
 
