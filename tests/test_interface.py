@@ -371,3 +371,10 @@ def test_ctrl_c_while_a_note_is_read_from_stdin_is_the_same_line(cli, three, mon
         main(["note", "XY7PQ", "-"])
     assert exc.value.code == 130
     assert capsys.readouterr().err == "mocli: cancelled\n"
+
+
+def test_a_code_that_ends_one_id_wins_over_the_same_digits_inside_dates(cli, cfg):
+    store([build(cfg, "#1001", case_id="MO-261127-26112"), build(cfg, "#1002", case_id="MO-261127-AB7QZ")])
+    r = cli("case", "26112", "--json", "id")
+    assert r.code == 0, r.err
+    assert '"MO-261127-26112"' in r.out

@@ -669,12 +669,15 @@ def _normal_ref(ref: str) -> str:
 
 def _pick(ref: str, ids: Mapping[int, str], path: Path) -> int:
     """The doc id of the case `ref` (upper case) names: the first with that id, else the only one whose
-    id contains it (like git's short hashes: `K24`, `261202-K24`); NotFound if none, AmbiguousCase
-    listing them if several do."""
+    id ends so (the code agents read out), else the only one whose id contains it (like git's short
+    hashes: `K24`, `261202-K24`); NotFound if none, AmbiguousCase listing them if several do."""
     for doc_id, case_id in ids.items():
         if case_id.upper() == ref:
             return doc_id
-    matches = [doc_id for doc_id, case_id in ids.items() if ref in case_id.upper()]
+    # A code that ends one id wins over the same characters inside other ids' dates (`00001`).
+    matches = [doc_id for doc_id, case_id in ids.items() if case_id.upper().endswith(ref)]
+    if not matches:
+        matches = [doc_id for doc_id, case_id in ids.items() if ref in case_id.upper()]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
