@@ -378,3 +378,48 @@ def test_a_code_that_ends_one_id_wins_over_the_same_digits_inside_dates(cli, cfg
     r = cli("case", "26112", "--json", "id")
     assert r.code == 0, r.err
     assert '"MO-261127-26112"' in r.out
+
+
+# ------------------------------------------------------------------ item 10: long views page on a terminal
+
+
+@pytest.fixture
+def pager(monkeypatch, tmp_path):
+    """A terminal 20 lines high whose $PAGER writes what it is given to a file."""
+    import shlex
+    import sys
+
+    shown = tmp_path / "paged.txt"
+    script = f"import sys; open({str(shown)!r}, 'w').write(sys.stdin.read())"
+    monkeypatch.setenv("PAGER", f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}")
+    monkeypatch.delenv("MOCLI_PAGER", raising=False)
+    monkeypatch.setenv("LINES", "20")
+    monkeypatch.setattr("mocli.render.pager_wanted", lambda: True)
+    return shown
+
+
+def test_a_long_case_view_goes_through_the_pager_with_colour(cli, three, pager):
+    r = cli("case", "XY7PQ")
+    assert r.code == 0, r.err
+    assert r.out == ""
+    text = pager.read_text()
+    assert "MO-261203-XY7PQ" in text and "History" in text and "\x1b[" in text  # less -R shows colours
+
+
+def test_no_pager_and_short_views_print_directly(cli, three, pager):
+    r = cli("case", "XY7PQ", "--no-pager")
+    assert "MO-261203-XY7PQ" in r.out and not pager.exists()
+    r = cli("cases")  # three rows fit in 20 lines
+    assert "MO-261203-XY7PQ" in r.out and not pager.exists()
+
+
+def test_never_a_pager_when_piped(cli, three, pager, monkeypatch):
+    monkeypatch.setattr("mocli.render.pager_wanted", lambda: False)
+    r = cli("case", "XY7PQ")
+    assert "MO-261203-XY7PQ" in r.out and not pager.exists()
+
+
+def test_a_missing_pager_loses_nothing(cli, three, pager, monkeypatch):
+    monkeypatch.setenv("PAGER", "/nonexistent/pager")
+    r = cli("case", "XY7PQ")
+    assert r.code == 0 and "History" in r.out

@@ -20,6 +20,12 @@ FORMATS = ("table", "tsv", "json", "ndjson", "csv", "markdown")
 _FIELD_LIST = re.compile(r"^[a-z_][a-z0-9_]*(,[a-z_][a-z0-9_]*)*$")
 
 
+def pager_option() -> Any:
+    """`--no-pager`, the same on every command with a long view."""
+    return typer.Option(False, "--no-pager", help="Print the view directly instead of through $PAGER "
+                                                  "(the pager is used only on a terminal).")
+
+
 def json_option(what: str) -> Any:
     """`--json [FIELDS]`, the same on every data command."""
     return typer.Option(None, "--json", metavar="[FIELDS]",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,10 +32,60 @@ def sanitize(text: Any, limit: int = MAX_FIELD) -> str:
     return s
 
 
+# While a view is being paged: the terminal's width, so the consoles made meanwhile draw for it (with
+# colour) into the buffer the pager shows.
+_PAGING: dict[str, int] = {}
+
+
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
+    if _PAGING and not stderr:
+        return Console(highlight=False, soft_wrap=False, force_terminal=True, width=_PAGING["width"])
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def pager_wanted() -> bool:
+    """Page only a real terminal (never a pipe or a test's captured output)."""
+    return sys.stdout.isatty()
+
+
+@contextmanager
+def paged(no_pager: bool = False) -> Iterator[None]:
+    """A long view through the pager on a terminal, like gh: `$MOCLI_PAGER`, else `$PAGER`, else
+    `less -R` (with LESS=FRX unless set: quits when the view fits, keeps colours); `--no-pager`, an
+    empty pager or `cat` print directly. Never when piped."""
+    import io
+    import os
+    import shlex
+    import shutil
+
+    command = os.environ.get("MOCLI_PAGER", os.environ.get("PAGER", "less -R"))
+    if no_pager or not pager_wanted() or not command.strip() or command.strip() == "cat":
+        yield
+        return
+    size = shutil.get_terminal_size()
+    real, buffer = sys.stdout, io.StringIO()
+    _PAGING["width"] = size.columns
+    sys.stdout = buffer
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _PAGING.clear()
+    text = buffer.getvalue()
+    if text.count("\n") < size.lines:
+        real.write(text)
+        real.flush()
+        return
+    import subprocess
+
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        subprocess.run(shlex.split(command), input=text, text=True, env=env, check=False)
+    except (OSError, ValueError):  # no such pager: the view is not lost
+        real.write(text)
+        real.flush()
 
 
 def t(text: Any, style: str = "") -> Any:

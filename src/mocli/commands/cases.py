@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from mocli.commands.common import CASE_HELP, DB_HELP
-from mocli.output import format_option, json_option
+from mocli.output import format_option, json_option, pager_option
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
 CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
@@ -33,6 +33,7 @@ def cases(
     fmt: str = format_option(),
     include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
                                      "numbers and addresses unmasked."),
+    no_pager: bool = pager_option(),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """List cases, the most urgent follow-up first.
@@ -90,7 +91,10 @@ def cases(
         from mocli.privacy import mask_case
 
         shown = [mask_case(c) for c in shown]
-    output.emit_rows(shown, case_columns(now), how, fields=fields)
+    from mocli.render import paged
+
+    with paged(no_pager or how != "table"):
+        output.emit_rows(shown, case_columns(now), how, fields=fields)
 
 
 def case_status(c: dict[str, Any], now: Any) -> str:
@@ -148,6 +152,7 @@ def case(
                                  "resolution's once resolved), for scripts."),
     copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
                               "over SSH; a note says when the terminal cannot)."),
+    no_pager: bool = pager_option(),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
@@ -175,8 +180,11 @@ def case(
 
         typer.echo(sanitize(latest))
     else:
-        _case_view(cfg, record, now)
-    if copy:
+        from mocli.render import paged
+
+        with paged(no_pager):
+            _case_view(cfg, record, now)
+    if copy:  # after the pager: the clipboard sequence must reach the terminal itself
         copy_message(latest)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mocli.output import FORMATS, format_option, json_option
+from mocli.output import FORMATS, format_option, json_option, pager_option
 
 BAR_WIDTH = 28
 
@@ -25,6 +25,7 @@ def report(
                                        "A case found in several files counts once (default: your own file)."),
     include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
                                      "unmasked (masked by default in every format)."),
+    no_pager: bool = pager_option(),
 ) -> None:
     """Report on the cases opened in a period: volume, outcomes, SLA, carriers, costs, fraud, agents.
 
@@ -83,7 +84,10 @@ def report(
     elif fmt == "markdown":
         typer.echo(_markdown(figures))
     else:
-        _tables(figures)
+        from mocli.render import paged
+
+        with paged(no_pager):
+            _tables(figures)
 
 
 def _check_filters(cfg: Any, loaded: list[list[dict[str, Any]]], *, tier: str | None, agent: str | None) -> None:

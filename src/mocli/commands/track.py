@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from mocli.output import format_option, json_option
+from mocli.output import format_option, json_option, pager_option
 
 # The JSON object per number (docs/track.md): what `--json FIELDS` may select.
 TRACK_KEYS = ("tracking_number", "input", "carrier", "status", "raw_status", "raw_description",
@@ -25,6 +25,7 @@ def track(
     save_proof: str | None = typer.Option(None, "--save-proof", metavar="DIR",
                                           help="Write delivery photos and signatures to files in DIR."),
     timeout: float = typer.Option(300.0, "--timeout", min=1.0, help="Overall deadline in seconds for the run."),
+    no_pager: bool = pager_option(),
 ) -> None:
     """Track parcels: carrier detected from the number (check digits validated), normalised status,
     events newest first, proof of delivery.
@@ -46,7 +47,7 @@ def track(
     raws = _read_numbers(numbers)
     if not raws:
         raise InvalidInput("no tracking numbers given (stdin was empty)")
-    code = _run(raws, carrier, fmt, save_proof, timeout, fields)
+    code = _run(raws, carrier, fmt, save_proof, timeout, fields, no_pager)
     raise typer.Exit(code)
 
 
@@ -61,7 +62,7 @@ def _read_numbers(args: list[str]) -> list[str]:
 
 
 def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float,
-         fields: list[str] | None = None) -> int:
+         fields: list[str] | None = None, no_pager: bool = False) -> int:
     import asyncio
     import json
 
@@ -108,14 +109,13 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
 
         print_json([output.select(view.to_json(r), fields) for r in results])
     elif fmt == "table":
-        from mocli.render import console
+        from mocli.render import console, paged, tracking_link
 
-        con = console()
-        from mocli.render import tracking_link
-
-        for r in found:
-            con.print(view.render(r))
-            con.print(tracking_link(r.tracking), soft_wrap=True)  # the URL whole, never folded
+        with paged(no_pager):
+            con = console()  # made inside: while paging it draws into the pager's buffer
+            for r in found:
+                con.print(view.render(r))
+                con.print(tracking_link(r.tracking), soft_wrap=True)  # the URL whole, never folded
     elif fmt != "ndjson":
         output.emit_rows(found, view.columns(now), fmt)
     # Errors go to stderr in every format, so stdout holds only what was found (one line each).
