@@ -423,3 +423,49 @@ def test_a_missing_pager_loses_nothing(cli, three, pager, monkeypatch):
     monkeypatch.setenv("PAGER", "/nonexistent/pager")
     r = cli("case", "XY7PQ")
     assert r.code == 0 and "History" in r.out
+
+
+# ------------------------------------------------------------------ item 15: weekly trends
+
+
+@pytest.fixture
+def weeks(cfg):
+    """Three cases over three weeks (Mondays 9, 16 and 23 November 2026; now is Friday the 27th)."""
+    from datetime import datetime
+
+    from test_cases_support import resolved
+
+    def make(name: str, created: str, follow: str) -> dict:
+        case = build(cfg, "#1002", case_id=f"MO-261110-{name}")
+        case["created_at"], case["follow_up_by"] = f"{created}T10:00:00-05:00", f"{follow}T17:00:00-05:00"
+        return case
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(f"{day}T12:00:00-05:00")
+
+    in_time = resolved(cfg, make("WK001", "2026-11-10", "2026-11-12"), at("2026-11-11"), "found", "confirm")
+    late = resolved(cfg, make("WK002", "2026-11-11", "2026-11-13"), at("2026-11-17"), "lost", "reship")
+    overdue = make("WK003", "2026-11-24", "2026-11-25")
+    return store([in_time, late, overdue])
+
+
+def test_report_trends_per_week(cli, weeks):
+    import json
+
+    r = cli("report", "--since", "12w", "--json", "trends")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["trends"] == [
+        {"week": "2026-11-09", "opened": 2, "resolved": 1, "settled": 2, "breached": 1, "breach_rate": 0.5},
+        {"week": "2026-11-16", "opened": 0, "resolved": 1, "settled": 0, "breached": 0, "breach_rate": None},
+        {"week": "2026-11-23", "opened": 1, "resolved": 0, "settled": 1, "breached": 1, "breach_rate": 1.0},
+    ]
+
+
+def test_report_trends_in_the_table_and_the_rows(cli, weeks, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    table = cli("report").out
+    section = table.split("Trends per week", 1)[1]
+    assert "2026-11-09" in section and "50.0%" in section and "█" in section
+    csv = cli("report", "--format", "csv").out.splitlines()
+    assert "trends,2026-11-09,breach_rate,0.5" in csv and "trends,2026-11-23,opened,1" in csv
+    assert "| 2026-11-16 | 0 | 1 | - |" in cli("report", "--format", "markdown").out

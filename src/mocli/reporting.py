@@ -252,6 +252,19 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
     fraud_signals: Counter = Counter()
     overdue = 0
     overdue_cases: list[dict[str, Any]] = []
+    weekly: dict[date, Counter] = defaultdict(Counter)  # Monday -> opened, resolved, settled, breached
+    mondays: dict[str, date] = {}  # a stored time's date part -> its Monday: 50,000 cases share few dates
+
+    def week_of(stamp: Any) -> date | None:
+        # Stored times are ISO 8601 in the configured time zone, so their date part is the local date.
+        key = str(stamp)[:10] if stamp else ""
+        if key not in mondays:
+            try:
+                day = date.fromisoformat(key)
+            except ValueError:
+                return None
+            mondays[key] = day - timedelta(days=day.weekday())
+        return mondays[key]
     claims_by_customer: dict[str, list[str]] = defaultdict(list)
     customer_email: dict[str, str] = {}
     address_customers: dict[str, set[str]] = defaultdict(set)
@@ -272,6 +285,8 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         load = agents[agent]
         load["opened"] += 1
         load[status] += 1
+        if (opened_week := week_of(c.get("created_at"))) is not None:
+            weekly[opened_week]["opened"] += 1
 
         # Outcome: from the resolution record; a parcel found while the case was opened counts as found.
         outcome = res.get("outcome") if res else ("found" if status == "resolved" else None)
@@ -282,6 +297,8 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
             elif outcome == "found":
                 carrier_found[carrier] += 1
         if res:
+            if (resolved_week := week_of(res.get("resolved_at"))) is not None:
+                weekly[resolved_week]["resolved"] += 1
             remedy = res.get("remedy")
             if remedy:
                 by_remedy[remedy] += 1
@@ -300,8 +317,14 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         # still open after the follow-up time; an open case not yet due has not met or missed it.
         follow = when(c.get("follow_up_by"))
         if follow is not None and not (status == "resolved" and res is None):
+            # The SLA trend counts each settled case in the week its follow-up fell due (this week for
+            # one resolved ahead of a later follow-up).
+            due_week = (weekly[week_of(min(follow, now).astimezone(now.tzinfo).isoformat())]
+                        if status == "resolved" or follow < now else None)
             if status == "open":
                 if follow < now:
+                    due_week["settled"] += 1
+                    due_week["breached"] += 1
                     overdue += 1
                     overdue_cases.append({"id": c.get("id"), "agent": agent, "tier": tier,
                                           "follow_up_by": c.get("follow_up_by"),
@@ -312,8 +335,10 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
             else:
                 resolved_at = when(res.get("resolved_at")) if res else None
                 sla_settled[tier] += 1
+                due_week["settled"] += 1
                 if resolved_at is not None and resolved_at > follow:
                     sla_breached[tier] += 1
+                    due_week["breached"] += 1
 
         if action in CLAIM_ACTIONS:
             carrier_claims[carrier] += 1
@@ -387,7 +412,25 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         "fraud_reviews": {"opened": fraud_opened, "signals": _sorted_counts(fraud_signals)},
         "repeat_claimants": {"customers": repeat_customers, "addresses": repeat_addresses},
         "by_agent": by_agent,
+        "trends": _trends(weekly),
     }
+
+
+def _trends(weekly: dict[date, Counter]) -> list[dict[str, Any]]:
+    """Per week, oldest first and with no week skipped: cases opened and resolved, and the SLA breach
+    rate over the follow-ups that fell due that week."""
+    if not weekly:
+        return []
+    first, last = min(weekly), max(weekly)
+    out = []
+    week = first
+    while week <= last:
+        w = weekly.get(week, Counter())
+        out.append({"week": week.isoformat(), "opened": w["opened"], "resolved": w["resolved"],
+                    "settled": w["settled"], "breached": w["breached"],
+                    "breach_rate": rate(w["breached"], w["settled"])})
+        week += timedelta(days=7)
+    return out
 
 
 def _money(totals: Counter) -> dict[str, float]:
@@ -426,6 +469,8 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     for name, figs in report["by_agent"].items():
         out += [("by_agent", name, k, v) for k, v in figs.items()]
     out += [("overdue_cases", str(r["id"]), "hours_late", r["hours_late"]) for r in report.get("overdue_cases", ())]
+    for w in report.get("trends", ()):
+        out += [("trends", w["week"], k, w[k]) for k in ("opened", "resolved", "settled", "breached", "breach_rate")]
     return out
 
 

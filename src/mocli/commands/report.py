@@ -244,19 +244,39 @@ def _markdown(figures: dict[str, Any]) -> str:
           [[r["address"], r["customers"], r["claims"]] for r in rc["addresses"]])
     table("Agents", ["Agent", "Opened", "Open", "Resolved", "Overdue"],
           [[k, v["opened"], v["open"], v["resolved"], v["overdue"]] for k, v in figures["by_agent"].items()])
+    table("Trends per week (breach rate: follow-ups due that week not met)",
+          ["Week of", "Opened", "Resolved", "Breach rate"],
+          [[w["week"], w["opened"], w["resolved"], _pct(w["breach_rate"])] for w in figures.get("trends", ())])
     table("Overdue follow-ups (most late first)", ["Case", "Agent", "Tier", "Follow up by", "Late"],
           [[r["id"], r["agent"], r["tier"], str(r["follow_up_by"])[:16], reporting.late(r["hours_late"])]
            for r in figures.get("overdue_cases", ())])
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _bar(value: float, top: float, style: str = "cyan") -> Any:
+def _bar(value: float, top: float, style: str = "cyan", full: int = BAR_WIDTH) -> Any:
     from rich.text import Text
 
-    width = 0 if not top else round(BAR_WIDTH * value / top)
+    width = 0 if not top else round(full * value / top)
     if value and not width:
         width = 1
     return Text("█" * width, style=style)
+
+
+def _trend_table(trends: list[dict[str, Any]]) -> Any:
+    """Opened and resolved per week as paired bars, with the week's SLA breach rate."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Trends per week (breach rate: follow-ups due that week not met)", title_justify="left",
+                  show_edge=False, pad_edge=False)
+    for col in ("Week of", "Opened", "Resolved", "Breach rate", ""):
+        table.add_column(col, justify="left" if col in ("Week of", "") else "right")
+    top = max((max(w["opened"], w["resolved"]) for w in trends), default=0)
+    for w in trends:
+        half = BAR_WIDTH // 2
+        bars = Text.assemble(_bar(w["opened"], top, "cyan", half), " ", _bar(w["resolved"], top, "green", half))
+        table.add_row(w["week"], str(w["opened"]), str(w["resolved"]), _pct(w["breach_rate"]), bars)
+    return table
 
 
 def _tables(figures: dict[str, Any]) -> None:
@@ -320,6 +340,9 @@ def _tables(figures: dict[str, Any]) -> None:
                     _bar(s["breach_rate"] or 0, 1, "red"))
     out.print(sla)
 
+    trends = figures.get("trends") or []
+    if len(trends) > 1:
+        out.print(_trend_table(trends))
     overdue = figures.get("overdue_cases") or []
     if overdue:
         from mocli.output import Column, fitted_table
