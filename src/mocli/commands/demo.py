@@ -36,9 +36,11 @@ def demo(
     columns = [
         output.Column("Order", lambda r: r["order"]),
         output.Column("Customer", lambda r: r["customer"]),
-        output.Column("Tier", lambda r: r["tier"], drop=3),
-        output.Column("Tracking number", lambda r: r["tracking_number"], lambda r: t(r["tracking_number"] or "-")),
-        output.Column("Expected action", lambda r: r["expected_action"].split(" (")[0], drop=2),
+        # At 80 columns: what to type (order, customer) and what it shows; the rest as width allows.
+        output.Column("Tier", lambda r: r["tier"], drop=2),
+        output.Column("Tracking number", lambda r: r["tracking_number"], lambda r: t(r["tracking_number"] or "-"),
+                      drop=3),
+        output.Column("Expected action", lambda r: r["expected_action"].split(" (")[0], drop=4),
         output.Column("Exercises", lambda r: r["title"], wrap=True, drop=1),
     ]
     output.emit_rows(rows, columns, how, fields=fields,

@@ -253,28 +253,45 @@ def _markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _bar(value: float, top: float, style: str = "cyan", full: int = BAR_WIDTH) -> Any:
-    from rich.text import Text
+class _Bar:
+    """A bar chart cell that takes the width its column is given (up to BAR_WIDTH), so a narrow
+    terminal gets shorter bars instead of bars cut with `…`. `parts`: (value, style, glyph)."""
 
-    width = 0 if not top else round(full * value / top)
-    if value and not width:
-        width = 1
-    return Text("█" * width, style=style)
+    def __init__(self, top: float, *parts: tuple[float, str, str]) -> None:
+        self.top, self.parts = top, parts
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(1, BAR_WIDTH)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        room = min(options.max_width, BAR_WIDTH) - (len(self.parts) - 1)
+        share = room // len(self.parts)
+        text = Text()
+        for i, (value, style, glyph) in enumerate(self.parts):
+            width = 0 if not self.top else round(share * value / self.top)
+            text.append(("" if i == 0 else " ") + glyph * (width or (1 if value else 0)), style=style)
+        yield text
+
+
+def _bar(value: float, top: float, style: str = "cyan") -> Any:
+    return _Bar(top, (value, style, "█"))
 
 
 def _trend_table(trends: list[dict[str, Any]]) -> Any:
     """Opened and resolved per week as paired bars, with the week's SLA breach rate."""
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title="Trends per week (breach rate: follow-ups due that week not met)", title_justify="left",
-                  show_edge=False, pad_edge=False)
+    table = Table(title="Trends per week (█ opened, ░ resolved; breach rate: follow-ups due that week not met)",
+                  title_justify="left", show_edge=False, pad_edge=False)
     for col in ("Week of", "Opened", "Resolved", "Breach rate", ""):
         table.add_column(col, justify="left" if col in ("Week of", "") else "right")
     top = max((max(w["opened"], w["resolved"]) for w in trends), default=0)
     for w in trends:
-        half = BAR_WIDTH // 2
-        bars = Text.assemble(_bar(w["opened"], top, "cyan", half), " ", _bar(w["resolved"], top, "green", half))
+        bars = _Bar(top, (w["opened"], "cyan", "█"), (w["resolved"], "green", "░"))
         table.add_row(w["week"], str(w["opened"]), str(w["resolved"]), _pct(w["breach_rate"]), bars)
     return table
 
