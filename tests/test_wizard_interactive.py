@@ -200,3 +200,34 @@ def test_review_screen_shows_the_questions_labels_not_keys(wizard, mocli_env):
     for key in ("received_by_someone_else", "checked_drop_off_spots", "address_confirmed", "refund_or_replacement"):
         assert key not in review
     assert stored(mocli_env)[0]["answers"]["received_by_someone_else"] is False
+
+
+def test_enter_at_the_order_prompt_picks_from_the_customers_recent_orders(wizard, mocli_env, cfg):
+    """Issue #16 item 3: the customer does not know the order number."""
+    import asyncio
+
+    from mocli.providers.registry import Providers
+    from test_cases_support import NOW
+
+    demo = Providers(cfg, NOW.date()).demo
+    ben = demo.demo.customer("ben.carter@example.com")
+    newest_first = [o.number for o in asyncio.run(demo.recent_orders(ben))]
+    assert len(newest_first) >= 2 and set(newest_first) == {"#1002", "#1003"}
+    pick = newest_first.index("#1003")
+    r = wizard(["ben.carter@example.com" + ENTER, ENTER,  # no number: list their orders
+                DOWN * pick + ENTER,  # the in-transit order
+                YES, ENTER, ENTER])  # address ok, no notes, save
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["order"]["number"] == "#1003"
+
+
+def test_the_order_picker_shows_number_date_items_and_status(cfg):
+    from mocli.providers.registry import Providers
+    from mocli.render import order_choice
+    from test_cases_support import NOW
+
+    order = Providers(cfg, NOW.date()).demo.demo.order("#1003")
+    line = order_choice(order)
+    assert line.startswith("#1003  ") and f"{order.placed_at:%Y-%m-%d}" in line
+    assert order.items[0][:20] in line and line.endswith(f"({order.fulfillment_status})")

@@ -172,6 +172,14 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
     return Panel(_kv_table(rows), title="Customer", title_align="left", border_style="magenta")
 
 
+def order_choice(order: Any) -> str:
+    """One line of step 2's order picker: number, date, items, status."""
+    items = ", ".join(order.items) or "no items listed"
+    if len(items) > 40:
+        items = items[:39] + "…"
+    return sanitize(f"{order.number}  {order.placed_at:%Y-%m-%d}  {items}  ({order.fulfillment_status})", 120)
+
+
 def order_panel(order: Any, customer: Any = None):
     from rich.panel import Panel
 

@@ -222,7 +222,38 @@ class Wizard:
         self.out.print(render.order_panel(self.facts.order, self.facts.customer))
         self.answer("address_confirmed")
 
+    def _pick_order(self) -> None:
+        """Interactive step 2 when the customer does not know the order number: Enter at the prompt
+        lists their recent orders from the order system (number, date, items, status) to pick from."""
+        if self.prompter is None or "order" in self.answers or "order" in self.given:
+            return
+        provider = self.providers.orders()
+        if not hasattr(provider, "recent_orders"):
+            return
+        q = BY_KEY["order"]
+        typed = self.prompter.text("Order number (Enter: pick from their recent orders):",
+                                   check=lambda s: _order_problem(s))
+        if typed.strip():
+            self.answers["order"] = validate_answer("order", typed)
+            return
+        import asyncio
+
+        try:
+            with self.spin("Looking up their recent orders…"):
+                orders = asyncio.run(provider.recent_orders(self.facts.customer))
+        except Exception:  # noqa: BLE001 - the picker is a convenience: fall back to typing the number
+            orders = []
+        labels = {render.order_choice(o): o.number for o in orders}
+        if not labels:
+            self.out.print(render.t("No recent orders found for this customer; type the number.", "yellow"))
+            self.answers["order"] = self.prompter.ask(q)
+            return
+        other = "Type another order number"
+        choice = self.prompter.choose("Which order?", [*labels, other])
+        self.answers["order"] = labels[choice] if choice in labels else self.prompter.ask(q)
+
     def _resolve_order(self) -> bool:
+        self._pick_order()
         number = self.answer("order")
         f = self.facts
         if f.order is not None and f.order_ref == number:
@@ -370,6 +401,17 @@ class Wizard:
         self.given.pop(key, None)
         self.answers[key] = self.prompter.ask(BY_KEY[key], default=previous)
         return False
+
+
+def _order_problem(text: str) -> str | None:
+    """Why a typed order number is refused at the picker's prompt; None when fine (or empty: pick)."""
+    if not text.strip():
+        return None
+    try:
+        validate_answer("order", text)
+    except Exception as exc:  # noqa: BLE001 - shown to the agent as the reason
+        return str(exc)
+    return None
 
 
 def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool) -> tuple[dict[str, Any], dict]:
