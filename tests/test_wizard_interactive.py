@@ -231,3 +231,27 @@ def test_the_order_picker_shows_number_date_items_and_status(cfg):
     line = order_choice(order)
     assert line.startswith("#1003  ") and f"{order.placed_at:%Y-%m-%d}" in line
     assert order.items[0][:20] in line and line.endswith(f"({order.fulfillment_status})")
+
+
+def test_a_tiers_handling_actions_are_a_checklist_ticked_before_saving(wizard, cli, mocli_env):
+    """Issue #16 item 4: B2B's "Notify the account manager" is ticked, and the ticks are on the case."""
+    keys = ["orders@dunmore-supply.example.com" + ENTER, "1007" + ENTER, YES,  # stalled: no step 5
+            ENTER, ENTER,  # no notes; review: save
+            " " + ENTER]  # tick the first action only
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["checklist"] == [{"item": "Notify the account manager", "done": True},
+                                 {"item": "Ask the receiving contact to check the dock / mail room", "done": False}]
+    assert "Not done yet" in r.out
+    view = cli("case", case["id"]).out
+    assert "[x] Notify the account manager" in view and "[ ] Ask the receiving contact" in view
+
+
+def test_without_prompts_the_checklist_is_recorded_unticked(cli, mocli_env):
+    import json
+
+    r = cli("new-case", "--no-input", "--json", "--customer", "orders@dunmore-supply.example.com",
+            "--order", "1007", "--address-confirmed", "yes")
+    assert r.code == 0, r.err
+    assert [i["done"] for i in json.loads(r.out)["checklist"]] == [False, False]

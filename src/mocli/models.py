@@ -169,6 +169,13 @@ class Decision(Model):
     situation: str
 
 
+class ChecklistItem(Model):
+    """One of the tier's handling actions, and whether the agent ticked it before saving."""
+
+    item: str
+    done: bool = False
+
+
 class HistoryEvent(Model):
     at: datetime
     agent: str
@@ -206,3 +213,4 @@ class Case(Model):
     sources: dict[str, str] = Field(default_factory=dict)
     resolution: dict[str, Any] | None = None
     history: list[HistoryEvent] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)  # the tier's handling actions

@@ -13,7 +13,8 @@ from mocli.output import format_option, json_option, pager_option
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
 CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
-             "decision", "follow_up_by", "message", "status", "ticket", "sources", "resolution", "history")
+             "decision", "follow_up_by", "message", "status", "ticket", "sources", "resolution", "history",
+             "checklist")
 
 
 def cases(
@@ -261,6 +262,9 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     if c.known_issues:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),
                         title="Known issues", title_align="left"))
+    if c.checklist:  # ticks readable without colour
+        out.print(Panel(Text("\n").join(t(f"[{'x' if i.done else ' '}] {i.item}") for i in c.checklist),
+                        title="Handling checklist", title_align="left"))
     out.print(decision_panel(c, sla))
     out.print(message_panel(c.message, c.decision.macro), crop=False)
     if c.resolution:

@@ -368,6 +368,16 @@ class Wizard:
         return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
 
+    def tick_checklist(self, case: Any) -> None:
+        """The tier's handling actions as a checklist the agent ticks before saving; recorded on the case."""
+        done = set(self.prompter.tick("Handling notes: tick what you have done (space, then Enter)",
+                                      [c.item for c in case.checklist]))
+        for c in case.checklist:
+            c.done = c.item in done
+        left = [c.item for c in case.checklist if not c.done]
+        if left:
+            self.out.print(render.t("Not done yet (recorded on the case): " + "; ".join(left), "yellow"))
+
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
 
@@ -470,6 +480,8 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
                 wiz.collect()
                 case = wiz.build()
                 wiz.show_decision(case)
+        if prompter is not None and case.checklist:
+            wiz.tick_checklist(case)
     except KeyboardInterrupt:
         if prompter is None:
             raise

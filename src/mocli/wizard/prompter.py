@@ -37,6 +37,10 @@ class Prompter:
         text = questionary.text(question.prompt, default=default or "", validate=check).unsafe_ask()
         return validate_answer(question.key, text) if text.strip() or not question.optional else ""
 
+    def tick(self, message: str, items: list[str]) -> list[str]:
+        """A checklist: the items the agent ticked (space to tick, Enter when done)."""
+        return questionary.checkbox(message, choices=items).unsafe_ask() or []
+
     def choose(self, message: str, choices: list[str], default: str | None = None) -> str:
         return questionary.select(message, choices=choices, default=default).unsafe_ask()
 
