@@ -470,3 +470,20 @@ def test_report_trends_in_the_table_and_the_rows(cli, weeks, monkeypatch):
     csv = cli("report", "--format", "csv").out.splitlines()
     assert "trends,2026-11-09,breach_rate,0.5" in csv and "trends,2026-11-23,opened,1" in csv
     assert "| 2026-11-16 | 0 | 1 | - |" in cli("report", "--format", "markdown").out
+
+
+def test_new_case_and_resolve_copy_the_message_too(cli, cfg, monkeypatch):
+    import base64
+    import json
+
+    monkeypatch.delenv("TMUX", raising=False)
+    r = cli("new-case", "--no-input", "--json", "--copy", "--customer", "hana.kim@example.com", "--order", "1006",
+            "--address-confirmed", "yes")
+    assert r.code == 0, r.err
+    head, _, _ = r.out.partition("\x1b]52;c;")
+    message = json.loads(head)["message"]
+    assert f"\x1b]52;c;{base64.b64encode(message.strip(chr(10)).encode()).decode()}\x07" in r.out
+    case_id = json.loads(head)["id"]
+    r = cli("resolve", case_id, "--no-input", "--outcome", "lost", "--remedy", "reship", "--copy")
+    assert r.code == 0, r.err
+    assert "\x1b]52;c;" in r.out and "copied" in r.err

@@ -34,6 +34,7 @@ def new_case(
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
+    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
@@ -55,5 +56,9 @@ def new_case(
         "checked_drop_off_spots": checked_drop_off_spots, "theft_in_area": theft_in_area,
         "package_found": package_found, "notes": notes,
     }
-    run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
-                 no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket)
+    record = run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
+                          no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket)
+    if copy:
+        from mocli.commands.cases import copy_message
+
+        copy_message(record["message"])

@@ -444,7 +444,8 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None, resume: bool
 
 
 def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
-                 resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False) -> None:
+                 resume: bool, no_input: bool, json_out: bool, db: Path | None,
+                 update_ticket: bool = False) -> dict[str, Any]:
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
@@ -501,6 +502,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
     if json_out:
         render.print_json(record)
+    return record
 
 
 def _past_claims(cases: Any) -> list[Any]:
