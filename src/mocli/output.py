@@ -35,8 +35,10 @@ def json_option(what: str) -> Any:
 
 def format_option(formats: Sequence[str] = FORMATS) -> Any:
     """`--format`, the same on every data command; the default is a table on a terminal, rows when piped."""
-    return typer.Option(None, "--format", "-f", metavar="|".join(formats),
-                        help="Output format (default: table on a terminal, tab-separated rows when piped).")
+    # A short metavar: the formats' names in the type column would squeeze every help text at 80 columns.
+    return typer.Option(None, "--format", "-f", metavar="FORMAT",
+                        help=f"{', '.join(formats[:-1])} or {formats[-1]} (default: table on a terminal, "
+                             "tab-separated rows when piped).")
 
 
 def split_json_flag(argv: list[str], keys: dict[str, Sequence[str]], takes_args: set[str]) -> list[str]:
