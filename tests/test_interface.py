@@ -487,3 +487,9 @@ def test_new_case_and_resolve_copy_the_message_too(cli, cfg, monkeypatch):
     r = cli("resolve", case_id, "--no-input", "--outcome", "lost", "--remedy", "reship", "--copy")
     assert r.code == 0, r.err
     assert "\x1b]52;c;" in r.out and "copied" in r.err
+
+
+def test_cases_unknown_tier_is_exit_2_naming_the_tiers(cli, three):
+    r = cli("cases", "--tier", "Gold")
+    assert r.code == 2 and "VIP" in r.err and "B2B" in r.err
+    assert cli("cases", "--tier", "vip").code == 0

@@ -59,6 +59,8 @@ def cases(
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
+    if tier is not None and tier.casefold() not in {name.casefold() for name in cfg.tiers}:
+        raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")  # a typo, not "none"
     if action is not None:
         from mocli.models import ACTIONS
 
