@@ -28,6 +28,9 @@ def mocli_env(tmp_path, monkeypatch):
     for var in ("MOCLI_DEMO_DATA", "MOCLI_TIMEZONE", "MOCLI_COUNTRY", "MOCLI_LOCK_TIMEOUT", "MOCLI_DEBUG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "120")
+    # In-process runs capture stdout in a StringIO; they check the terminal views (tables) unless a
+    # test says it is piped (see `piped` in test_interface.py).
+    monkeypatch.setattr("mocli.render.stdout_is_terminal", lambda: True)
     return {"home": home, "conf": conf}
 
 

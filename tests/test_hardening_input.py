@@ -87,8 +87,8 @@ def test_error_messages_quoting_hostile_input_are_inert_and_one_line(cli, args):
     r = cli(*args)
     assert r.code in (1, 2), r.err
     inert(r.out, r.err)
-    if args[0] == "track":  # a table run reports each number's problem in its place on stdout
-        assert "not a" in r.out and "Traceback" not in r.out + r.err
+    if args[0] == "track":  # a table run reports each number's problem as a block on stderr (issue #16)
+        assert "not a" in r.err and "Traceback" not in r.out + r.err
     else:
         assert r.err.count("\n") == 1 and "Traceback" not in r.err
 

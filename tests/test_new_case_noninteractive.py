@@ -37,7 +37,7 @@ def test_no_input_names_every_missing_answer(cli, mocli_env):
             "--address-confirmed", "yes")
     assert r.code == 2
     for key in ("received_by_someone_else", "checked_drop_off_spots", "theft_in_area", "package_found"):
-        assert key in r.err
+        assert f"--{key.replace('_', '-')}" in r.err  # named as the flags (issue #16)
     assert "notes" not in r.err  # optional
     assert r.err.count("\n") == 1  # one line, no traceback
     assert not (mocli_env["home"] / "cases.db").exists()
@@ -46,7 +46,7 @@ def test_no_input_names_every_missing_answer(cli, mocli_env):
 def test_no_input_without_customer_and_order(cli):
     r = cli("new-case", "--no-input")
     assert r.code == 2
-    assert "customer" in r.err and "order" in r.err and "address_confirmed" in r.err
+    assert "--customer" in r.err and "--order" in r.err and "--address-confirmed" in r.err
 
 
 def test_not_a_terminal_never_prompts(cli):

@@ -195,7 +195,7 @@ def test_unknown_and_ambiguous_refs(cli, cfg):
     r = cli("resolve", "ZZZZZ", "--no-input")
     assert r.code == 1 and "no case 'ZZZZZ'" in r.err
     r = cli("resolve", "11", "--no-input")
-    assert r.code == 1 and "ambiguous" in r.err
+    assert r.code == 2 and "ambiguous" in r.err  # type more of the id, as git asks
 
 
 def test_answers_file(cli, cfg, tmp_path):

@@ -311,3 +311,68 @@ def test_start_up_offers_to_resume_a_draft(wizard, mocli_env):
     [case] = stored(mocli_env)
     assert case["order"]["number"] == "#1003"
     assert list((mocli_env["home"] / "drafts").glob("*.json")) == []
+def test_review_screen_shows_the_questions_labels_not_keys(wizard, mocli_env):
+    """Issue #16 item 2: people read labels; the keys stay in --json and answers files."""
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER, ENTER]
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    review = r.out.split("Review before saving", 1)[1]
+    assert "Someone else received it" in review and "Drop-off spots checked" in review
+    for key in ("received_by_someone_else", "checked_drop_off_spots", "address_confirmed", "refund_or_replacement"):
+        assert key not in review
+    assert stored(mocli_env)[0]["answers"]["received_by_someone_else"] is False
+
+
+def test_enter_at_the_order_prompt_picks_from_the_customers_recent_orders(wizard, mocli_env, cfg):
+    """Issue #16 item 3: the customer does not know the order number."""
+    import asyncio
+
+    from mocli.providers.registry import Providers
+    from test_cases_support import NOW
+
+    demo = Providers(cfg, NOW.date()).demo
+    ben = demo.demo.customer("ben.carter@example.com")
+    newest_first = [o.number for o in asyncio.run(demo.recent_orders(ben))]
+    assert len(newest_first) >= 2 and set(newest_first) == {"#1002", "#1003"}
+    pick = newest_first.index("#1003")
+    r = wizard(["ben.carter@example.com" + ENTER, ENTER,  # no number: list their orders
+                DOWN * pick + ENTER,  # the in-transit order
+                YES, ENTER, ENTER])  # address ok, no notes, save
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["order"]["number"] == "#1003"
+
+
+def test_the_order_picker_shows_number_date_items_and_status(cfg):
+    from mocli.providers.registry import Providers
+    from mocli.render import order_choice
+    from test_cases_support import NOW
+
+    order = Providers(cfg, NOW.date()).demo.demo.order("#1003")
+    line = order_choice(order)
+    assert line.startswith("#1003  ") and f"{order.placed_at:%Y-%m-%d}" in line
+    assert order.items[0][:20] in line and line.endswith(f"({order.fulfillment_status})")
+
+
+def test_a_tiers_handling_actions_are_a_checklist_ticked_before_saving(wizard, cli, mocli_env):
+    """Issue #16 item 4: B2B's "Notify the account manager" is ticked, and the ticks are on the case."""
+    keys = ["orders@dunmore-supply.example.com" + ENTER, "1007" + ENTER, YES,  # stalled: no step 5
+            ENTER, ENTER,  # no notes; review: save
+            " " + ENTER]  # tick the first action only
+    r = wizard(keys)
+    assert r.code == 0, r.err
+    [case] = stored(mocli_env)
+    assert case["checklist"] == [{"item": "Notify the account manager", "done": True},
+                                 {"item": "Ask the receiving contact to check the dock / mail room", "done": False}]
+    assert "Not done yet" in r.out
+    view = cli("case", case["id"]).out
+    assert "[x] Notify the account manager" in view and "[ ] Ask the receiving contact" in view
+
+
+def test_without_prompts_the_checklist_is_recorded_unticked(cli, mocli_env):
+    import json
+
+    r = cli("new-case", "--no-input", "--json", "--customer", "orders@dunmore-supply.example.com",
+            "--order", "1007", "--address-confirmed", "yes")
+    assert r.code == 0, r.err
+    assert [i["done"] for i in json.loads(r.out)["checklist"]] == [False, False]

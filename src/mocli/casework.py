@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mocli.addresses import address_key
 from mocli.lifecycle import TEMPLATE_KEYS
 from mocli.messages import choose_locale, compose_for
-from mocli.models import Case, Customer, Decision, HistoryEvent, Order, Tracking
+from mocli.models import Case, ChecklistItem, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
 from mocli.policy.decide import decide
 from mocli.policy.fraud import Claim, signals
@@ -220,6 +220,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         locale=choice.record(composed),
         history=[HistoryEvent(at=now, agent=agent, event="opened",
                               detail=f"{verdict.action}; macro {macro}")],
+        checklist=[ChecklistItem(item=item) for item in tier.checklist],  # ticked by the wizard
     )
     if remedy:
         from mocli.lifecycle import resolve

@@ -79,12 +79,81 @@ app.add_typer(store_repair.app, name="store")  # the `mocli store` group: check,
 app.add_typer(macros.app, name="macros")
 
 
+# Commands whose `--json` takes optional FIELDS (mocli.output), with their JSON keys.
+JSON_KEYS = {"demo": demo.SCENARIO_KEYS, "cases": cases.CASE_KEYS, "case": cases.CASE_KEYS,
+             "note": cases.CASE_KEYS, "resolve": cases.CASE_KEYS, "track": track.TRACK_KEYS,
+             "report": ()}  # report: its figures' keys, checked once computed
+
+
+@app.command("completion")
+def completion(shell: str = typer.Argument(..., metavar="bash|zsh|fish",
+                                           help="The shell to complete commands and flags in.")) -> None:
+    """Print the shell completion script for commands and flags.
+
+    Add it to your shell's start-up files once; it costs nothing until you press Tab.
+
+    Examples:
+      mocli completion bash >> ~/.bashrc
+      mocli completion zsh > ~/.zfunc/_mocli
+      mocli completion fish > ~/.config/fish/completions/mocli.fish
+    """
+    from typer._completion_shared import get_completion_script
+
+    from mocli.errors import InvalidInput
+
+    if shell not in ("bash", "zsh", "fish"):
+        raise InvalidInput(f"completion: unknown shell {shell!r} (bash, zsh or fish)")
+    typer.echo(get_completion_script(prog_name="mocli", complete_var="_MOCLI_COMPLETE", shell=shell))
+
+
+def _reflow(doc: str | None) -> str | None:
+    """A docstring's hard-wrapped prose joined into one line per paragraph, so Rich wraps it to the
+    terminal without breaking sentences mid-line; indented lines (examples) and lines after one ending
+    in `:` stay on their own lines."""
+    import inspect
+
+    if not doc:
+        return doc
+    paragraphs = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            if lines and not line[:1].isspace() and not lines[-1][:1].isspace() and not lines[-1].endswith(":"):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _plain_switches() -> None:
+    """Help shows no `<bool>` type beside a switch (Typer labels every option with its type)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_plain_switches()
+for _typer in (app, config_cmd.app):
+    for _info in _typer.registered_commands:
+        _info.callback.__doc__ = _reflow(_info.callback.__doc__)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
     if (store := sys.modules.get("mocli.store")) is not None:
         store.forget_warnings()  # warnings are once per command, and tests run many in one process
+    from mocli.output import split_json_flag
+
+    args = split_json_flag(sys.argv[1:] if argv is None else list(argv), JSON_KEYS,
+                           takes_args={"case", "note", "resolve", "track"})
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except MocliError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
@@ -104,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("MOCLI_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", ExitCode.FAILED)
+    if code == ExitCode.CANCELLED:  # Typer turns Ctrl-C in a command into a bare return of 130
+        _fail("cancelled", ExitCode.CANCELLED)
     sys.exit(code if isinstance(code, int) else 0)
 
 

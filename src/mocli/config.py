@@ -179,6 +179,7 @@ def _models():
     class Tier(Strict):
         sla: Sla
         notes: str = ""
+        checklist: list[str] = []  # the notes' actions, ticked by the agent before saving
         on_delivered_not_received: Literal["refund_or_replacement", "carrier_investigation"]
         on_lost: Literal["refund_or_replacement", "carrier_investigation"]
         remedy_choice: Literal["customer", "policy"] = "policy"

@@ -41,8 +41,11 @@ class MissingAnswers(InvalidInput):
 
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
+        # Named as the flags the agent types, in every command (an answer key `address_confirmed` is
+        # the flag `--address-confirmed`; answers files use the keys, with `_`).
+        named = [f"--{m.replace('_', '-')}" if m.replace("_", "").isalpha() and m.islower() else m for m in missing]
         super().__init__(
-            "missing answers (give them as flags or in --answers FILE): " + ", ".join(missing)
+            "missing answers (give them as flags or in --answers FILE): " + ", ".join(named)
         )
 
 
@@ -54,6 +57,16 @@ class ConfigError(MocliError):
 
 class NotFound(MocliError):
     """A customer, order, case or tracking number does not exist."""
+
+
+class AmbiguousCase(NotFound):
+    """A part of a case id that several cases share: usage (exit 2), the message lists them.
+
+    A NotFound so callers that handle "no such case" handle this too; the exit code says the agent
+    must type more of the id, as git does for a short hash.
+    """
+
+    exit_code = ExitCode.USAGE
 
 
 class ProviderError(MocliError):

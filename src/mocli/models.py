@@ -175,6 +175,13 @@ class Decision(Model):
     situation: str
 
 
+class ChecklistItem(Model):
+    """One of the tier's handling actions, and whether the agent ticked it before saving."""
+
+    item: str
+    done: bool = False
+
+
 class HistoryEvent(Model):
     at: datetime
     agent: str
@@ -217,3 +224,4 @@ class Case(Model):
     # The language of the message and why (README, "Messages in the customer's language").
     locale: dict[str, Any] | None = None
     history: list[HistoryEvent] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)  # the tier's handling actions

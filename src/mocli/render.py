@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,10 +32,60 @@ def sanitize(text: Any, limit: int = MAX_FIELD) -> str:
     return s
 
 
+# While a view is being paged: the terminal's width, so the consoles made meanwhile draw for it (with
+# colour) into the buffer the pager shows.
+_PAGING: dict[str, int] = {}
+
+
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
+    if _PAGING and not stderr:
+        return Console(highlight=False, soft_wrap=False, force_terminal=True, width=_PAGING["width"])
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def pager_wanted() -> bool:
+    """Page only a real terminal (never a pipe or a test's captured output)."""
+    return sys.stdout.isatty()
+
+
+@contextmanager
+def paged(no_pager: bool = False) -> Iterator[None]:
+    """A long view through the pager on a terminal, like gh: `$MOCLI_PAGER`, else `$PAGER`, else
+    `less -R` (with LESS=FRX unless set: quits when the view fits, keeps colours); `--no-pager`, an
+    empty pager or `cat` print directly. Never when piped."""
+    import io
+    import os
+    import shlex
+    import shutil
+
+    command = os.environ.get("MOCLI_PAGER", os.environ.get("PAGER", "less -R"))
+    if no_pager or not pager_wanted() or not command.strip() or command.strip() == "cat":
+        yield
+        return
+    size = shutil.get_terminal_size()
+    real, buffer = sys.stdout, io.StringIO()
+    _PAGING["width"] = size.columns
+    sys.stdout = buffer
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _PAGING.clear()
+    text = buffer.getvalue()
+    if text.count("\n") < size.lines:
+        real.write(text)
+        real.flush()
+        return
+    import subprocess
+
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        subprocess.run(shlex.split(command), input=text, text=True, env=env, check=False)
+    except (OSError, ValueError):  # no such pager: the view is not lost
+        real.write(text)
+        real.flush()
 
 
 def t(text: Any, style: str = "") -> Any:
@@ -57,6 +109,18 @@ def print_json(data: Any) -> None:
     """Data for scripts on stdout: stable, UTF-8, nothing else on the line."""
     sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
+
+
+def print_ndjson(rows: list[Any]) -> None:
+    """One JSON object per line, for streaming tools (jq -c, log shippers)."""
+    for row in rows:
+        sys.stdout.write(json_safe(json.dumps(row, ensure_ascii=False, default=str)) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_is_terminal() -> bool:
+    """Whether people read stdout (tables) or a program does (rows): the one place that decides."""
+    return sys.stdout.isatty()
 
 
 STATUS_STYLE = {
@@ -108,6 +172,14 @@ def customer_panel(customer: Any, tier: Any, sla_text: str):
          if getattr(customer, "missing", None) else None),
     ]
     return Panel(_kv_table(rows), title="Customer", title_align="left", border_style="magenta")
+
+
+def order_choice(order: Any) -> str:
+    """One line of step 2's order picker: number, date, items, status."""
+    items = ", ".join(order.items) or "no items listed"
+    if len(items) > 40:
+        items = items[:39] + "…"
+    return sanitize(f"{order.number}  {order.placed_at:%Y-%m-%d}  {items}  ({order.fulfillment_status})", 120)
 
 
 def order_panel(order: Any, customer: Any = None):
@@ -164,12 +236,27 @@ def timeline_table(tracking: Any, limit: int = 8):
     return table
 
 
-def tracking_panel(tracking: Any):
+def tracking_link(tracking: Any) -> Any:
+    """`Tracking page: URL` on one line, for under the tracking panel: print it with `soft_wrap=True`
+    so the URL stays whole (a panel would fold it), clickable where the terminal supports links."""
+    from rich.text import Text
+
+    from mocli.tracking.detect import tracking_page
+
+    url = tracking_page(tracking.carrier, tracking.tracking_number)
+    if url is None:
+        return Text("")
+    return Text.assemble(("Tracking page: ", "bold"), (url, f"link {url}"))
+
+
+def tracking_panel(tracking: Any, situation: tuple[str, str] | None = None):
+    """Status, carrier, estimate and timeline; `situation` (late or stalled, why) under the status."""
     from rich.console import Group
     from rich.panel import Panel
 
     head = _kv_table([
         ("Status", status_badge(tracking.status)),
+        ("Situation", t(f"{str(situation[0]).upper()}: {situation[1]}", "bold red") if situation else None),
         ("Carrier", f"{tracking.carrier} {tracking.tracking_number}"),
         ("Estimated delivery", estimate(tracking)),
         ("Carrier says", tracking.raw_description),
@@ -226,9 +313,14 @@ def decision_panel(case: Any, sla_text: str):
 
 def message_panel(message: str, macro: str, locale: dict | None = None):
     """The customer message, ready to paste, under the exact macro to apply (never truncated), with
-    the language it is written in and why, and a warning when it fell back to the default texts."""
+    the language it is written in and why, and a warning when it fell back to the default texts.
+
+    Between two rules and with no side borders or hard line breaks: a mouse copy brings plain
+    paragraphs into the helpdesk. Print it with `crop=False` so long lines reach the terminal whole
+    (the terminal wraps them on screen only).
+    """
     from rich.console import Group
-    from rich.panel import Panel
+    from rich.rule import Rule
     from rich.text import Text
 
     macro_line = Text.assemble(("Apply macro: ", "bold"), (sanitize(macro), "bold green"))
@@ -238,6 +330,22 @@ def message_panel(message: str, macro: str, locale: dict | None = None):
                                                              "")))
         if locale.get("note"):
             lines.append(t(f"Note: {locale['note']}", "bold yellow"))
-    whole = Text(sanitize(message, limit=len(message) + 1))  # its inputs are bounded, the message never is
-    return Group(*lines, Panel(whole, title="Customer message (ready to paste)",
-                               title_align="left", border_style="green"))
+    # Its inputs are bounded, the message never is.
+    body = Text(sanitize(message, limit=len(message) + 1).strip("\n"), no_wrap=True, overflow="ignore")
+    return Group(*lines, Rule("Customer message (ready to paste)", align="left", style="green"), body,
+                 Rule(style="green"))
+
+
+def copy_to_clipboard(text: str) -> str | None:
+    """Put `text` on the terminal's clipboard with OSC 52 (works over SSH); why not, when it cannot."""
+    import base64
+    import os
+
+    if not stdout_is_terminal():
+        return "stdout is not a terminal (OSC 52 needs one)"
+    seq = f"\x1b]52;c;{base64.b64encode(sanitize(text, limit=100_000).encode()).decode()}\x07"
+    if os.environ.get("TMUX"):  # tmux passes it on only inside its own escape
+        seq = "\x1bPtmux;" + seq.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    sys.stdout.write(seq)
+    sys.stdout.flush()
+    return None

@@ -283,6 +283,20 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
     fraud_opened = 0
     fraud_signals: Counter = Counter()
     overdue = 0
+    overdue_cases: list[dict[str, Any]] = []
+    weekly: dict[date, Counter] = defaultdict(Counter)  # Monday -> opened, resolved, settled, breached
+    mondays: dict[str, date] = {}  # a stored time's date part -> its Monday: 50,000 cases share few dates
+
+    def week_of(stamp: Any) -> date | None:
+        # Stored times are ISO 8601 in the configured time zone, so their date part is the local date.
+        key = str(stamp)[:10] if stamp else ""
+        if key not in mondays:
+            try:
+                day = date.fromisoformat(key)
+            except ValueError:
+                return None
+            mondays[key] = day - timedelta(days=day.weekday())
+        return mondays[key]
     claims_by_customer: dict[str, list[str]] = defaultdict(list)
     customer_email: dict[str, str] = {}
     address_customers: dict[str, set[str]] = defaultdict(set)
@@ -303,6 +317,8 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         load = agents[agent]
         load["opened"] += 1
         load[status] += 1
+        if (opened_week := week_of(c.get("created_at"))) is not None:
+            weekly[opened_week]["opened"] += 1
 
         # Outcome: from the resolution record; a parcel found while the case was opened counts as found.
         outcome = res.get("outcome") if res else ("found" if status == "resolved" else None)
@@ -313,6 +329,8 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
             elif outcome == "found":
                 carrier_found[carrier] += 1
         if res:
+            if (resolved_week := week_of(res.get("resolved_at"))) is not None:
+                weekly[resolved_week]["resolved"] += 1
             remedy = res.get("remedy")
             if remedy:
                 by_remedy[remedy] += 1
@@ -331,17 +349,28 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         # still open after the follow-up time; an open case not yet due has not met or missed it.
         follow = when(c.get("follow_up_by"))
         if follow is not None and not (status == "resolved" and res is None):
+            # The SLA trend counts each settled case in the week its follow-up fell due (this week for
+            # one resolved ahead of a later follow-up).
+            due_week = (weekly[week_of(min(follow, now).astimezone(now.tzinfo).isoformat())]
+                        if status == "resolved" or follow < now else None)
             if status == "open":
                 if follow < now:
+                    due_week["settled"] += 1
+                    due_week["breached"] += 1
                     overdue += 1
+                    overdue_cases.append({"id": c.get("id"), "agent": agent, "tier": tier,
+                                          "follow_up_by": c.get("follow_up_by"),
+                                          "hours_late": round((now - follow).total_seconds() / 3600, 1)})
                     load["overdue"] += 1
                     sla_settled[tier] += 1
                     sla_breached[tier] += 1
             else:
                 resolved_at = when(res.get("resolved_at")) if res else None
                 sla_settled[tier] += 1
+                due_week["settled"] += 1
                 if resolved_at is not None and resolved_at > follow:
                     sla_breached[tier] += 1
+                    due_week["breached"] += 1
 
         if action in CLAIM_ACTIONS:
             carrier_claims[carrier] += 1
@@ -408,13 +437,32 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
         "time_to_resolution_hours": {
             "count": len(hours), "median": median(hours), "p90": percentile(hours, 90)},
         "overdue_follow_ups": overdue,
+        "overdue_cases": sorted(overdue_cases, key=lambda r: (-r["hours_late"], str(r["id"]))),
         "sla_by_tier": sla,
         "refunds": {"count": refund_count, "total": _money(refund_total)},
         "reshipments": {"count": reship_count, "value": _money(reship_value)},
         "fraud_reviews": {"opened": fraud_opened, "signals": _sorted_counts(fraud_signals)},
         "repeat_claimants": {"customers": repeat_customers, "addresses": repeat_addresses},
         "by_agent": by_agent,
+        "trends": _trends(weekly),
     }
+
+
+def _trends(weekly: dict[date, Counter]) -> list[dict[str, Any]]:
+    """Per week, oldest first and with no week skipped: cases opened and resolved, and the SLA breach
+    rate over the follow-ups that fell due that week."""
+    if not weekly:
+        return []
+    first, last = min(weekly), max(weekly)
+    out = []
+    week = first
+    while week <= last:
+        w = weekly.get(week, Counter())
+        out.append({"week": week.isoformat(), "opened": w["opened"], "resolved": w["resolved"],
+                    "settled": w["settled"], "breached": w["breached"],
+                    "breach_rate": rate(w["breached"], w["settled"])})
+        week += timedelta(days=7)
+    return out
 
 
 def _money(totals: Counter) -> dict[str, float]:
@@ -456,4 +504,25 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         for k, v in figs.items():
             out += [("recovery", name, f"{k} {cur}", amount) for cur, amount in v.items()] if isinstance(v, dict) \
                 else [("recovery", name, k, v)]
+    out += [("overdue_cases", str(r["id"]), "hours_late", r["hours_late"]) for r in report.get("overdue_cases", ())]
+    for w in report.get("trends", ()):
+        out += [("trends", w["week"], k, w[k]) for k in ("opened", "resolved", "settled", "breached", "breach_rate")]
     return out
+
+
+def title(report: dict[str, Any]) -> str:
+    """What the report covers, in words: its period and every filter (`tier VIP`, `agent sam`)."""
+    period = report["period"]
+    text = (f"Missing-order report, {period['since'][:10] if period['since'] else 'all time'} to "
+            f"{period['until'][:10] if period['until'] else 'now'}")
+    filters = report.get("filters") or {}
+    text += "".join(f", {name} {filters[name]}" for name in ("tier", "agent", "carrier") if filters.get(name))
+    if len(report.get("sources") or ()) > 1:
+        text += f" ({len(report['sources'])} case files)"
+    return text
+
+
+def late(hours: float) -> str:
+    """How late a follow-up is, as people say it: `2d 5h`, `7h`."""
+    days, rest = divmod(int(hours), 24)
+    return f"{days}d {rest}h" if days else f"{rest}h"

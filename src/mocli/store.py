@@ -52,7 +52,7 @@ from tinydb import TinyDB  # noqa: TID253
 from tinydb.storages import Storage  # noqa: TID253
 from tinydb.table import Document, Table  # noqa: TID253
 
-from mocli.errors import NotFound, StoreBusy, StoreCorrupt, StoreError
+from mocli.errors import AmbiguousCase, NotFound, StoreBusy, StoreCorrupt, StoreError
 
 HEADER = b'{"mocli_store":1}\n'
 CASES = "cases"
@@ -888,15 +888,21 @@ def _normal_ref(ref: str) -> str:
 
 def _pick(ref: str, ids: Mapping[int, str], path: Path) -> int:
     """The doc id of the case `ref` (upper case) names: the first with that id, else the only one whose
-    id ends so; NotFound if none or several do."""
+    id ends so (the code agents read out), else the only one whose id contains it (like git's short
+    hashes: `K24`, `261202-K24`); NotFound if none, AmbiguousCase listing them if several do."""
     for doc_id, case_id in ids.items():
         if case_id.upper() == ref:
             return doc_id
+    # A code that ends one id wins over the same characters inside other ids' dates (`00001`).
     matches = [doc_id for doc_id, case_id in ids.items() if case_id.upper().endswith(ref)]
+    if not matches:
+        matches = [doc_id for doc_id, case_id in ids.items() if ref in case_id.upper()]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise NotFound(f"case {ref!r} is ambiguous: {', '.join(ids[i] for i in matches[:5])}")
+        names = sorted({ids[i] for i in matches})
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        raise AmbiguousCase(f"case {ref!r} is ambiguous: {', '.join(names[:10])}{more} (give more of the id)")
     raise NotFound(f"no case {ref!r} in {path}")
 
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import typer
 
-DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
+from mocli.commands.common import CASE_HELP, DB_HELP
+from mocli.output import format_option, json_option, pager_option
+
+# The case record's keys (README, "The case record"): what `--json FIELDS` may select.
+CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
+             "decision", "follow_up_by", "message", "status", "ticket", "sources", "resolution", "history",
+             "checklist")
 
 
 def cases(
@@ -30,32 +36,40 @@ def cases(
                                        help="Only unfiled carrier claims whose deadline falls within this many "
                                             "days (7d, 14d, 2w), the nearest first."),
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the matching cases (full records) as JSON, "
-                                                          "personal data masked (see --include-pii)."),
-    include_pii: bool = typer.Option(False, "--include-pii", help="With --json: export names, emails, phone "
+    json_fields: str = json_option("the matching cases (full records, personal data masked)"),
+    fmt: str = format_option(),
+    include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
                                      "numbers and addresses unmasked."),
+    no_pager: bool = pager_option(),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """List cases, the most urgent follow-up first.
 
+    An open case past its follow-up says overdue in the Status column. On a terminal a table sized to
+    it; piped, tab-separated rows (see --format and --json).
+
     Examples:
       mocli cases --due
       mocli cases --overdue --tier VIP
-      mocli cases --status all --carrier UPS --since 30d --json
+      mocli cases --status all --carrier UPS --since 30d --json id,status
       mocli cases --claimable
       mocli cases --claim-expiring 7d
     """
     from datetime import UTC, datetime, timedelta
 
-    from mocli import reporting
+    from mocli import output, reporting
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput
 
+    how = output.choose(fmt, json_fields)
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     claim_window = _days(claim_expiring) if claim_expiring is not None else None
     status = status or ("all" if claimable or claim_window is not None else "open")
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
+    if tier is not None and tier.casefold() not in {name.casefold() for name in cfg.tiers}:
+        raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")  # a typo, not "none"
     if action is not None:
         from mocli.models import ACTIONS
 
@@ -87,16 +101,17 @@ def cases(
     if len(picked) < len(found):
         typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
     shown = cases_store.records(scan, [doc_id for doc_id, _ in picked])
-    if json_out:
-        from mocli.render import print_json
-
-        if not include_pii:  # an export: personal data masked unless asked for (docs/reliability.md)
-            from mocli.privacy import mask_case
-
-            shown = [mask_case(c) for c in shown]
-        print_json(shown)
+    if how == "table" and not shown:
+        typer.echo("no cases match", err=True)
         return
-    _cases_table(shown, now, deadlines)
+    if how != "table" and not include_pii:  # an export: personal data masked (docs/reliability.md)
+        from mocli.privacy import mask_case
+
+        shown = [mask_case(c) for c in shown]
+    from mocli.render import paged
+
+    with paged(no_pager or how != "table"):
+        output.emit_rows(shown, case_columns(now, deadlines), how, fields=fields)
 
 
 def _days(text: str) -> int:
@@ -135,56 +150,109 @@ def _claims_to_file(found: list[tuple[int, dict[str, Any]]], now: Any,
     return keep, deadlines
 
 
-def _cases_table(rows: list[dict[str, Any]], now: Any, deadlines: dict[str, Any] | None = None) -> None:
-    from rich.table import Table
-
+def case_status(c: dict[str, Any], now: Any) -> str:
+    """open, resolved, or overdue: an open case past its follow-up, readable without colour."""
     from mocli import reporting
-    from mocli.render import ACTION_STYLE, console, t
 
-    if not rows:
-        typer.echo("no cases match", err=True)
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    if deadlines:
-        table.add_column("Claim by", no_wrap=True)
-    for col in ("Case", "Follow up by", "Status", "Tier", "Customer", "Order", "Carrier", "Action", "Agent"):
-        table.add_column(col, no_wrap=col in ("Case", "Follow up by"))
-    for c in rows:
+    return "overdue" if reporting.is_overdue(c, now) else str(c.get("status", "open"))
+
+
+def case_columns(now: Any, deadlines: dict[str, Any] | None = None) -> list[Any]:
+    """The columns of `mocli cases`: id, follow-up, status and order never dropped to fit; with the
+    claim filters, the claim deadline first."""
+    from mocli import reporting
+    from mocli.output import Column
+    from mocli.render import ACTION_STYLE, t
+
+    def follow_up(c: dict[str, Any]) -> Any:
         follow = reporting.when(c.get("follow_up_by"))
+        return follow.astimezone(now.tzinfo) if follow else None
+
+    def follow_shown(c: dict[str, Any]) -> Any:
+        follow = follow_up(c)
         style = ("bold red" if reporting.is_overdue(c, now) else
                  "yellow" if reporting.is_due_today(c, now) else "")
-        when = f"{follow.astimezone(now.tzinfo):%a %b %d %H:%M}" if follow else "-"
-        customer = c.get("customer") or {}
+        return t(f"{follow:%a %b %d %H:%M}" if follow else "-", style)
+
+    def status_shown(c: dict[str, Any]) -> Any:
+        status = case_status(c, now)
+        return t(status, "bold red" if status == "overdue" else "")
+
+    def action_shown(c: dict[str, Any]) -> Any:
         action = reporting.action_of(c)
-        claim_by = [t(f"{deadlines[c.get('id')]:%a %b %d}", "bold")] if deadlines else []
-        table.add_row(*claim_by, t(c.get("id")), t(when, style), t(c.get("status", "open")), t(reporting.tier_of(c)),
-                      t(customer.get("name") or customer.get("email")), t((c.get("order") or {}).get("number")),
-                      t(reporting.carrier_of(c)), t(action.replace("_", " "), ACTION_STYLE.get(action, "")),
-                      t(c.get("agent")))
-    console().print(table)
+        return t(action.replace("_", " "), ACTION_STYLE.get(action, ""))
+
+    def customer(c: dict[str, Any]) -> Any:
+        who = c.get("customer") or {}
+        return who.get("name") or who.get("email")
+
+    claim_by = [Column("Claim by", lambda c: deadlines[c.get("id")].isoformat(),
+                       lambda c: t(f"{deadlines[c.get('id')]:%a %b %d}", "bold"))] if deadlines else []
+    return [
+        *claim_by,
+        Column("Case", lambda c: c.get("id")),
+        Column("Follow up by", lambda c: follow_up(c).isoformat() if follow_up(c) else None, follow_shown),
+        Column("Status", lambda c: case_status(c, now), status_shown),
+        Column("Tier", reporting.tier_of, drop=4),
+        Column("Customer", customer, drop=3),
+        Column("Order", lambda c: (c.get("order") or {}).get("number")),
+        Column("Carrier", reporting.carrier_of, drop=6),
+        Column("Agent", lambda c: c.get("agent"), drop=5),
+        Column("Action", reporting.action_of, action_shown, wrap=True, drop=2),
+    ]
 
 
 def case(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the case record as JSON."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
+    json_fields: str = json_option("the case record"),
+    message: bool = typer.Option(False, "--message", help="Print only the latest customer message (the "
+                                 "resolution's once resolved), for scripts."),
+    copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
+                              "over SSH; a note says when the terminal cannot)."),
+    no_pager: bool = pager_option(),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
 
+    CASE is the id or any unique part of it; a part several ids share lists them (exit 2).
+
     Examples:
       mocli case 7K2QF
+      mocli case 7K2QF --message --copy
       mocli case MO-261127-7K2QF --json
     """
+    from mocli import output
     from mocli.commands.common import load, store
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load(read_only=True)  # no business days, no messages
     record = store(cfg, str(db) if db else None).find(case_ref)
-    if json_out:
+    latest = ((record.get("resolution") or {}).get("message") or record.get("message") or "").strip("\n")
+    if json_fields is not None:
         from mocli.render import print_json
 
-        print_json(record)
-        return
-    _case_view(cfg, record, now)
+        print_json(output.select(record, fields))
+    elif message:
+        from mocli.render import sanitize
+
+        typer.echo(sanitize(latest))
+    else:
+        from mocli.render import paged
+
+        with paged(no_pager):
+            _case_view(cfg, record, now)
+    if copy:  # after the pager: the clipboard sequence must reach the terminal itself
+        copy_message(latest)
+
+
+def copy_message(text: str) -> None:
+    """`--copy`: the message onto the clipboard, and a note on stderr saying whether it went."""
+    from mocli.render import copy_to_clipboard
+
+    why_not = copy_to_clipboard(text)
+    typer.echo("customer message copied to the clipboard (OSC 52; some terminals need it allowed)"
+               if why_not is None else f"mocli: --copy: cannot copy: {why_not}; paste from the output above",
+               err=True)
 
 
 def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
@@ -206,8 +274,10 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         order_panel,
         sanitize,
         t,
+        tracking_link,
         tracking_panel,
     )
+    from mocli.wizard.questions import label
 
     try:
         c = Case.model_validate(record)
@@ -234,6 +304,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     out.print(order_panel(c.order, c.customer))
     if c.tracking is not None:
         out.print(tracking_panel(c.tracking))
+        out.print(tracking_link(c.tracking), soft_wrap=True)  # the URL whole, never folded
         if c.tracking.delivered_at or c.tracking.proof_of_delivery:
             out.print(delivery_panel(c.tracking))
     if c.answers:
@@ -242,14 +313,17 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         grid.add_column()
         for key, value in c.answers.items():
             shown = "yes" if value is True else "no" if value is False else value
-            grid.add_row(t(key.replace("_", " ")), t(shown))
+            grid.add_row(t(label(key)), t(shown))
         out.print(Panel(grid, title="Answers (step 5)", title_align="left"))
     if c.known_issues:
         out.print(Panel(Text("\n").join(t(f"• {k.id}: {k.note}") for k in c.known_issues),
                         title="Known issues", title_align="left"))
+    if c.checklist:  # ticks readable without colour
+        out.print(Panel(Text("\n").join(t(f"[{'x' if i.done else ' '}] {i.item}") for i in c.checklist),
+                        title="Handling checklist", title_align="left"))
     out.print(decision_panel(c, sla))
     _claim_panel(out, record, now)
-    out.print(message_panel(c.message, c.decision.macro, c.locale))
+    out.print(message_panel(c.message, c.decision.macro, c.locale), crop=False)
     if c.resolution:
         r = c.resolution
         grid = Table.grid(padding=(0, 2))
@@ -265,7 +339,7 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
                 grid.add_row(key, t(shown))
         out.print(Panel(grid, title="Resolution (step 8)", title_align="left", border_style="green"))
         if r.get("message"):
-            out.print(message_panel(r["message"], r.get("macro", ""), r.get("locale")))
+            out.print(message_panel(r["message"], r.get("macro", ""), r.get("locale")), crop=False)
     history = Table(title="History", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("When", "Who", "What", "Detail"):
         history.add_column(col, no_wrap=col == "When")
@@ -295,13 +369,15 @@ def t_warn(text: str) -> Any:
 
 
 def note(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
+    json_fields: str = json_option("the updated case"),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
+
+    The note is recorded with your agent name and the time; TEXT '-' reads it from stdin.
 
     Examples:
       mocli note 7K2QF "Customer called back: neighbour still away until Monday."
@@ -309,11 +385,12 @@ def note(
     """
     import sys
 
-    from mocli import lifecycle
+    from mocli import lifecycle, output
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
     from mocli.render import sanitize
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     if text == "-":
         text = sys.stdin.read()
     cleaned = lifecycle.clean_text(text, "the note")
@@ -323,8 +400,8 @@ def note(
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(
         case_ref, lambda c: lifecycle.add_note(c, cleaned, now=now, agent=who))
-    if json_out:
+    if json_fields is not None:
         from mocli.render import print_json
 
-        print_json(updated)
+        print_json(output.select(updated, fields))
     sys.stderr.write(f"note added to {sanitize(updated.get('id'))}\n")

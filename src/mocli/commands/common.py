@@ -7,6 +7,10 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+# Shared option texts, so every command names things the same way.
+CASE_HELP = "Case id, or any unique part of it (e.g. 7K2QF or 261127-7K2)."
+DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
+
 if TYPE_CHECKING:
     from datetime import datetime
 

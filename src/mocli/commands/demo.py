@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import typer
+from mocli.output import format_option, json_option
+
+SCENARIO_KEYS = ("order", "customer", "tier", "tracking_number", "expected_action", "title")
 
 
-def demo(json_out: bool = typer.Option(False, "--json", help="Print the scenarios as JSON.")) -> None:
+def demo(
+    json_fields: str = json_option("the scenarios"),
+    fmt: str = format_option(),
+) -> None:
     """List the built-in demo scenarios: customer, order, tracking number and what each exercises.
 
-    Example: mocli demo, then: mocli new-case --customer ava.thompson@example.com --order 1001
+    Open any of them with new-case, as below; `--json` and `--format` give the list to scripts.
+
+    Examples:
+      mocli demo
+      mocli new-case --customer ava.thompson@example.com --order 1001
     """
+    from mocli import output
     from mocli.commands.common import load
     from mocli.providers.registry import Providers
-    from mocli.render import print_json
+    from mocli.render import t
 
+    how = output.choose(fmt, json_fields)
+    fields = output.pick_fields(json_fields, SCENARIO_KEYS)
     cfg, now = load()
     data = Providers(cfg, now.date()).demo.demo.data
     rows = []
@@ -21,18 +33,15 @@ def demo(json_out: bool = typer.Option(False, "--json", help="Print the scenario
         customer = data["customers"].get(s["customer"]) or next(
             (c for c in data["customers"].values() if c.email == s["customer"]), None)
         rows.append({**s, "tier": customer.tier if customer else None})
-    if json_out:
-        print_json(rows)
-        return
-    from rich.table import Table
-
-    from mocli.render import console, t
-
-    table = Table(title="Demo scenarios: mocli new-case --customer EMAIL --order NUMBER", title_justify="left")
-    for col in ("Order", "Customer", "Tier", "Tracking number", "Expected action"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("Exercises", ratio=1)
-    for r in rows:
-        table.add_row(t(r["order"]), t(r["customer"]), t(r["tier"]), t(r["tracking_number"] or "-"),
-                      t(r["expected_action"].split(" (")[0]), t(r["title"]))
-    console().print(table)
+    columns = [
+        output.Column("Order", lambda r: r["order"]),
+        output.Column("Customer", lambda r: r["customer"]),
+        # At 80 columns: what to type (order, customer) and what it shows; the rest as width allows.
+        output.Column("Tier", lambda r: r["tier"], drop=2),
+        output.Column("Tracking number", lambda r: r["tracking_number"], lambda r: t(r["tracking_number"] or "-"),
+                      drop=3),
+        output.Column("Expected action", lambda r: r["expected_action"].split(" (")[0], drop=4),
+        output.Column("Exercises", lambda r: r["title"], wrap=True, drop=1),
+    ]
+    output.emit_rows(rows, columns, how, fields=fields,
+                     title="Demo scenarios: mocli new-case --customer EMAIL --order NUMBER")

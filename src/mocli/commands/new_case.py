@@ -43,6 +43,7 @@ def new_case(
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
+    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
@@ -54,7 +55,7 @@ def new_case(
     Examples:
       mocli new-case
       mocli new-case --customer ava.thompson@example.com --order 1001
-      mocli new-case --no-input --json --customer ben.carter@example.com --order 1003 --address-confirmed yes
+      mocli new-case --no-input --json --answers answers.toml
       mocli new-case --locale fr-CA --customer hana.kim@example.com --order 1006
     """
     from mocli.wizard.flow import run_new_case
@@ -66,5 +67,9 @@ def new_case(
         "checked_drop_off_spots": checked_drop_off_spots, "theft_in_area": theft_in_area,
         "package_found": package_found, "customer_choice": customer_choice, "notes": notes,
     }
-    run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
-                 no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket, locale=locale)
+    record = run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
+                          no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket, locale=locale)
+    if copy:
+        from mocli.commands.cases import copy_message
+
+        copy_message(record["message"])

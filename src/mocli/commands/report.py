@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-FORMATS = ("table", "json", "csv", "markdown")
+from mocli.output import FORMATS, format_option, json_option, pager_option
+
 BAR_WIDTH = 28
 
 
@@ -17,13 +18,14 @@ def report(
     agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
     tier: str = typer.Option(None, "--tier", help="Only this tier."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier."),
-    fmt: str = typer.Option("table", "--format", "-f", metavar="table|json|csv|markdown",
-                            help="Terminal tables with bar charts, or data for scripts, spreadsheets, wikis."),
+    json_fields: str = json_option("the figures (`--json total,by_tier`: only those keys)"),
+    fmt: str = format_option(),
     db: list[Path] = typer.Option(None, "--db", metavar="PATH",
                                   help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
                                        "A case found in several files counts once (default: your own file)."),
     include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
                                      "unmasked (masked by default in every format)."),
+    no_pager: bool = pager_option(),
 ) -> None:
     """Report on the cases opened in a period: volume, outcomes, SLA, carriers, costs, fraud, agents.
 
@@ -32,15 +34,13 @@ def report(
 
     Examples:
       mocli report --since 30d
-      mocli report --since 2026-11-01 --until 2026-11-30 --tier VIP --format markdown
+      mocli report --since 2026-11-01 --tier VIP --format markdown
       mocli report --db team/ --db ~/ava/cases.db --format json
     """
-    from mocli import reporting
+    from mocli import output, reporting
     from mocli.commands.common import load
-    from mocli.errors import InvalidInput
 
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    fmt = output.choose(fmt, json_fields, FORMATS)
     cfg, now = load(read_only=True)  # no business days, no messages
     start, end = reporting.parse_period(since, until, now)
     import gc
@@ -49,6 +49,7 @@ def report(
     gc.disable()  # ~10^6 acyclic objects made here: the cyclic collector would only cost time
     try:
         sources, loaded = _load(cfg, db or [])
+        _check_filters(cfg, loaded, tier=tier, agent=agent)
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
         merged = reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else [])
         selected = reporting.select(merged, filters)
@@ -69,6 +70,7 @@ def report(
         from mocli.privacy import mask_figures
 
         figures = mask_figures(figures)
+    fields = output.pick_fields(json_fields, list(figures))
     if fmt == "json":
         import sys
 
@@ -76,14 +78,32 @@ def report(
 
         from mocli.render import json_safe
 
-        sys.stdout.write(json_safe(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode()) + "\n")
+        shown = output.select(figures, fields)
+        sys.stdout.write(json_safe(orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode()) + "\n")
         sys.stdout.flush()
+    elif fmt in ("ndjson", "tsv"):
+        _rows(figures, fmt)
     elif fmt == "csv":
         _csv(figures)
     elif fmt == "markdown":
         typer.echo(_markdown(figures))
     else:
-        _tables(figures)
+        from mocli.render import paged
+
+        with paged(no_pager):
+            _tables(figures)
+
+
+def _check_filters(cfg: Any, loaded: list[list[dict[str, Any]]], *, tier: str | None, agent: str | None) -> None:
+    """An unknown tier or agent is a typo, not an empty report: exit 2 naming the valid ones."""
+    from mocli.errors import InvalidInput
+
+    if tier is not None and tier.casefold() not in {t.casefold() for t in cfg.tiers}:
+        raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")
+    if agent is not None:
+        agents = sorted({str(c.get("agent")) for cases in loaded for c in cases if c.get("agent")})
+        if agents and agent.casefold() not in {a.casefold() for a in agents}:
+            raise InvalidInput(f"--agent {agent!r}: no cases by this agent (agents: {', '.join(agents)})")
 
 
 def _recovery(cases: list[dict[str, Any]], now: Any) -> dict[str, Any]:
@@ -155,6 +175,13 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def _rounded(measure: str, value: Any) -> Any:
+    """A figure rounded as the table shows it (a rate to 0.1%, hours and money to 0.01), not 0.0550000001."""
+    if isinstance(value, float):
+        return round(value, 3 if measure.endswith("rate") else 2)
+    return value
+
+
 def _csv(figures: dict[str, Any]) -> None:
     import csv
     import sys
@@ -170,6 +197,7 @@ def _csv(figures: dict[str, Any]) -> None:
         return _inert(sanitize(text))
 
     for section, key, measure, value in rows(figures):
+        value = _rounded(measure, value)
         writer.writerow([cell(section), cell(key), cell(measure),
                          "" if value is None else cell(value) if isinstance(value, str) else value])
 
@@ -182,6 +210,23 @@ def _inert(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def _rows(figures: dict[str, Any], fmt: str) -> None:
+    """The CSV's rows as tab-separated lines (no header, as gh prints piped) or JSON objects per line."""
+    from mocli.output import cell
+    from mocli.render import print_ndjson
+    from mocli.reporting import rows
+
+    if fmt == "ndjson":
+        print_ndjson([{"section": s, "key": k, "measure": m, "value": _rounded(m, v)}
+                      for s, k, m, v in rows(figures)])
+        return
+    import sys
+
+    for s, k, m, v in rows(figures):
+        sys.stdout.write("\t".join(cell(x) for x in (s, k, m, _rounded(m, v))) + "\n")
+    sys.stdout.flush()
+
+
 def _md_cell(value: Any) -> str:
     from mocli.render import sanitize
 
@@ -189,8 +234,9 @@ def _md_cell(value: Any) -> str:
 
 
 def _markdown(figures: dict[str, Any]) -> str:
-    period = figures["period"]
-    lines = [f"# Missing-order report ({period['since'] or 'all time'} to {period['until'] or 'now'})", ""]
+    from mocli import reporting
+
+    lines = [f"# {_md_cell(reporting.title(figures))}", ""]
     ttr = figures["time_to_resolution_hours"]
     summary = [("Cases opened", figures["total"]), ("Open", figures["open"]), ("Resolved", figures["resolved"]),
                ("Follow-ups overdue", figures["overdue_follow_ups"]),
@@ -225,6 +271,12 @@ def _markdown(figures: dict[str, Any]) -> str:
           [[r["address"], r["customers"], r["claims"]] for r in rc["addresses"]])
     table("Agents", ["Agent", "Opened", "Open", "Resolved", "Overdue"],
           [[k, v["opened"], v["open"], v["resolved"], v["overdue"]] for k, v in figures["by_agent"].items()])
+    table("Trends per week (breach rate: follow-ups due that week not met)",
+          ["Week of", "Opened", "Resolved", "Breach rate"],
+          [[w["week"], w["opened"], w["resolved"], _pct(w["breach_rate"])] for w in figures.get("trends", ())])
+    table("Overdue follow-ups (most late first)", ["Case", "Agent", "Tier", "Follow up by", "Late"],
+          [[r["id"], r["agent"], r["tier"], str(r["follow_up_by"])[:16], reporting.late(r["hours_late"])]
+           for r in figures.get("overdue_cases", ())])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -238,13 +290,47 @@ def _recovery_rows(figures: dict[str, Any]) -> list[list[Any]]:
             for k, v in (figures.get("recovery") or {}).items()]
 
 
-def _bar(value: float, top: float, style: str = "cyan") -> Any:
-    from rich.text import Text
+class _Bar:
+    """A bar chart cell that takes the width its column is given (up to BAR_WIDTH), so a narrow
+    terminal gets shorter bars instead of bars cut with `…`. `parts`: (value, style, glyph)."""
 
-    width = 0 if not top else round(BAR_WIDTH * value / top)
-    if value and not width:
-        width = 1
-    return Text("█" * width, style=style)
+    def __init__(self, top: float, *parts: tuple[float, str, str]) -> None:
+        self.top, self.parts = top, parts
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(1, BAR_WIDTH)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        room = min(options.max_width, BAR_WIDTH) - (len(self.parts) - 1)
+        share = room // len(self.parts)
+        text = Text()
+        for i, (value, style, glyph) in enumerate(self.parts):
+            width = 0 if not self.top else round(share * value / self.top)
+            text.append(("" if i == 0 else " ") + glyph * (width or (1 if value else 0)), style=style)
+        yield text
+
+
+def _bar(value: float, top: float, style: str = "cyan") -> Any:
+    return _Bar(top, (value, style, "█"))
+
+
+def _trend_table(trends: list[dict[str, Any]]) -> Any:
+    """Opened and resolved per week as paired bars, with the week's SLA breach rate."""
+    from rich.table import Table
+
+    table = Table(title="Trends per week (█ opened, ░ resolved; breach rate: follow-ups due that week not met)",
+                  title_justify="left", show_edge=False, pad_edge=False)
+    for col in ("Week of", "Opened", "Resolved", "Breach rate", ""):
+        table.add_column(col, justify="left" if col in ("Week of", "") else "right")
+    top = max((max(w["opened"], w["resolved"]) for w in trends), default=0)
+    for w in trends:
+        bars = _Bar(top, (w["opened"], "cyan", "█"), (w["resolved"], "green", "░"))
+        table.add_row(w["week"], str(w["opened"]), str(w["resolved"]), _pct(w["breach_rate"]), bars)
+    return table
 
 
 def _tables(figures: dict[str, Any]) -> None:
@@ -253,9 +339,9 @@ def _tables(figures: dict[str, Any]) -> None:
     from rich.table import Table
 
     from mocli.render import console, t
+    from mocli.reporting import late, title
 
     out = console()
-    period = figures["period"]
     ttr = figures["time_to_resolution_hours"]
     head = Table.grid(padding=(0, 3))
     head.add_column(style="bold")
@@ -268,11 +354,8 @@ def _tables(figures: dict[str, Any]) -> None:
                  ("Reshipments", f"{figures['reshipments']['count']}  ({_fmt(figures['reshipments']['value'])})"),
                  ("Fraud reviews opened", figures["fraud_reviews"]["opened"])):
         head.add_row(k, t(_fmt(v), "bold red" if k == "Follow-ups overdue" and v else ""))
-    title = f"Missing orders, {period['since'][:10] if period['since'] else 'all time'} to " \
-            f"{period['until'][:10] if period['until'] else 'now'}"
-    if len(figures["sources"]) > 1:
-        title += f" ({len(figures['sources'])} case files)"
-    out.print(Panel(head, title=title, title_align="left", border_style="magenta", expand=False))
+    out.print(t(title(figures), "bold"))  # above the panel: a long list of filters is never cut
+    out.print(Panel(head, border_style="magenta", expand=False))
     if not figures["total"]:
         out.print("No cases in this period.")
         return
@@ -318,6 +401,21 @@ def _tables(figures: dict[str, Any]) -> None:
         sla.add_row(t(name), str(s["cases"]), str(s["settled"]), str(s["breached"]), _pct(s["breach_rate"]),
                     _bar(s["breach_rate"] or 0, 1, "red"))
     out.print(sla)
+
+    trends = figures.get("trends") or []
+    if len(trends) > 1:
+        out.print(_trend_table(trends))
+    overdue = figures.get("overdue_cases") or []
+    if overdue:
+        from mocli.output import Column, fitted_table
+
+        shown = overdue[:20]
+        cols = [Column("Case", lambda r: r["id"]), Column("Agent", lambda r: r["agent"]),
+                Column("Late", lambda r: late(r["hours_late"]), lambda r: t(late(r["hours_late"]), "bold red")),
+                Column("Follow up by", lambda r: str(r["follow_up_by"])[:16], drop=2),
+                Column("Tier", lambda r: r["tier"], drop=1)]
+        more = f"; {len(overdue) - len(shown)} more in --format csv" if len(overdue) > len(shown) else ""
+        out.print(fitted_table(shown, cols, title=f"Overdue follow-ups (most late first{more})"))
 
     agents = Table(title="Agents", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("Agent", "Opened", "Open", "Resolved", "Overdue", ""):

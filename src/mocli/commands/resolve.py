@@ -7,12 +7,15 @@ from typing import Any
 
 import typer
 
+from mocli.commands.common import CASE_HELP
+from mocli.output import json_option
+
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
                 "note")
 
 
 def resolve(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     outcome: str = typer.Option(None, "--outcome", metavar="found|lost|damaged|not_confirmed|not_received",
                                 help="What the investigation concluded (not_confirmed: the carrier maintains "
                                      "it was delivered; not_received: a remedy on the customer's word, "
@@ -40,11 +43,12 @@ def resolve(
                                            "note); flags win."),
     agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
+    json_fields: str = json_option("the updated case"),
+    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
 ) -> None:
-    """Resolve a case (step 8): found or lost, the remedy by the tier's policy, the customer message.
+    """Resolve a case (step 8): what the investigation found, the remedy by policy, the customer message.
 
     Records outcome, remedy, value and time to resolution, sets the status to resolved and appends
     the history; a case is resolved once (exit 1 on a second try). A refund above the tier's approval
@@ -52,13 +56,15 @@ def resolve(
 
     Examples:
       mocli resolve 7K2QF
-      mocli resolve MO-261127-7K2QF --no-input --outcome lost --remedy refund --json
+      mocli resolve 261127-7K2 --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
-    from mocli import lifecycle
+    from mocli import lifecycle, output
+    from mocli.commands.cases import CASE_KEYS
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
 
+    fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load()
     who = agent_name(agent)
     cases = store(cfg, str(db) if db else None)
@@ -100,7 +106,7 @@ def resolve(
 
         if "note" not in answers:
             answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
-        console(stderr=True).print(message_panel(message, macro, language))
+        console(stderr=True).print(message_panel(message, macro, language), crop=False)
         if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
             raise Cancelled("not resolved: nothing was changed")
 
@@ -110,8 +116,12 @@ def resolve(
         return out
 
     updated = cases.update(case["id"], resolved)
-    _report(updated, json_out, prompting)
+    _report(updated, None if json_fields is None else output.select(updated, fields), prompting)
     _claim_line(updated, now)
+    if copy:
+        from mocli.commands.cases import copy_message
+
+        copy_message(updated["resolution"]["message"])
 
 
 def _claim_line(case: dict[str, Any], now: Any) -> None:
@@ -230,14 +240,14 @@ def _confirm(prompt: str) -> bool:
     return bool(questionary.confirm(prompt, default=True).unsafe_ask())
 
 
-def _report(case: dict[str, Any], json_out: bool, prompted: bool) -> None:
+def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:
     from mocli.render import console, message_panel, print_json, sanitize
 
     res = case["resolution"]
-    if json_out:
-        print_json(case)
+    if json_out is not None:
+        print_json(json_out)
     elif not prompted:
-        console().print(message_panel(res["message"], res["macro"], res.get("locale")))
+        console().print(message_panel(res["message"], res["macro"], res.get("locale")), crop=False)
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
     import sys
 

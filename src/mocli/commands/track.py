@@ -6,6 +6,13 @@ import sys
 
 import typer
 
+from mocli.output import format_option, json_option, pager_option
+
+# The JSON object per number (docs/track.md): what `--json FIELDS` may select.
+TRACK_KEYS = ("tracking_number", "input", "carrier", "status", "raw_status", "raw_description",
+              "estimated_delivery", "delivered_at", "delivered_location", "events", "proof_of_delivery",
+              "proof_files", "source", "candidates", "error", "tracking_page", "situation")
+
 
 def track(
     numbers: list[str] = typer.Argument(..., metavar="NUMBER...",
@@ -13,12 +20,12 @@ def track(
     carrier: str | None = typer.Option(None, "--carrier", "-c",
                                        help="Carrier to ask (ups, fedex, usps, dhl, amazon, ...), "
                                             "overriding detection from the number."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON array, one object per number."),
-    fmt: str = typer.Option("table", "--format", "-f",
-                            help="table (default), json, or ndjson (one object per line, as results arrive)."),
+    json_fields: str = json_option("an array, one object per number"),
+    fmt: str = format_option(),
     save_proof: str | None = typer.Option(None, "--save-proof", metavar="DIR",
                                           help="Write delivery photos and signatures to files in DIR."),
     timeout: float = typer.Option(300.0, "--timeout", min=1.0, help="Overall deadline in seconds for the run."),
+    no_pager: bool = pager_option(),
 ) -> None:
     """Track parcels: carrier detected from the number (check digits validated), normalised status,
     events newest first, proof of delivery.
@@ -26,17 +33,21 @@ def track(
     Exit codes: 0 every number found; 1 at least one lookup failed or was not found; 2 invalid input
     (a number no format fits, or one that is probably mistyped). Every number gets its result.
 
-    Example: mocli track 1Z4E57A20368154024 794123300255; printf '%s\\n' 1Z... | mocli track - --format ndjson
+    ndjson prints one object per line as results arrive.
+
+    Examples:
+      mocli track 1Z4E57A20368154024 794123300255
+      mocli track - --format ndjson < numbers.txt
     """
+    from mocli import output
     from mocli.errors import InvalidInput
 
-    fmt = "json" if json_out else fmt.lower()
-    if fmt not in ("table", "json", "ndjson"):
-        raise InvalidInput(f"--format: must be table, json or ndjson, not {fmt!r}")
+    fmt = output.choose(fmt, json_fields)
+    fields = output.pick_fields(json_fields, TRACK_KEYS)
     raws = _read_numbers(numbers)
     if not raws:
         raise InvalidInput("no tracking numbers given (stdin was empty)")
-    code = _run(raws, carrier, fmt, save_proof, timeout)
+    code = _run(raws, carrier, fmt, save_proof, timeout, fields, no_pager)
     raise typer.Exit(code)
 
 
@@ -61,11 +72,14 @@ def _stdin_lines():
         yield line.decode("utf-8", errors="replace")
 
 
-def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float) -> int:
+def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float,
+         fields: list[str] | None = None, no_pager: bool = False) -> int:
     import asyncio
     import json
 
+    from mocli import output
     from mocli.commands.common import load
+    from mocli.policy.situation import ON_THE_WAY, late_or_stalled
     from mocli.providers.registry import Providers
     from mocli.tracking import run, view
 
@@ -76,13 +90,20 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     providers = Providers(cfg, now.date())
     progress = _progress(len(raws), fmt)
 
+    sit = cfg.settings.situation
+
     def on_result(res: run.Result) -> None:
+        if res.tracking is not None and res.tracking.status in ON_THE_WAY | {"unknown"}:
+            # Late or stalled as the wizard says it (step 3); with no order, the carrier's estimate.
+            res.situation = late_or_stalled(res.tracking, None, now, late_after_days=sit.late_after_days,
+                                            stalled_after_days=sit.stalled_after_days)
         if save_proof and res.files:
             res.saved = _save(save_proof, res)
         if fmt == "ndjson":
             from mocli.render import json_safe
 
-            sys.stdout.write(json_safe(json.dumps(view.to_json(res), ensure_ascii=False)) + "\n")
+            sys.stdout.write(json_safe(json.dumps(output.select(view.to_json(res), fields), ensure_ascii=False))
+                             + "\n")
             sys.stdout.flush()
         if progress is not None:
             progress.advance()
@@ -93,22 +114,32 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     finally:
         if progress is not None:
             progress.stop()
+    found = [r for r in results if not r.error_code]
     if fmt == "json":
         from mocli.render import print_json
 
-        print_json([view.to_json(r) for r in results])
+        print_json([output.select(view.to_json(r), fields) for r in results])
     elif fmt == "table":
-        from mocli.render import console
+        from mocli.render import console, paged, tracking_link
 
-        con = console()
-        for r in results:
-            con.print(view.render(r))
+        with paged(no_pager):
+            con = console()  # made inside: while paging it draws into the pager's buffer
+            for r in found:
+                con.print(view.render(r))
+                con.print(tracking_link(r.tracking), soft_wrap=True)  # the URL whole, never folded
+    elif fmt != "ndjson":
+        output.emit_rows(found, view.columns(now), fmt)
+    # Errors go to stderr in every format, so stdout holds only what was found (one line each).
     failed = [r for r in results if r.error_code]
-    if failed and fmt != "table":
-        from mocli.render import sanitize
+    if failed:
+        from mocli.render import console, sanitize
 
+        err = console(stderr=True)
         for r in failed:
-            sys.stderr.write(f"mocli: {sanitize(r.error_message)}\n")
+            if fmt == "table":
+                err.print(view.render(r))
+            else:
+                sys.stderr.write(f"mocli: {sanitize(r.error_message)}\n")
     return max((r.exit_code for r in results), default=0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -65,6 +65,29 @@ def _business_days_between(calendar: Any, start: datetime, end: datetime) -> int
         n += 1
 
 
+def late_or_stalled(tracking: Tracking, expected: date | None, now: datetime, *, late_after_days: int,
+                    stalled_after_days: int) -> tuple[Situation, str] | None:
+    """A parcel on its way that is stalled (no scan for days) or late (past its expected delivery),
+    with the reason; None when neither. The carrier's estimate, when it gives one, wins over `expected`."""
+    if tracking.events:
+        last_scan = tracking.events[0].at
+        idle = now - comparable(last_scan, now.tzinfo)
+        if idle > timedelta(days=stalled_after_days):
+            return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
+    if tracking.estimated_delivery is not None:
+        expected = _local_date(tracking.estimated_delivery, now)
+    if expected is not None and now.date() > expected + timedelta(days=late_after_days):
+        late_by = (now.date() - expected).days
+        return Situation.LATE, f"{late_by} days past the expected delivery date ({expected:%Y-%m-%d})"
+    return None
+
+
+def _local_date(estimate: datetime, now: datetime) -> date:
+    """The estimate's date where the agent is; no offset means already the local date at the place,
+    never shifted by the machine's zone."""
+    return (estimate.astimezone(now.tzinfo) if estimate.tzinfo else estimate).date()
+
+
 def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_after_days: int,
              stalled_after_days: int, calendar: Any = None,
              lost_after_business_days: int | None = None) -> tuple[Situation, str]:
@@ -96,23 +119,18 @@ def classify(order: Order, tracking: Tracking | None, now: datetime, *, late_aft
         return Situation.EXCEPTION, f"carrier exception ({exception_kind(last)}): {last}"
     if status in ("cancelled", "expired"):
         return Situation.NO_TRACKING, f"tracking {status}: the carrier no longer reports on this parcel"
-    if tracking.events:
+    if tracking.events and calendar is not None and lost_after_business_days:
         last_scan = tracking.events[0].at
-        idle = now - comparable(last_scan, now.tzinfo)
-        if calendar is not None and lost_after_business_days:
-            quiet = _business_days_between(calendar, comparable(last_scan, now.tzinfo), now)
-            if quiet >= lost_after_business_days:
-                return Situation.LOST, (f"no carrier scan for {quiet} business days (last: {last_scan:%Y-%m-%d}; "
-                                        f"lost after {lost_after_business_days} for {tracking.carrier})")
-        if idle > timedelta(days=stalled_after_days):
-            return Situation.STALLED, f"no carrier scan for {idle.days} days (last: {last_scan:%Y-%m-%d})"
+        quiet = _business_days_between(calendar, comparable(last_scan, now.tzinfo), now)
+        if quiet >= lost_after_business_days:
+            return Situation.LOST, (f"no carrier scan for {quiet} business days (last: {last_scan:%Y-%m-%d}; "
+                                    f"lost after {lost_after_business_days} for {tracking.carrier})")
+    overdue = late_or_stalled(tracking, order.expected_delivery, now, late_after_days=late_after_days,
+                              stalled_after_days=stalled_after_days)
+    if overdue is not None:
+        return overdue
     if tracking.estimated_delivery is not None:
-        estimate = tracking.estimated_delivery
-        # No offset: already the local date at the place; never shifted by the machine's zone.
-        expected = (estimate.astimezone(now.tzinfo) if estimate.tzinfo else estimate).date()
-    if expected is not None and now.date() > expected + timedelta(days=late_after_days):
-        late_by = (now.date() - expected).days
-        return Situation.LATE, f"{late_by} days past the expected delivery date ({expected:%Y-%m-%d})"
+        expected = _local_date(tracking.estimated_delivery, now)
     if status in ON_THE_WAY or status == "unknown":
         when = f", expected {expected:%Y-%m-%d}" if expected else ""
         return Situation.IN_TRANSIT, f"on its way ({status.replace('_', ' ')}{when})"

@@ -24,6 +24,14 @@ class OrderProvider(Protocol):
         ...
 
 
+class RecentOrders(Protocol):
+    """Optional for an order provider: a customer's recent orders, for step 2's picker."""
+
+    async def recent_orders(self, customer: Customer, limit: int = 10) -> list[Order]:
+        """The customer's orders, newest first; [] when there are none."""
+        ...
+
+
 class TrackingProvider(Protocol):
     name: str
 

@@ -151,6 +151,11 @@ class DemoProvider:
     async def find_order(self, number: str) -> Order:
         return self.demo.order(number)
 
+    async def recent_orders(self, customer: Customer, limit: int = 10) -> list[Order]:
+        """The customer's orders, newest first (for the agent to pick when the number is not known)."""
+        mine = [o for o in self.demo.data["orders"].values() if o.customer_id == customer.id]
+        return sorted(mine, key=lambda o: o.placed_at, reverse=True)[:limit]
+
     async def track(self, tracking_number: str, carrier: str | None = None) -> Tracking:
         return self.demo.tracking(tracking_number)
 

@@ -49,6 +49,31 @@ def carrier_id(name: str) -> str | None:
     return key if key in CARRIERS else None
 
 
+# Each carrier's public tracking page, where the customer and the agent see what the carrier shows
+# (photos included). The UPU S10 format names no single carrier, so it has none.
+TRACKING_PAGES: dict[str, str] = {
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?submit=1&tracking-id={number}",
+    "amazon": "https://track.amazon.com/tracking/{number}",
+    "ontrac": "https://www.ontrac.com/tracking/?number={number}",
+    "lasership": "https://www.lasership.com/track/{number}",
+    "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{number}",
+    "canadapost": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{number}",
+}
+
+
+def tracking_page(carrier: str | None, number: str | None) -> str | None:
+    """The carrier's public tracking page for `number`, or None (unknown carrier, no number)."""
+    from urllib.parse import quote
+
+    cid = carrier_id(carrier) if carrier else None
+    if cid not in TRACKING_PAGES or not number:
+        return None
+    return TRACKING_PAGES[cid].format(number=quote(normalise(number), safe=""))
+
+
 def normalise(number: str) -> str:
     """Drop spaces, dashes and dots, upper-case: '1z 999-aa1' -> '1Z999AA1'."""
     return re.sub(r"[\s\-.]", "", number).upper()

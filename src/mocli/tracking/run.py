@@ -36,6 +36,7 @@ class Result:
     error_message: str | None = None
     files: list[Any] = field(default_factory=list)  # ProofFile, for --save-proof
     saved: list[str] = field(default_factory=list)  # where they were written
+    situation: tuple[str, str] | None = None  # ("late" | "stalled", why) for a parcel on its way
 
     @property
     def number(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mocli.tracking.detect import CARRIERS
+from mocli.tracking.detect import CARRIERS, tracking_page
 from mocli.tracking.run import Result
 
 
@@ -44,6 +44,8 @@ def to_json(r: Result) -> dict[str, Any]:
         "flags": list(t.flags) if t is not None else [],
         "candidates": [c.as_json() for c in r.detection.candidates or r.detection.mistyped],
         "error": None if r.error_code is None else {"code": r.error_code, "message": r.error_message},
+        "tracking_page": tracking_page(r.carrier, r.number) if t is not None else None,
+        "situation": None if r.situation is None else {"state": str(r.situation[0]), "reason": r.situation[1]},
     }
 
 
@@ -61,7 +63,7 @@ def render(r: Result) -> Any:
             parts.append(rd.t("could be: " + ", ".join(
                 f"{CARRIERS.get(c.carrier, c.carrier)} ({c.confidence:.0%})" for c in r.detection.candidates)))
         return Group(*parts, Text(""))
-    parts = [rd.tracking_panel(r.tracking)]
+    parts = [rd.tracking_panel(r.tracking, r.situation)]
     if r.tracking.status == "delivered" or r.tracking.proof_of_delivery is not None:
         parts.append(rd.delivery_panel(r.tracking))
     if r.saved:
@@ -71,3 +73,23 @@ def render(r: Result) -> Any:
             f"{CARRIERS.get(c.carrier, c.carrier)} ({c.confidence:.0%})" for c in r.detection.candidates)
             + "; use --carrier to choose", "dim"))
     return Group(*parts)
+
+
+def columns(now: Any) -> list[Any]:
+    """`mocli track` as rows (tsv, csv, markdown): the number never cut, the last scan last."""
+    from mocli.output import Column
+
+    def last(r: Result) -> Any:
+        return r.tracking.events[0] if r.tracking.events else None
+
+    return [
+        Column("Tracking number", lambda r: r.number),
+        Column("Carrier", lambda r: r.carrier),
+        Column("Status", lambda r: r.tracking.status),
+        Column("Late", lambda r: str(r.situation[0]) if r.situation else None, drop=5),
+        Column("Estimated delivery", lambda r: _iso(r.tracking.estimated_delivery), drop=2),
+        Column("Delivered", lambda r: _iso(r.tracking.delivered_at), drop=1),
+        Column("Last scan", lambda r: _iso(last(r).at) if last(r) else None, drop=3),
+        Column("Where", lambda r: last(r).location if last(r) else None, drop=4),
+        Column("Event", lambda r: last(r).description if last(r) else None, wrap=True),
+    ]

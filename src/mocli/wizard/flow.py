@@ -21,6 +21,7 @@ from mocli.wizard.questions import (
     STEPS,
     applicable,
     check_text,
+    label,
     load_answers_file,
     validate_answer,
 )
@@ -305,7 +306,38 @@ class Wizard:
         if self.answer("address_confirmed") is False:
             self.answer("customer_address")  # recorded on the case: correct, redirect or recover to it
 
+    def _pick_order(self) -> None:
+        """Interactive step 2 when the customer does not know the order number: Enter at the prompt
+        lists their recent orders from the order system (number, date, items, status) to pick from."""
+        if self.prompter is None or "order" in self.answers or "order" in self.given:
+            return
+        provider = self.providers.orders()
+        if not hasattr(provider, "recent_orders"):
+            return
+        q = BY_KEY["order"]
+        typed = self.prompter.text("Order number (Enter: pick from their recent orders):",
+                                   check=lambda s: _order_problem(s))
+        if typed.strip():
+            self.answers["order"] = validate_answer("order", typed)
+            return
+        import asyncio
+
+        try:
+            with self.spin("Looking up their recent orders…"):
+                orders = asyncio.run(provider.recent_orders(self.facts.customer))
+        except Exception:  # noqa: BLE001 - the picker is a convenience: fall back to typing the number
+            orders = []
+        labels = {render.order_choice(o): o.number for o in orders}
+        if not labels:
+            self.out.print(render.t("No recent orders found for this customer; type the number.", "yellow"))
+            self.answers["order"] = self.prompter.ask(q)
+            return
+        other = "Type another order number"
+        choice = self.prompter.choose("Which order?", [*labels, other])
+        self.answers["order"] = labels[choice] if choice in labels else self.prompter.ask(q)
+
     def _resolve_order(self) -> bool:
+        self._pick_order()
         number = self.answer("order")
         f = self.facts
         if f.order is not None and f.order_ref == number:
@@ -434,6 +466,16 @@ class Wizard:
         """Step 6's questions that this case's decision asked."""
         return [q for q in QUESTIONS if q.decision == case.decision.action and q.key in self.answers]
 
+    def tick_checklist(self, case: Any) -> None:
+        """The tier's handling actions as a checklist the agent ticks before saving; recorded on the case."""
+        done = set(self.prompter.tick("Handling notes: tick what you have done (space, then Enter)",
+                                      [c.item for c in case.checklist]))
+        for c in case.checklist:
+            c.done = c.item in done
+        left = [c.item for c in case.checklist if not c.done]
+        if left:
+            self.out.print(render.t("Not done yet (recorded on the case): " + "; ".join(left), "yellow"))
+
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
 
@@ -453,8 +495,8 @@ class Wizard:
         for q in asked:
             value = self.answers.get(q.key)
             shown = "yes" if value is True else "no" if value is False else (value or "")
-            table.add_row(q.key, render.t(shown))
-        table.add_row("decision", render.t(case.decision.action))
+            table.add_row(label(q.key), render.t(shown))
+        table.add_row("Decision", render.t(case.decision.action.replace("_", " ")))
         self.out.print(table)
         from mocli.policy.decide import contradictions
 
@@ -469,12 +511,23 @@ class Wizard:
             return True
         if choice.startswith("Cancel"):
             raise KeyboardInterrupt
-        keys = [q.key for q in asked]
-        key = self.prompter.choose("Which answer?", keys)
+        by_label = {label(q.key): q.key for q in asked}
+        key = by_label[self.prompter.choose("Which answer?", list(by_label))]
         previous = self.answers.pop(key, None)
         self.given.pop(key, None)
         self.answers[key] = self.prompter.ask(BY_KEY[key], default=previous)
         return False
+
+
+def _order_problem(text: str) -> str | None:
+    """Why a typed order number is refused at the picker's prompt; None when fine (or empty: pick)."""
+    if not text.strip():
+        return None
+    try:
+        validate_answer("order", text)
+    except Exception as exc:  # noqa: BLE001 - shown to the agent as the reason
+        return str(exc)
+    return None
 
 
 def _gather_given(flags: dict[str, Any], answers_file: Path | None,
@@ -499,7 +552,7 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None,
 
 def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
                  resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False,
-                 locale: str | None = None) -> None:
+                 locale: str | None = None) -> dict[str, Any]:
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.render import console
 
@@ -541,6 +594,8 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
                 wiz.collect()
                 case = wiz.build()
                 wiz.show_decision(case)
+        if prompter is not None and case.checklist:
+            wiz.tick_checklist(case)
     except KeyboardInterrupt:
         if prompter is None:
             raise
@@ -574,7 +629,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,
                                            case.id, case.agent)):
         out.print(render.t(f"Note: {note}.", "yellow"))
-    out.print(render.message_panel(case.message, case.decision.macro, case.locale))
+    out.print(render.message_panel(case.message, case.decision.macro, case.locale), crop=False)
     out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
     update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
     if json_out:
@@ -584,6 +639,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
 
         raise TicketNotUpdated(f"case {case.id} is saved, but ticket {ticket} was not updated: {update['error']}; "
                                f"retry with `{update['retry']}`")
+    return record
 
 
 def _locale_flag(value: str | None) -> str | None:

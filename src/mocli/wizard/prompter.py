@@ -79,6 +79,10 @@ class Prompter:
         app.key_bindings = merge_key_bindings([app.key_bindings, keys])
         return q.unsafe_ask()
 
+    def tick(self, message: str, items: list[str]) -> list[str]:
+        """A checklist: the items the agent ticked (space to tick, Enter when done)."""
+        return questionary.checkbox(message, choices=items).unsafe_ask() or []
+
     def choose(self, message: str, choices: list[str], default: str | None = None) -> str:
         return questionary.select(message, choices=choices, default=default).unsafe_ask()
 

@@ -77,6 +77,26 @@ QUESTIONS: tuple[Question, ...] = (
 BY_KEY = {q.key: q for q in QUESTIONS}
 ANSWER_KEYS = tuple(BY_KEY)
 
+# The short labels people read on the review screen and the case view; the keys stay in --json and
+# answers files.
+LABELS = {
+    "customer": "Customer",
+    "order": "Order",
+    "address_confirmed": "Address confirmed",
+    "received_by_someone_else": "Someone else received it",
+    "checked_drop_off_spots": "Drop-off spots checked",
+    "theft_in_area": "Thefts in the area",
+    "package_found": "Package found",
+    "customer_address": "Where the customer is now",
+    "customer_choice": "Customer's choice",
+    "notes": "Notes",
+}
+
+
+def label(key: str) -> str:
+    """An answer's short label (a key without one reads as words)."""
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
 
 def applicable(delivered: bool, answers: dict[str, Any] | None = None) -> list[Question]:
     """The questions this case needs: step 5's only when tracking says delivered; a follow-up question
