@@ -111,7 +111,7 @@ def test_report_json_recovery_by_carrier(cli):
 @pytest.mark.usefixtures("recovery_set")
 def test_report_csv_markdown_and_table_show_recovery(cli):
     csv = cli("report", "--format", "csv").out.splitlines()
-    for line in ("recovery,UPS,recovered USD,100.0", "recovery,UPS,lost USD,389.0", "recovery,UPS,recovery_rate,0.2571",
+    for line in ("recovery,UPS,recovered USD,100.0", "recovery,UPS,lost USD,389.0", "recovery,UPS,recovery_rate,0.257",
                  "recovery,DHL,expired_unfiled,1", "recovery,DHL,left_with_carrier USD,100.0",
                  "recovery,FedEx,pending,1"):
         assert line in csv, line

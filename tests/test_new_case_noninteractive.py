@@ -258,4 +258,4 @@ def test_no_input_without_tracking_still_asks_for_step5_when_the_order_says_deli
     _carrier_forgot(monkeypatch)
     r = cli("new-case", "--no-input", "--customer", "farah.haddad@example.com", "--order", "1011",
             "--address-confirmed", "yes")
-    assert r.code == 2 and "package_found" in r.err
+    assert r.code == 2 and "--package-found" in r.err

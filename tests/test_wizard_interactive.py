@@ -313,7 +313,9 @@ def test_start_up_offers_to_resume_a_draft(wizard, mocli_env):
     assert list((mocli_env["home"] / "drafts").glob("*.json")) == []
 def test_review_screen_shows_the_questions_labels_not_keys(wizard, mocli_env):
     """Issue #16 item 2: people read labels; the keys stay in --json and answers files."""
-    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, YES, NO, YES, NO, NO, ENTER, ENTER]
+    keys = ["ava.thompson@example.com" + ENTER, "1001" + ENTER, "y", "n", "y", "n", "n", ENTER,
+            "3",  # step 6: the VIP decides later
+            ENTER]
     r = wizard(keys)
     assert r.code == 0, r.err
     review = r.out.split("Review before saving", 1)[1]
@@ -356,8 +358,8 @@ def test_the_order_picker_shows_number_date_items_and_status(cfg):
 
 def test_a_tiers_handling_actions_are_a_checklist_ticked_before_saving(wizard, cli, mocli_env):
     """Issue #16 item 4: B2B's "Notify the account manager" is ticked, and the ticks are on the case."""
-    keys = ["orders@dunmore-supply.example.com" + ENTER, "1007" + ENTER, YES,  # stalled: no step 5
-            ENTER, ENTER,  # no notes; review: save
+    keys = ["orders@dunmore-supply.example.com" + ENTER, "1007" + ENTER, YES,  # lost by DHL's rule: no step 5
+            ENTER, "3", ENTER,  # no notes; step 6: the customer decides later; review: save
             " " + ENTER]  # tick the first action only
     r = wizard(keys)
     assert r.code == 0, r.err

@@ -139,7 +139,7 @@ def _plain_switches() -> None:
 
 
 _plain_switches()
-for _typer in (app, config_cmd.app):
+for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
     for _info in _typer.registered_commands:
         _info.callback.__doc__ = _reflow(_info.callback.__doc__)
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import typer
 
+from mocli.commands.common import CASE_HELP
+
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
-CASE_ARG = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF).")
+CASE_ARG = typer.Argument(..., metavar="CASE", help=CASE_HELP)
 DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
 AGENT_HELP = "Agent name recorded (default: MOCLI_AGENT or your login)."
 
@@ -167,8 +169,7 @@ def file(
 ) -> None:
     """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
 
-    Examples:
-      mocli claim file 7K2QF --carrier-ref 1Z-CLM-0042 --amount 100
+    Example: mocli claim file 7K2QF --carrier-ref 1Z-CLM-0042 --amount 100
     """
     import re
     import sys
@@ -220,6 +221,9 @@ def update(
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
 ) -> None:
     """Move a case's carrier claim to its next status; every change is a history entry.
+
+    The moves: filed to submitted; submitted to approved, partial, denied or paid; approved and partial
+    to paid; denied back to submitted (an appeal). Any other move is refused and nothing changes.
 
     Examples:
       mocli claim update 7K2QF --status submitted
@@ -274,7 +278,7 @@ def packet(
     Exit 1 while a required item is missing (nothing is written), unless --allow-incomplete.
 
     Examples:
-      mocli claim packet 7K2QF --out claim-7K2QF --invoice invoice.pdf --serial SN-4411
+      mocli claim packet 7K2QF --out packet --invoice bill.pdf --serial SN-4411
       mocli claim packet 7K2QF --out claim-7K2QF --allow-incomplete
     """
     import json

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from mocli.commands.common import CASE_HELP
+
 YES_NO = "yes|no"
 
 
 def reassess(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id, or a unique end of it (e.g. 7K2QF)."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
                                                  help="A neighbour or household member may have it (step 5)."),
     checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
@@ -35,7 +37,8 @@ def reassess(
 
     Examples:
       mocli reassess 7K2QF
-      mocli reassess 7K2QF --no-input --received-by-someone-else no --notes "neighbour didn't have it"
+      mocli reassess 7K2QF --no-input --received-by-someone-else no
+      mocli reassess 7K2QF --no-input --notes "neighbour didn't have it"
     """
     from mocli.wizard.flow import run_reassess
 

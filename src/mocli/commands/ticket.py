@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mocli.commands.common import CASE_HELP
 from mocli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ app = typer.Typer(help="Post a saved case to its helpdesk ticket.", no_args_is_h
 
 @app.command("post")
 def post(
-    case_ref: str = typer.Argument(..., metavar="CASE", help="Case id or a unique end of it."),
+    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     ticket: str = typer.Option(None, "--ticket", help="Ticket id (default: the one linked to the case)."),
     db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
                             help="Case file (default: the data directory, see `mocli config path`)."),
