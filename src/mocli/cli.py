@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mocli import __version__
-from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, track
+from mocli.commands import cases, config_cmd, demo, new_case, report, resolve, store_team, track
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -56,6 +56,7 @@ app.command("note")(cases.note)
 app.command("resolve")(resolve.resolve)
 app.command("report")(report.report)
 app.command("track")(track.track)
+app.add_typer(store_team.app, name="store")
 
 
 def main(argv: list[str] | None = None) -> None:

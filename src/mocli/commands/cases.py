@@ -15,6 +15,7 @@ def cases(
     status: str = typer.Option("open", "--status", metavar="open|resolved|all", help="Which cases to list."),
     tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
     agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    mine: bool = typer.Option(False, "--mine", help="Only cases you opened (MOCLI_AGENT or your login)."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
     action: str = typer.Option(None, "--action", help="Only this decision, e.g. carrier_investigation, "
                                                       "fraud_review, refund_or_replacement."),
@@ -35,14 +36,17 @@ def cases(
     Examples:
       mocli cases --due
       mocli cases --overdue --tier VIP
+      mocli cases --mine --due
       mocli cases --status all --carrier UPS --since 30d --json
     """
-    from datetime import UTC, datetime, timedelta
-
     from mocli import reporting
-    from mocli.commands.common import load, store
+    from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
 
+    if mine:
+        if agent is not None:
+            raise InvalidInput("--mine and --agent cannot be used together")
+        agent = agent_name()
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -56,22 +60,10 @@ def cases(
         until=reporting.parse_when(until, now, flag="--until", end=True),
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
-    # Filter and sort the cached slim view of every case (reporting.summary: the fields the filters and
-    # the sort read); then read only the whole records shown (store.py, "projections and fast look-ups").
-    cases_store = store(cfg, str(db) if db else None)
-    scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
-    found = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
-    if due or overdue:
-        found = [(doc_id, s) for doc_id, s in found if (due and reporting.is_due_today(s, now))
-                 or (overdue and reporting.is_overdue(s, now))]
-    # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
-    epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
-    found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
-                                str(row[1].get("id"))))
-    picked = found[:limit] if limit else found
-    if len(picked) < len(found):
-        typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
-    shown = cases_store.records(scan, [doc_id for doc_id, _ in picked])
+    shown, matched = store(cfg, str(db) if db else None).list_cases(filters, now=now, due=due, overdue=overdue,
+                                                                      limit=limit)
+    if len(shown) < matched:
+        typer.echo(f"showing {len(shown)} of {matched} cases (--limit 0 shows all)", err=True)
     if json_out:
         from mocli.render import print_json
 

@@ -51,12 +51,21 @@ def report(
     collecting = gc.isenabled()
     gc.disable()  # ~10^6 acyclic objects made here: the cyclic collector would only cost time
     try:
-        sources, loaded = _load(cfg, db or [])
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
-        selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else []),
-                                    filters)
-        figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
-                                    filters={"agent": agent, "tier": tier, "carrier": carrier})
+        if cfg.settings.store.url and not db:  # the team's store: the database computes the figures
+            from mocli.commands.common import store
+
+            team = store(cfg)
+            figures = reporting.figures([], now, since=start, until=end, sources=[team.where],
+                                        filters={"agent": agent, "tier": tier, "carrier": carrier})
+            figures.update({k: v for k, v in team.report(filters, now).items()
+                            if k not in ("generated_at", "period", "filters", "sources")})
+        else:
+            sources, loaded = _load(cfg, db or [])
+            selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1
+                                        else (loaded[0] if loaded else []), filters)
+            figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
+                                        filters={"agent": agent, "tier": tier, "carrier": carrier})
     finally:
         if collecting:
             gc.enable()

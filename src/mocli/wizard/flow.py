@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mocli import render
-from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
+from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError, StoreError
 from mocli.wizard.questions import (
     BY_KEY,
     STEPS,
@@ -113,7 +114,8 @@ class Wizard:
         self.providers = Providers(cfg, now.date())
         self.facts = CaseFacts()
         self.prefetched: Any = None
-        self.past_claims: list[Any] = []  # earlier claims in the case file (repeat-claim rules)
+        # Earlier claims by (customer id, normalised address) from the case store: the repeat-claim rules.
+        self.claim_history: Callable[[str, str], list[Any]] = lambda customer, address: []
 
     # -- output helpers
     def header(self, step: int) -> None:
@@ -325,16 +327,18 @@ class Wizard:
         keys = [q.key for q in applicable(self.facts.delivered) if not q.optional]
         return [k for k in keys if k not in self.answers and k not in self.given]
 
-    def build(self):
+    def build(self, case_id: str | None = None):
         from mocli.casework import build_case, claims_from_cases
 
         f = self.facts
         answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")}
         answers.setdefault("notes", "")
-        claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
+        claims = self.providers.prior_claims() + claims_from_cases(
+            self.claim_history(str(f.customer.id), f.order.address.key()))
         sources = {k: v for k, v in f.sources.items() if v}
         return build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
-                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources)
+                          claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
+                          case_id=case_id)
 
     def show_decision(self, case: Any) -> None:
         from mocli.casework import sla_text
@@ -413,8 +417,8 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
 
         prompter = Prompter()
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
+    wiz.claim_history = cases.claim_history
     try:
-        wiz.past_claims = _past_claims(cases)
         wiz.collect()
         if prompter is None:
             missing = wiz.missing()
@@ -433,32 +437,44 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         answers = {**wiz.given, **wiz.answers}
         path = save_draft(answers, {"agent": agent, "ticket": ticket})
         raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues") from None
-    record = case.model_dump(mode="json")
-    cases.add(record)
+    except StoreError as exc:  # e.g. the team's server is down while checking past claims
+        raise _answers_kept(exc, wiz, agent, ticket) from None
+    case, record = _save(cases, wiz, case, agent, ticket)
     if resume:
         draft_path().unlink(missing_ok=True)
     wiz.header(8)
     out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
     out.print(render.message_panel(case.message, case.decision.macro))
-    out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
+    out.print(render.t(f"Saved case {case.id} to {cases.where}", "bold green"))
     if ticket:
         _offer_ticket(cfg, record, ticket, prompter, out, update_ticket)
     if json_out:
         render.print_json(record)
 
 
-def _past_claims(cases: Any) -> list[Any]:
-    """Earlier claims in this agent's case file, from a cached projection: a full read of 50,000 cases
-    would hold the wizard up for seconds."""
-    from mocli.casework import CLAIMS_KEY, claim_fields
-    from mocli.errors import NotFound
-    from mocli.store import read_projection
+def _save(cases: Any, wiz: Wizard, case: Any, agent: str, ticket: str | None) -> tuple[Any, dict[str, Any]]:
+    """Store the case; on an id another agent took meanwhile, the same case with a fresh id. When the
+    store fails, the agent's answers are kept as a draft so nothing typed is lost."""
+    from mocli.casework import new_case_id
+    from mocli.store.interface import CaseIdTaken
 
-    try:
-        return read_projection(cases.path, claim_fields, CLAIMS_KEY, lock_timeout=cases.storage.lock_timeout)
-    except NotFound:  # no case file yet
-        return []
+    for _ in range(5):
+        record = case.model_dump(mode="json")
+        try:
+            cases.add(record)
+            return case, record
+        except CaseIdTaken:
+            case = wiz.build(case_id=new_case_id(wiz.now))
+        except StoreError as exc:
+            raise _answers_kept(exc, wiz, agent, ticket) from None
+    raise StoreError("could not find a free case id after 5 tries")
+
+
+def _answers_kept(exc: StoreError, wiz: Wizard, agent: str, ticket: str | None) -> StoreError:
+    path = save_draft({**wiz.given, **wiz.answers}, {"agent": agent, "ticket": ticket})
+    return StoreError(f"{exc}; nothing was saved, your answers are kept in {path}: `mocli new-case --resume` "
+                      "continues")
 
 
 def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any, update: bool) -> None:
