@@ -201,17 +201,19 @@ class PostgresCaseStore:
     def add_many(self, cases: list[Case]) -> list[str]:
         """Store the cases whose ids are not taken yet, in one transaction (COPY into a staging table, then
         one INSERT ... ON CONFLICT DO NOTHING); the ids stored. A case twice in `cases` is stored once."""
-        rows = [(*_params(columns(c)), self._pg.types.json.Jsonb(c.get("history") or [])) for c in cases]
+        rows = [(*_params(columns(c)), self._pg.types.json.Jsonb(c.get("history") or []), n)
+                for n, c in enumerate(cases)]
         names = ", ".join(COLUMNS)
 
         def work(cur: Any) -> list[str]:
             cur.execute(f"CREATE TEMP TABLE mocli_incoming ON COMMIT DROP AS SELECT {names}, "
-                        "NULL::jsonb AS history FROM mocli_cases WITH NO DATA")
-            with cur.copy(f"COPY mocli_incoming ({names}, history) FROM STDIN") as copy:
+                        "NULL::jsonb AS history, 0::bigint AS n FROM mocli_cases WITH NO DATA")
+            with cur.copy(f"COPY mocli_incoming ({names}, history, n) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"WITH incoming AS (SELECT DISTINCT ON (id) * FROM mocli_incoming ORDER BY id), "
-                        f"added AS (INSERT INTO mocli_cases ({names}) SELECT {names} FROM incoming "
+            # Stored in the order of the file (`n`), the first copy of an id counting.
+            cur.execute(f"WITH incoming AS (SELECT DISTINCT ON (id) * FROM mocli_incoming ORDER BY id, n), "
+                        f"added AS (INSERT INTO mocli_cases ({names}) SELECT {names} FROM incoming ORDER BY n "
                         "ON CONFLICT (id) DO NOTHING RETURNING id), "
                         "events AS (INSERT INTO mocli_case_events (case_id, entry) "
                         "SELECT i.id, h.entry FROM incoming i JOIN added a ON a.id = i.id, "
