@@ -160,9 +160,13 @@ def test_the_report_is_the_same_figures_as_computed_from_the_cases(store, base_c
              make(base_case, 2, agent="ben", tier="VIP", customer="C-2"),
              make(base_case, 3, status="resolved", action="refund_or_replacement", follow=NOW - timedelta(days=1)),
              make(base_case, 4, carrier="FedEx", action="fraud_review", customer="C-3", line1="9 Elsewhere"),
-             make(base_case, 5, action="awaiting_delivery", customer="C-4")]
+             make(base_case, 5, action="awaiting_delivery", customer="C-4"),
+             make(base_case, 6, status="resolved", action="found", customer="C-5"),  # found while opened
+             make(base_case, 7, status="resolved", customer="C-2", follow=NOW - timedelta(days=2))]
     cases[2]["resolution"] = {"outcome": "lost", "remedy": "refund", "value": 120.5, "currency": "USD",
                               "resolved_at": NOW.isoformat(), "hours_to_resolution": 7.5}
+    cases[6]["resolution"] = {"outcome": "lost", "remedy": "reship", "value": 80, "currency": "EUR",
+                              "resolved_at": (NOW - timedelta(days=3)).isoformat(), "hours_to_resolution": 3.25}
     cases[3]["signals"] = [{"rule": "repeat_claims", "evidence": "x", "detail": {}}]
     for c in cases:
         store.add(c)
