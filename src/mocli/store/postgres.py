@@ -226,7 +226,7 @@ class PostgresCaseStore:
         from mocli.store.local import _normal_ref
 
         ref = _normal_ref(ref)
-        cur.execute("SELECT id FROM mocli_cases WHERE upper(id) = %s", (ref,))
+        cur.execute("SELECT id FROM mocli_cases WHERE id = %s", (ref,))  # mocli's ids are upper case
         row = cur.fetchone()
         if row is None:
             # A unique end of the id: a prefix of the reversed id (indexed). Ids are upper case.
@@ -282,10 +282,16 @@ class PostgresCaseStore:
             where.append("(" + " OR ".join(either) + ")")
         sql_where = " AND ".join(where) or "true"
 
+        # Sorted as the local backend sorts (no follow-up: as if due now; then the id, byte order). Due and
+        # overdue cases all have a follow-up: then the open-follow-up index gives the order directly.
+        key, key_params = ("follow_up_by", []) if due or overdue else ("coalesce(follow_up_by, %s)", [now])
+
         def work(cur: Any) -> tuple[list[Case], int]:
-            cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {sql_where} "
-                        f"ORDER BY coalesce(follow_up_by, %s), id {'LIMIT %s' if limit else ''}",
-                        [*params, now, *([limit] if limit else [])])
+            # Pick the rows on the narrow columns first; only those shown are read whole (with history).
+            cur.execute(f"SELECT {WHOLE} FROM (SELECT id, {key} AS k FROM mocli_cases WHERE {sql_where} "
+                        f"ORDER BY k, id COLLATE \"C\" {'LIMIT %s' if limit else ''}) s "
+                        "JOIN mocli_cases c ON c.id = s.id ORDER BY s.k, s.id COLLATE \"C\"",
+                        [*key_params, *params, *([limit] if limit else [])])
             shown = [r[0] for r in cur.fetchall()]
             if limit and len(shown) == limit:
                 cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
@@ -312,8 +318,9 @@ class PostgresCaseStore:
 
         where, params = _where(filters)
         cases = f"(SELECT * FROM mocli_cases WHERE {' AND '.join(where) or 'true'})"
-        claims = (f"(SELECT *, coalesce(nullif(customer_id, ''), nullif(customer_email, ''), 'unknown') AS who "
-                  f"FROM {cases} c WHERE action = ANY(%s))")
+        claims = ("(SELECT id, seq, customer_email, address_key, address_line, "
+                  "coalesce(nullif(customer_id, ''), nullif(customer_email, ''), 'unknown') AS who "
+                  f"FROM mocli_cases WHERE {' AND '.join([*where, 'action = ANY(%s)'])})")
         claim_actions = sorted(reporting.CLAIM_ACTIONS)
 
         def work(cur: Any) -> reporting.Tally:

@@ -472,7 +472,10 @@ def _save(cases: Any, wiz: Wizard, case: Any, agent: str, ticket: str | None) ->
 
 
 def _answers_kept(exc: StoreError, wiz: Wizard, agent: str, ticket: str | None) -> StoreError:
-    path = save_draft({**wiz.given, **wiz.answers}, {"agent": agent, "ticket": ticket})
+    try:
+        path = save_draft({**wiz.given, **wiz.answers}, {"agent": agent, "ticket": ticket})
+    except MocliError:  # the disk is full too: the store's error is the one to tell
+        return exc
     return StoreError(f"{exc}; nothing was saved, your answers are kept in {path}: `mocli new-case --resume` "
                       "continues")
 
