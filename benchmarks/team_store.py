@@ -126,7 +126,8 @@ def main() -> None:
                                                           for _ in range(opts.runs)])
     show("store listing alone (open, overdue, first 50)",
          timed(lambda: team.list_cases(Filters(status="open"), now=now, overdue=True, limit=50), opts.runs))
-    extra = chunk(999, 50)
+    tag = int(time.time()) % 300  # fresh ids for the added and imported cases on every run (--reuse)
+    extra = chunk(600 + tag, 50)
     adds = []
     for case in extra:
         start = time.perf_counter()
@@ -137,7 +138,7 @@ def main() -> None:
 
     local_path = home / "local" / "cases.db"
     local = LocalCaseStore(local_path)
-    local.table.insert_multiple(chunk(500, opts.local_cases))
+    local.table.insert_multiple(chunk(300 + tag, opts.local_cases))
     start = time.perf_counter()
     cli(["store", "import", str(local_path)], env)
     print(f"  mocli store import of {opts.local_cases:,} local cases into it: {time.perf_counter() - start:.1f} s")
@@ -151,7 +152,7 @@ def main() -> None:
     show("mocli cases --overdue --json (whole command)", [cli(["cases", "--overdue", "--json"], local_env)
                                                           for _ in range(opts.runs)])
     adds = []
-    for case in chunk(998, 20):
+    for case in chunk(900 + tag % 99, 20):
         fresh = LocalCaseStore(local_path)
         start = time.perf_counter()
         fresh.add(case)

@@ -95,19 +95,20 @@ def import_(
     refused: list[dict[str, str]] = []
     for path in files:
         batch: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for number, case in enumerate(_read_cases(path), start=1):
             try:
-                columns(case)  # refuses what the store cannot hold, naming the field
+                rows.append(columns(case))  # refuses what the store cannot hold, naming the field
             except StoreError as exc:
                 case_id = case.get("id") if isinstance(case, dict) else None
                 refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})
                 continue
             batch.append(case)
             if len(batch) >= IMPORT_BATCH:
-                added = len(team.add_many(batch))
-                imported, present, batch = imported + added, present + len(batch) - added, []
+                added = len(team.add_many(batch, rows))
+                imported, present, batch, rows = imported + added, present + len(batch) - added, [], []
         if batch:
-            added = len(team.add_many(batch))
+            added = len(team.add_many(batch, rows))
             imported, present = imported + added, present + len(batch) - added
     counts = {"imported": imported, "already_present": present, "refused": len(refused), "refusals": refused}
     if json_out:
