@@ -384,17 +384,17 @@ class PostgresCaseStore:
             cur.execute(f"SELECT rule, count(*) FROM {cases} c, unnest(c.signals) AS rule "
                         "WHERE action = 'fraud_review' GROUP BY rule", params)
             t.fraud_signals.update(dict(cur.fetchall()))
-            # Repeat claimants: the customers with more than one claim, with their cases; the email first seen.
-            cur.execute(f"SELECT who, (array_agg(coalesce(customer_email, '') ORDER BY seq))[1], array_agg(id) "
-                        f"FROM {claims} c GROUP BY who HAVING count(*) > 1", [*params, claim_actions])
+            # Repeat claimants: the customers with more than one claim, with their cases; the email first seen
+            # (looked up by its row's seq, only for them: an ordered aggregate per group would sort each one).
+            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = min(c.seq)), "
+                        f"array_agg(id) FROM {claims} c GROUP BY who HAVING count(*) > 1", [*params, claim_actions])
             t.repeat_customers = [{"customer": who, "email": email, "claims": len(ids), "cases": sorted(ids)}
                                   for who, email, ids in cur.fetchall()]
             # Addresses claimed at by more than one customer: per (address, customer) first, then per address
             # (cheaper than count(DISTINCT)); the address as first written.
-            cur.execute("SELECT (array_agg(line ORDER BY first))[1], count(*), sum(n) FROM ("
-                        "SELECT address_key, count(*) AS n, min(seq) AS first, "
-                        f"(array_agg(address_line ORDER BY seq))[1] AS line FROM {claims} c "
-                        "WHERE address_key <> '' GROUP BY address_key, who) per_customer "
+            cur.execute("SELECT (SELECT address_line FROM mocli_cases WHERE seq = min(first)), count(*), sum(n) "
+                        "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
+                        f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
                         "GROUP BY address_key HAVING count(*) > 1", [*params, claim_actions])
             t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n in cur.fetchall()]
             return t
