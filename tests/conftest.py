@@ -25,7 +25,8 @@ def mocli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("MOCLI_CONFIG_DIR", str(conf))
     monkeypatch.setenv("MOCLI_NOW", PINNED_NOW)
     monkeypatch.setenv("MOCLI_AGENT", "test-agent")
-    for var in ("MOCLI_DEMO_DATA", "MOCLI_TIMEZONE", "MOCLI_COUNTRY", "MOCLI_LOCK_TIMEOUT", "MOCLI_DEBUG"):
+    for var in ("MOCLI_DEMO_DATA", "MOCLI_TIMEZONE", "MOCLI_COUNTRY", "MOCLI_LOCK_TIMEOUT", "MOCLI_DEBUG",
+                "MOCLI_STORE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "120")
     # In-process runs capture stdout in a StringIO; they check the terminal views (tables) unless a
@@ -70,3 +71,48 @@ def cfg():
     from mocli.config import load_config
 
     return load_config()
+
+
+# ---------------------------------------------------------------- a real PostgreSQL server (issue #13)
+
+
+def postgres_url() -> str:
+    """MOCLI_TEST_POSTGRES_URL; a skip with the reason on a laptop without it, a failure under CI (`.ci/run`
+    starts a server), so the PostgreSQL tests never silently skip there."""
+    import os
+
+    url = os.environ.get("MOCLI_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but MOCLI_TEST_POSTGRES_URL is not: .ci/run must start a PostgreSQL server")
+        pytest.skip("MOCLI_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres): "
+                    "no PostgreSQL server to test the team store against")
+    return url
+
+
+@pytest.fixture
+def team_url(monkeypatch):
+    """A fresh, empty team store: its own schema in the test server's database (dropped afterwards),
+    with mocli's tables created; MOCLI_STORE_URL points every command at it."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    base = postgres_url()
+    schema = f"mocli_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options={quote(f'-c search_path={schema}')}"
+    monkeypatch.setenv("MOCLI_STORE_URL", url)
+    from mocli.store.postgres import PostgresCaseStore
+
+    store = PostgresCaseStore(url)
+    store.init()
+    store.close()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -116,3 +116,16 @@ def test_untrusted_note_cannot_drive_the_terminal(cli, team):
     assert "\x1b" not in r.out and "[bold red]FAKE[/]" in r.out  # shown literally, never as markup
     stored = json.loads(cli("case", "C0000", "--json").out)["history"][-1]["detail"]
     assert stored == evil  # kept as typed; made safe only when shown
+
+
+def test_mine_lists_only_the_cases_this_agent_opened(cli, monkeypatch):
+    for agent, order, customer in (("ava", "1006", "hana.kim@example.com"), ("ben", "1002", "ben.carter@example.com")):
+        monkeypatch.setenv("MOCLI_AGENT", agent)
+        r = cli("new-case", "--no-input", "--customer", customer, "--order", order, "--address-confirmed", "yes",
+                "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes", "--theft-in-area", "no",
+                "--package-found", "no")
+        assert r.code == 0, r.err
+    r = cli("cases", "--mine", "--json", "--status", "all")
+    assert r.code == 0, r.err
+    assert [c["agent"] for c in json.loads(r.out)] == ["ben"]
+    assert cli("cases", "--mine", "--agent", "ava").code == 2

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from mocli import store
 from mocli.errors import NotFound, StoreBusy, StoreCorrupt, StoreError
 from mocli.store import HEADER, CaseStore
+from mocli.store import local as store
 
 NEW_CASE = ("new-case", "--no-input", "--customer", "ben.carter@example.com", "--order", "1003",
             "--address-confirmed", "yes")

@@ -12,9 +12,10 @@ import stat
 import orjson
 import pytest
 
-from mocli import reporting, store
+from mocli import reporting
 from mocli.errors import NotFound, StoreCorrupt
-from mocli.store import HEADER, IDS_KEY, CaseStore, JournalStorage
+from mocli.store import local as store
+from mocli.store.local import HEADER, IDS_KEY, CaseStore, JournalStorage
 
 
 def case(n: int, **extra) -> dict:

@@ -23,6 +23,7 @@ from mocli.commands import (
     report,
     resolve,
     store_repair,
+    store_team,
     ticket,
     track,
 )
@@ -75,7 +76,9 @@ app.command("report")(report.report)
 app.command("track")(track.track)
 app.add_typer(claim.app, name="claim")
 app.add_typer(ticket.app, name="ticket")
-app.add_typer(store_repair.app, name="store")  # the `mocli store` group: check, repair (more may join it)
+# The `mocli store` group: the team store's init / import / export / status, the local file's check / repair.
+store_team.app.registered_commands += store_repair.app.registered_commands
+app.add_typer(store_team.app, name="store")
 app.add_typer(macros.app, name="macros")
 
 

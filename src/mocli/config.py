@@ -22,6 +22,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOCLI_DEMO_DATA": ("providers", "demo_data"),
     "MOCLI_LOCK_TIMEOUT": ("store", "lock_timeout_seconds"),
     "MOCLI_LOOKUP_TIMEOUT": ("providers", "lookup_timeout_seconds"),
+    "MOCLI_STORE_URL": ("store", "url"),
 }
 
 
@@ -144,6 +145,22 @@ def _models():
 
     class Store(Strict):
         lock_timeout_seconds: float = Field(10, gt=0, le=600)
+        # A team's shared store: a PostgreSQL URL (empty: this agent's own file). No password here:
+        # libpq's PGPASSWORD, ~/.pgpass or PGSERVICE supply it.
+        url: str = ""
+        statement_timeout_seconds: float = Field(15, gt=0, le=3600)
+        connect_timeout_seconds: int = Field(5, ge=1, le=120)
+
+        @field_validator("url")
+        @classmethod
+        def _url(cls, v: str) -> str:
+            v = v.strip()
+            if v and not re.match(r"^postgres(ql)?://", v):
+                raise ValueError("must be a PostgreSQL URL (postgresql://host/db) or empty for the local file")
+            if re.match(r"^postgres(ql)?://[^/@?#]*:[^/@?#]*@", v) or re.search(r"[?&]password=", v):
+                raise ValueError("holds a password; passwords never live in mocli's settings: use PGPASSWORD, "
+                                 "~/.pgpass or PGSERVICE (libpq's own conventions)")
+            return v
 
     class Providers(Strict):
         customers: str = "demo"

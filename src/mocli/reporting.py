@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -259,11 +259,48 @@ def _sorted_counts(counter: Counter) -> dict[str, int]:
 # ---------------------------------------------------------------- the report
 
 
+@dataclass
+class Tally:
+    """The counts behind every figure of the report: summed case by case here (`tally`), or by the team
+    store's database (store/postgres.py, SQL aggregates); `assemble` turns either into the figures."""
+
+    by_status: Counter
+    by_tier: Counter
+    by_action: Counter
+    by_outcome: Counter
+    by_remedy: Counter
+    by_carrier: Counter
+    carrier_claims: Counter
+    carrier_found: Counter
+    carrier_lost: Counter
+    sla_settled: Counter
+    sla_breached: Counter
+    agents: dict[str, Counter]
+    hours: tuple[int, float | None, float | None]  # count, median, 90th percentile
+    refund_count: int
+    refund_total: Counter
+    reship_count: int
+    reship_value: Counter
+    fraud_opened: int
+    fraud_signals: Counter
+    overdue: int
+    repeat_customers: list[dict[str, Any]]  # {"customer", "email", "claims", "cases"}, claims > 1
+    repeat_addresses: list[dict[str, Any]]  # {"address", "customers", "claims"}, customers > 1
+    # Open cases past their follow-up: {"id", "agent", "tier", "follow_up_by", "hours_late"}.
+    overdue_cases: list[dict[str, Any]] = field(default_factory=list)
+    # Monday -> cases opened, resolved, and follow-ups settled and breached that week.
+    weekly: dict[date, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+
 def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | None = None,
             until: datetime | None = None, filters: dict[str, Any] | None = None,
             sources: list[str] | None = None) -> dict[str, Any]:
     """Every figure of `mocli report` over `cases` (already selected), in one pass."""
-    total = len(cases)
+    return assemble(tally(cases, now), now, since=since, until=until, filters=filters, sources=sources)
+
+
+def tally(cases: list[dict[str, Any]], now: datetime) -> Tally:
+    """The report's counts over `cases`, in one pass."""
     by_status: Counter = Counter()
     by_tier: Counter = Counter()
     by_action: Counter = Counter()
@@ -390,6 +427,22 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
             for s in c.get("signals") or ():
                 fraud_signals[str(s.get("rule") or "unknown")] += 1
 
+    repeat_customers = [{"customer": cid, "email": customer_email.get(cid, ""), "claims": len(ids),
+                         "cases": sorted(ids)} for cid, ids in claims_by_customer.items() if len(ids) > 1]
+    repeat_addresses = [{"address": address_text[k], "customers": len(who), "claims": address_claims[k]}
+                        for k, who in address_customers.items() if len(who) > 1]
+    return Tally(by_status, by_tier, by_action, by_outcome, by_remedy, by_carrier, carrier_claims, carrier_found,
+                 carrier_lost, sla_settled, sla_breached, agents, (len(hours), median(hours), percentile(hours, 90)),
+                 refund_count, refund_total, reship_count, reship_value, fraud_opened, fraud_signals, overdue,
+                 repeat_customers, repeat_addresses, overdue_cases, weekly)
+
+
+def assemble(t: Tally, now: datetime, *, since: datetime | None = None, until: datetime | None = None,
+             filters: dict[str, Any] | None = None, sources: list[str] | None = None) -> dict[str, Any]:
+    """The report's figures (docs/lifecycle.md, "Report JSON keys") from its counts."""
+    by_tier, by_carrier, agents = t.by_tier, t.by_carrier, t.agents
+    carrier_claims, carrier_found, carrier_lost = t.carrier_claims, t.carrier_found, t.carrier_lost
+    sla_settled, sla_breached = t.sla_settled, t.sla_breached
     carriers = {
         name: {
             "cases": n,
@@ -406,14 +459,8 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
                "breach_rate": rate(sla_breached[tier], sla_settled[tier])}
         for tier in _sorted_counts(by_tier)
     }
-    repeat_customers = sorted(
-        ({"customer": cid, "email": customer_email.get(cid, ""), "claims": len(ids), "cases": sorted(ids)}
-         for cid, ids in claims_by_customer.items() if len(ids) > 1),
-        key=lambda r: (-r["claims"], r["customer"]))
-    repeat_addresses = sorted(
-        ({"address": address_text[k], "customers": len(who), "claims": address_claims[k]}
-         for k, who in address_customers.items() if len(who) > 1),
-        key=lambda r: (-r["customers"], -r["claims"], r["address"]))
+    repeat_customers = sorted(t.repeat_customers, key=lambda r: (-r["claims"], r["customer"]))
+    repeat_addresses = sorted(t.repeat_addresses, key=lambda r: (-r["customers"], -r["claims"], r["address"]))
     by_agent = {
         name: {"opened": load["opened"], "open": load["open"], "resolved": load["resolved"],
                "overdue": load["overdue"]}
@@ -425,26 +472,25 @@ def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | Non
                    "until": until.isoformat() if until else None},
         "filters": {k: v for k, v in (filters or {}).items() if v},
         "sources": sources or [],
-        "total": total,
-        "open": by_status["open"],
-        "resolved": by_status["resolved"],
+        "total": sum(t.by_status.values()),
+        "open": t.by_status["open"],
+        "resolved": t.by_status["resolved"],
         "by_tier": _sorted_counts(by_tier),
-        "by_action": _sorted_counts(by_action),
-        "by_outcome": _sorted_counts(by_outcome),
-        "by_remedy": _sorted_counts(by_remedy),
+        "by_action": _sorted_counts(t.by_action),
+        "by_outcome": _sorted_counts(t.by_outcome),
+        "by_remedy": _sorted_counts(t.by_remedy),
         "by_carrier": _sorted_counts(by_carrier),
         "carriers": carriers,
-        "time_to_resolution_hours": {
-            "count": len(hours), "median": median(hours), "p90": percentile(hours, 90)},
-        "overdue_follow_ups": overdue,
-        "overdue_cases": sorted(overdue_cases, key=lambda r: (-r["hours_late"], str(r["id"]))),
+        "time_to_resolution_hours": {"count": t.hours[0], "median": t.hours[1], "p90": t.hours[2]},
+        "overdue_follow_ups": t.overdue,
+        "overdue_cases": sorted(t.overdue_cases, key=lambda r: (-r["hours_late"], str(r["id"]))),
         "sla_by_tier": sla,
-        "refunds": {"count": refund_count, "total": _money(refund_total)},
-        "reshipments": {"count": reship_count, "value": _money(reship_value)},
-        "fraud_reviews": {"opened": fraud_opened, "signals": _sorted_counts(fraud_signals)},
+        "refunds": {"count": t.refund_count, "total": _money(t.refund_total)},
+        "reshipments": {"count": t.reship_count, "value": _money(t.reship_value)},
+        "fraud_reviews": {"opened": t.fraud_opened, "signals": _sorted_counts(t.fraud_signals)},
         "repeat_claimants": {"customers": repeat_customers, "addresses": repeat_addresses},
         "by_agent": by_agent,
-        "trends": _trends(weekly),
+        "trends": _trends(t.weekly),
     }
 
 

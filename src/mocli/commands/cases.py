@@ -22,6 +22,7 @@ def cases(
                                help="Which cases to list (default open; with the claim filters, all)."),
     tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
     agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    mine: bool = typer.Option(False, "--mine", help="Only cases you opened (MOCLI_AGENT or your login)."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
     action: str = typer.Option(None, "--action", help="Only this decision, e.g. carrier_investigation, "
                                                       "fraud_review, refund_or_replacement."),
@@ -51,16 +52,19 @@ def cases(
     Examples:
       mocli cases --due
       mocli cases --overdue --tier VIP
+      mocli cases --mine --due
       mocli cases --status all --carrier UPS --since 30d --json id,status
       mocli cases --claimable
       mocli cases --claim-expiring 7d
     """
-    from datetime import UTC, datetime, timedelta
-
     from mocli import output, reporting
-    from mocli.commands.common import load, store
+    from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
 
+    if mine:
+        if agent is not None:
+            raise InvalidInput("--mine and --agent cannot be used together")
+        agent = agent_name()
     how = output.choose(fmt, json_fields)
     fields = output.pick_fields(json_fields, CASE_KEYS)
     claim_window = _days(claim_expiring) if claim_expiring is not None else None
@@ -80,27 +84,15 @@ def cases(
         since=start, until=end,
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
-    # Filter and sort the cached slim view of every case (reporting.summary: the fields the filters and
-    # the sort read); then read only the whole records shown (store.py, "projections and fast look-ups").
     cases_store = store(cfg, str(db) if db else None)
-    scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
-    found = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
-    if due or overdue:
-        found = [(doc_id, s) for doc_id, s in found if (due and reporting.is_due_today(s, now))
-                 or (overdue and reporting.is_overdue(s, now))]
     deadlines: dict[str, Any] = {}
     if claimable or claim_window is not None:
-        found, deadlines = _claims_to_file(found, now, claim_window)
-        found.sort(key=lambda row: (deadlines[row[1].get("id")], str(row[1].get("id"))))
+        shown, matched, deadlines = _claims_to_file(cases_store, filters, now, claim_window, limit=limit,
+                                                    due=due, overdue=overdue)
     else:
-        # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
-        epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
-        found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
-                                    str(row[1].get("id"))))
-    picked = found[:limit] if limit else found
-    if len(picked) < len(found):
-        typer.echo(f"showing {len(picked)} of {len(found)} cases (--limit 0 shows all)", err=True)
-    shown = cases_store.records(scan, [doc_id for doc_id, _ in picked])
+        shown, matched = cases_store.list_cases(filters, now=now, due=due, overdue=overdue, limit=limit)
+    if len(shown) < matched:
+        typer.echo(f"showing {len(shown)} of {matched} cases (--limit 0 shows all)", err=True)
     if how == "table" and not shown:
         typer.echo("no cases match", err=True)
         return
@@ -126,18 +118,36 @@ def _days(text: str) -> int:
     return int(m.group(1)) * (7 if m.group(2).lower() == "w" else 1)
 
 
-def _claims_to_file(found: list[tuple[int, dict[str, Any]]], now: Any,
-                    window: int | None) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, Any]]:
+def _claims_to_file(cases_store: Any, filters: Any, now: Any, window: int | None, *, limit: int, due: bool,
+                    overdue: bool) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
     """The cases whose carrier claim is open for filing and not filed yet (within `window` days of its
-    deadline when given), and each one's deadline."""
+    deadline when given), nearest deadline first: at most `limit` of them, how many matched, and each
+    one's deadline. A local file is read through its cached slim view; the team store streams only the
+    cases a claim concerns."""
+    from mocli import reporting
     from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import ClaimBook, worth_claiming
+    from mocli.policy.claims import ClaimBook, claim_facts, facts_dict, worth_claiming
 
+    if hasattr(cases_store, "scan"):  # the local file: its cached slim view carries the claim facts
+        scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
+        rows = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
+
+        def fetch(ids: list[Any]) -> list[dict[str, Any]]:
+            return cases_store.records(scan, ids)
+    else:
+        whole = {c["id"]: c for c in cases_store.claim_cases(filters)}
+        rows = [(i, {**c, "claim_facts": facts_dict(claim_facts(c))}) for i, c in whole.items()]
+
+        def fetch(ids: list[Any]) -> list[dict[str, Any]]:
+            return [whole[i] for i in ids]
+    if due or overdue:
+        rows = [(i, s) for i, s in rows if (due and reporting.is_due_today(s, now))
+                or (overdue and reporting.is_overdue(s, now))]
     rules, today = load_claim_rules(), now.date()
     book = ClaimBook(rules.rules, today, expiring_within=rules.expiring_within_days,
                      calendar_for=destination_calendar)
     keep, deadlines = [], {}
-    for doc_id, s in found:
+    for doc_id, s in rows:
         if s.get("carrier_claim") or not s.get("claim_facts") or not worth_claiming(s):
             continue
         state, _, expires = book.window(s)
@@ -147,7 +157,9 @@ def _claims_to_file(found: list[tuple[int, dict[str, Any]]], now: Any,
             continue
         keep.append((doc_id, s))
         deadlines[s.get("id")] = expires
-    return keep, deadlines
+    keep.sort(key=lambda row: (deadlines[row[1].get("id")], str(row[1].get("id"))))
+    picked = keep[:limit] if limit else keep
+    return fetch([doc_id for doc_id, _ in picked]), len(keep), deadlines
 
 
 def case_status(c: dict[str, Any], now: Any) -> str:

@@ -47,6 +47,7 @@ def interactive() -> bool:
 
 
 def store(cfg: Config, path: str | None = None):
-    from mocli.store import CaseStore
+    """The case store (store/interface.py): the team's database if configured, else the agent's file."""
+    from mocli.store.factory import open_store
 
-    return CaseStore(path, lock_timeout=cfg.settings.store.lock_timeout_seconds)
+    return open_store(cfg, path)

@@ -48,15 +48,27 @@ def report(
     collecting = gc.isenabled()
     gc.disable()  # ~10^6 acyclic objects made here: the cyclic collector would only cost time
     try:
-        sources, loaded = _load(cfg, db or [])
-        _check_filters(cfg, loaded, tier=tier, agent=agent)
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
-        merged = reporting.merge(loaded) if len(loaded) > 1 else (loaded[0] if loaded else [])
-        selected = reporting.select(merged, filters)
-        figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
-                                    filters={"agent": agent, "tier": tier, "carrier": carrier})
-        figures["recovery"] = _recovery(selected, now)
-        figures["duplicate_ids"] = reporting.duplicate_ids(selected)
+        if cfg.settings.store.url and not db:  # the team's store: the database computes the figures
+            from mocli.commands.common import store
+
+            _check_filters(cfg, [], tier=tier, agent=agent)
+            team = store(cfg)
+            figures = reporting.figures([], now, since=start, until=end, sources=[team.where],
+                                        filters={"agent": agent, "tier": tier, "carrier": carrier})
+            figures.update({k: v for k, v in team.report(filters, now).items()
+                            if k not in ("generated_at", "period", "filters", "sources")})
+            figures["recovery"] = _recovery(list(team.claim_cases(filters)), now)
+            figures["duplicate_ids"] = []  # one table, the id its primary key
+        else:
+            sources, loaded = _load(cfg, db or [])
+            _check_filters(cfg, loaded, tier=tier, agent=agent)
+            selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1
+                                        else (loaded[0] if loaded else []), filters)
+            figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
+                                        filters={"agent": agent, "tier": tier, "carrier": carrier})
+            figures["recovery"] = _recovery(selected, now)
+            figures["duplicate_ids"] = reporting.duplicate_ids(selected)
     finally:
         if collecting:
             gc.enable()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mocli import render
-from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError
+from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError, StoreError
 from mocli.wizard.questions import (
     BY_KEY,
     QUESTIONS,
@@ -185,7 +186,8 @@ class Wizard:
         self.providers = Providers(cfg, now.date())
         self.facts = CaseFacts()
         self.prefetched: Any = None
-        self.past_claims: list[Any] = []  # earlier claims in the case file (repeat-claim rules)
+        # Earlier claims by (customer id, normalised address) from the case store: the repeat-claim rules.
+        self.claim_history: Callable[[str, str], list[Any]] = lambda customer, address: []
         self.locale: str | None = None  # --locale: the customer's language, over the CRM's
 
     # -- output helpers
@@ -438,7 +440,7 @@ class Wizard:
         keys = [q.key for q in applicable(self.facts.delivered) if not q.optional]
         return [k for k in keys if k not in self.answers and k not in self.given]
 
-    def build(self):
+    def build(self, case_id: str | None = None):
         from mocli.casework import build_case, claims_from_cases
 
         f = self.facts
@@ -446,11 +448,12 @@ class Wizard:
         answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")
                    and (k not in asked_if or self.answers.get(asked_if[k]) is False)}
         answers.setdefault("notes", "")
-        claims = self.providers.prior_claims() + claims_from_cases(self.past_claims)
+        claims = self.providers.prior_claims() + claims_from_cases(
+            self.claim_history(str(f.customer.id), f.order.address.key()))
         sources = {k: v for k, v in f.sources.items() if v}
         case = build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
-                          locale=self.locale, tracking_unavailable=f.tracking_unavailable)
+                          locale=self.locale, tracking_unavailable=f.tracking_unavailable, case_id=case_id)
         for q in QUESTIONS:  # step 6's questions for the action decided (the VIP's choice of remedy)
             if q.decision is None:
                 continue
@@ -580,8 +583,8 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         prompter = Prompter()
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
     wiz.locale = locale
+    wiz.claim_history = cases.claim_history
     try:
-        wiz.past_claims = _past_claims(cases)
         wiz.collect()
         if prompter is None:
             missing = wiz.missing()
@@ -607,13 +610,9 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
             Path(extra["path"]).unlink(missing_ok=True)  # resumed under another name: keep only the newer
         raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues "
                         "(`mocli drafts` lists drafts)") from None
-
-    def redrawn() -> dict[str, Any]:
-        nonlocal case
-        case = wiz.build()  # a new id, and the message and history that name it
-        return case.model_dump(mode="json")
-
-    record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
+    except StoreError as exc:  # e.g. the team's server is down while checking past claims
+        raise _answers_kept(exc, wiz, agent, ticket) from None
+    case, record = _save(cases, wiz, case, agent, ticket)
     if extra.get("path"):
         Path(extra["path"]).unlink(missing_ok=True)  # the draft became this case
     wiz.header(8)
@@ -630,7 +629,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
                                            case.id, case.agent)):
         out.print(render.t(f"Note: {note}.", "yellow"))
     out.print(render.message_panel(case.message, case.decision.macro, case.locale), crop=False)
-    out.print(render.t(f"Saved case {case.id} to {cases.path}", "bold green"))
+    out.print(render.t(f"Saved case {case.id} to {cases.where}", "bold green"))
     update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
     if json_out:
         render.print_json({**record, "ticket_update": update} if update else record)
@@ -673,17 +672,30 @@ def _offer_drafts() -> Path | bool:
     return Path(drafts[choices.index(choice)]["path"])
 
 
-def _past_claims(cases: Any) -> list[Any]:
-    """Earlier claims in this agent's case file, from a cached projection: a full read of 50,000 cases
-    would hold the wizard up for seconds."""
-    from mocli.casework import CLAIMS_KEY, claim_fields
-    from mocli.errors import NotFound
-    from mocli.store import read_projection
+def _save(cases: Any, wiz: Wizard, case: Any, agent: str, ticket: str | None) -> tuple[Any, dict[str, Any]]:
+    """Store the case; on an id that is taken (checked under the store's lock, or by the team database),
+    the same case with a fresh id. When the store fails, the agent's answers are kept as a draft so
+    nothing typed is lost."""
+
+    def redrawn() -> dict[str, Any]:
+        nonlocal case
+        case = wiz.build()  # a new id, and the message and history that name it
+        return case.model_dump(mode="json")
 
     try:
-        return read_projection(cases.path, claim_fields, CLAIMS_KEY, lock_timeout=cases.storage.lock_timeout)
-    except NotFound:  # no case file yet
-        return []
+        record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
+    except StoreError as exc:
+        raise _answers_kept(exc, wiz, agent, ticket) from None
+    return case, record
+
+
+def _answers_kept(exc: StoreError, wiz: Wizard, agent: str, ticket: str | None) -> StoreError:
+    try:
+        path = save_draft({**wiz.given, **wiz.answers}, {"agent": agent, "ticket": ticket, "locale": wiz.locale})
+    except MocliError:  # the disk is full too: the store's error is the one to tell
+        return exc
+    return StoreError(f"{exc}; nothing was saved, your answers are kept in {path}: `mocli new-case --resume` "
+                      "continues")
 
 
 def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any,
@@ -759,7 +771,9 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
 
         prompter = Prompter()
     wiz = Wizard(cfg, now, who, given, prompter, out, old.get("ticket"))
-    wiz.past_claims = [c for c in _past_claims(cases) if c and c.get("id") != old["id"]]
+    # Earlier claims, this case's own left out: reassessing must not count it as a repeat of itself.
+    wiz.claim_history = lambda customer, address: [c for c in cases.claim_history(customer, address)
+                                                   if c and c.get("id") != old["id"]]
     wiz.collect()
     if prompter is None and (missing := wiz.missing()):
         raise MissingAnswers(missing)

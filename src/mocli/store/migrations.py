@@ -1,0 +1,95 @@
+"""The team store's schema, as numbered migrations; `mocli store init` applies the missing ones.
+
+Cases are stored whole as JSONB (`doc`, without the history), so new keys on the case record need no
+migration; columns exist only for what the commands filter, sort, look up or aggregate on. The history
+is a table of events that is only ever appended to (a trigger refuses updates and deletes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION_TABLE = "mocli_schema_version"
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "cases, their history events, and the indexes the commands filter on", """
+CREATE TABLE mocli_cases (
+    seq             bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    id              text PRIMARY KEY,
+    created_at      timestamptz NOT NULL,
+    agent           text NOT NULL,
+    status          text NOT NULL,
+    follow_up_by    timestamptz,
+    tier            text NOT NULL,
+    action          text NOT NULL,
+    carrier         text NOT NULL,
+    customer_id     text,
+    customer_email  text,
+    address_key     text,
+    address_line    text,
+    is_claim        boolean NOT NULL,
+    claim_on        date,
+    order_number    text,
+    has_resolution  boolean NOT NULL DEFAULT false,
+    outcome         text,
+    remedy          text,
+    value           double precision,
+    currency        text,
+    resolved_at     timestamptz,
+    hours_to_resolution double precision,
+    signals         text[] NOT NULL DEFAULT '{}',
+    doc             jsonb NOT NULL
+);
+-- `mocli case 7K2QF`: a unique end of the id, as a prefix of the reversed id.
+CREATE INDEX mocli_cases_id_end ON mocli_cases (reverse(id) text_pattern_ops);
+CREATE INDEX mocli_cases_open_follow_up ON mocli_cases (follow_up_by) WHERE status = 'open';
+CREATE INDEX mocli_cases_created ON mocli_cases (created_at);
+CREATE INDEX mocli_cases_agent ON mocli_cases (lower(agent), created_at);
+CREATE INDEX mocli_cases_claims_customer ON mocli_cases (customer_id, claim_on) WHERE is_claim;
+CREATE INDEX mocli_cases_claims_address ON mocli_cases (address_key, claim_on) WHERE is_claim;
+
+CREATE TABLE mocli_case_events (
+    seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id  text NOT NULL REFERENCES mocli_cases (id),
+    entry    jsonb NOT NULL
+);
+CREATE INDEX mocli_case_events_case ON mocli_case_events (case_id, seq);
+
+CREATE FUNCTION mocli_history_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'mocli case history is append-only';
+END $$;
+CREATE TRIGGER mocli_case_events_append_only BEFORE UPDATE OR DELETE ON mocli_case_events
+    FOR EACH ROW EXECUTE FUNCTION mocli_history_is_append_only();
+"""),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(cur: Any) -> int | None:
+    """The schema version the database is at; None when mocli's schema is not there at all."""
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
+    if not cur.fetchone()[0]:
+        return None
+    cur.execute(f"SELECT max(version) FROM {VERSION_TABLE}")
+    return cur.fetchone()[0]
+
+
+def migrate(conn: Any) -> tuple[int | None, int]:
+    """Apply the missing migrations in one transaction; (version before, version after).
+
+    Idempotent, and safe when two agents run it at once: an advisory lock makes the second wait and
+    then find nothing left to do."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('mocli schema'))")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version integer PRIMARY KEY, "
+                    "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        before = current_version(cur)
+        for version, description, sql in MIGRATIONS:
+            if before is not None and version <= before:
+                continue
+            cur.execute(sql)
+            cur.execute(f"INSERT INTO {VERSION_TABLE} (version, description) VALUES (%s, %s)",
+                        (version, description))
+        return before, max(before or 0, LATEST)

@@ -1,0 +1,537 @@
+"""The team backend of the store interface: one PostgreSQL database shared by every agent (psycopg 3).
+
+* One transaction per change: a connection dropped mid-write leaves no partial case.
+* `update` locks the case's row (SELECT ... FOR UPDATE) from the read to the write: of several agents
+  resolving one case at once, one wins and the others see it resolved ("already resolved").
+* The history is the append-only `mocli_case_events` table; `doc` holds the rest of the case.
+* Filters, look-ups and the report run in the database, on indexed columns (migrations.py).
+* Every statement has a timeout (`[store] statement_timeout_seconds`); connecting has one too.
+* Messages name the host and the database, never a password (libpq's PGPASSWORD / ~/.pgpass /
+  PGSERVICE supply it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from mocli.errors import NotFound, StoreError
+from mocli.store import migrations
+from mocli.store.factory import describe_url
+from mocli.store.interface import CaseIdTaken
+
+if TYPE_CHECKING:
+    from mocli.reporting import Filters
+
+Case = dict[str, Any]
+COLUMNS = ("id", "created_at", "agent", "status", "follow_up_by", "tier", "action", "carrier", "customer_id",
+           "customer_email", "address_key", "address_line", "is_claim", "claim_on", "order_number",
+           "has_resolution", "outcome", "remedy", "value", "currency", "resolved_at", "hours_to_resolution",
+           "signals", "doc")
+# The whole case: the document and its history, oldest event first.
+WHOLE = ("c.doc || jsonb_build_object('history', coalesce((SELECT jsonb_agg(e.entry ORDER BY e.seq) "
+         "FROM mocli_case_events e WHERE e.case_id = c.id), '[]'::jsonb))")
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg  # noqa: TID253
+        import psycopg.conninfo  # noqa: TID253
+        from psycopg.types.json import set_json_dumps, set_json_loads  # noqa: TID253
+    except ImportError:
+        raise StoreError('the team case store (PostgreSQL) needs psycopg: install it with '
+                         'pip install "mocli[postgres]"') from None
+    import orjson  # noqa: TID253
+
+    set_json_dumps(orjson.dumps)
+    set_json_loads(orjson.loads)
+    return psycopg
+
+
+def _moment(value: Any, what: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise StoreError(f"{what} is not an ISO 8601 date-time: {str(value)[:40]!r}") from None
+    if moment.tzinfo is None:
+        raise StoreError(f"{what} has no UTC offset: {str(value)[:40]!r}")
+    return moment
+
+
+def columns(case: Case) -> tuple[Any, ...]:
+    """The indexed columns of a case (COLUMNS order), computed by the same functions the local
+    backend's filters and reports use; StoreError naming the field for a record that cannot be stored."""
+    from mocli import reporting
+    from mocli.casework import claim_fields
+
+    if not isinstance(case, dict):
+        raise StoreError("not a case record (a JSON object)")
+    case_id = case.get("id")
+    if not isinstance(case_id, str) or not case_id.strip():
+        raise StoreError("the case has no id")
+    created = _moment(case.get("created_at"), "created_at")
+    if created is None:
+        raise StoreError("created_at is missing")
+    s = reporting.summary(case)
+    claim = claim_fields(case)
+    res = case.get("resolution") if isinstance(case.get("resolution"), dict) else None
+    customer, order = s["customer"], s["order"]
+    doc = {k: v for k, v in case.items() if k != "history"}
+    value = res.get("value") if res else None
+    hours = res.get("hours_to_resolution") if res else None
+    return (case_id, created, str(case.get("agent") or "unknown"), str(s["status"] or "open"),
+            _moment(case.get("follow_up_by"), "follow_up_by"), reporting.tier_of(case), reporting.action_of(case),
+            reporting.carrier_of(case), _text(customer.get("id")), _text(customer.get("email")),
+            order.get("address_key") or None, order.get("address_line"), claim is not None,
+            date.fromisoformat(claim["on"]) if claim else None, _text((case.get("order") or {}).get("number")),
+            res is not None, _text(res.get("outcome")) if res else None, _text(res.get("remedy")) if res else None,
+            float(value or 0) if isinstance(value, int | float | type(None)) else 0.0,
+            str(res.get("currency") or "USD") if res else None,
+            _moment(res.get("resolved_at"), "resolution.resolved_at") if res else None,
+            float(hours) if isinstance(hours, int | float) else None,
+            [str(x.get("rule") or "unknown") for x in s["signals"]], doc)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class PostgresCaseStore:
+    """The team's cases in one PostgreSQL database (see the module docstring)."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, *, statement_timeout: float = 15, connect_timeout: int = 5) -> None:
+        self.url = url
+        self.where = describe_url(url)
+        self.path = self.where  # what "Saved case X to ..." names
+        self.statement_timeout = statement_timeout
+        self.connect_timeout = connect_timeout
+        self._pg = _psycopg()
+        self._conn: Any = None
+
+    # -- connections and errors
+    def connection(self, *, check_schema: bool = True) -> Any:
+        if self._conn is None or self._conn.closed:
+            pg = self._pg
+            # The statement timeout joins whatever `options` the URL or PGOPTIONS already give (a search_path).
+            timeout = f"-c statement_timeout={int(self.statement_timeout * 1000)}"
+            try:
+                given = pg.conninfo.conninfo_to_dict(self.url).get("options") or os.environ.get("PGOPTIONS")
+                conn = pg.connect(self.url, connect_timeout=self.connect_timeout, application_name="mocli",
+                                  options=f"{given} {timeout}" if given else timeout)
+            except pg.Error as exc:
+                raise self._error(exc) from None
+            if check_schema:
+                try:
+                    with conn.cursor() as cur:
+                        version = migrations.current_version(cur)
+                    conn.commit()
+                except pg.Error as exc:
+                    conn.close()
+                    raise self._error(exc) from None
+                if version is None:
+                    conn.close()
+                    raise StoreError(f"the team case store ({self.where}) has no mocli tables yet: run "
+                                     "`mocli store init`")
+                if version > migrations.LATEST:
+                    conn.close()
+                    raise StoreError(f"the team case store ({self.where}) is at schema version {version}, newer "
+                                     f"than this mocli knows ({migrations.LATEST}): upgrade mocli")
+                if version < migrations.LATEST:
+                    conn.close()
+                    raise StoreError(f"the team case store ({self.where}) is at schema version {version}: run "
+                                     f"`mocli store init` to upgrade it to {migrations.LATEST}")
+            self._conn = conn
+        return self._conn
+
+    def _error(self, exc: Exception) -> StoreError:
+        """One line naming host and database; libpq's reason, first line only, without any password."""
+        pg = self._pg
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, pg.errors.QueryCanceled):
+            reason = f"a statement ran past the {self.statement_timeout:g} s statement timeout"
+        if isinstance(exc, pg.OperationalError) and not isinstance(exc, pg.errors.QueryCanceled):
+            what = "cannot reach the team case store"
+        else:
+            what = "the team case store failed"
+        return StoreError(f"{what} ({self.where}): {reason}")
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        """`work(cursor)` in one transaction: all of it is stored, or none of it."""
+        conn = self.connection()
+        pg = self._pg
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                return work(cur)
+        except pg.Error as exc:
+            if conn.closed or conn.broken:
+                self._conn = None
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- schema
+    def init(self) -> tuple[int | None, int]:
+        """Create or upgrade the schema (idempotent): (version before, version after)."""
+        conn = self.connection(check_schema=False)
+        try:
+            return migrations.migrate(conn)
+        except self._pg.Error as exc:
+            raise self._error(exc) from None
+
+    # -- the interface
+    def add(self, case: Case, fresh: Callable[[], Case] | None = None) -> Case:
+        """Store a new case; with `fresh` (the case built again with a newly drawn id), an id another agent
+        took meanwhile is drawn again instead of failing. Returns the case stored."""
+        for _ in range(100):
+            row = columns(case)
+
+            def work(cur: Any, case: Case = case, row: Any = row) -> None:
+                cur.execute(_INSERT, _params(row))
+                if cur.rowcount == 0:
+                    raise CaseIdTaken(f"case id {case['id']} is already taken in the team case store ({self.where})")
+                _append_events(cur, case["id"], case.get("history") or [])
+            try:
+                self._run(work)
+                return case
+            except CaseIdTaken:
+                if fresh is None:
+                    raise
+                case = fresh()
+        raise StoreError(f"could not draw an unused case id in the team case store ({self.where})")
+
+    def add_many(self, cases: list[Case], rows: list[tuple[Any, ...]] | None = None) -> list[str]:
+        """Store the cases whose ids are not taken yet, in one transaction (COPY into a staging table, then
+        one INSERT ... ON CONFLICT DO NOTHING); the ids stored. A case twice in `cases` is stored once.
+        `rows`: their `columns`, when the caller has computed them already."""
+        Jsonb = self._pg.types.json.Jsonb
+        rows = [(*_params(row), Jsonb(c.get("history") or []), n)
+                for n, (c, row) in enumerate(zip(cases, rows or [columns(c) for c in cases], strict=True))]
+        names = ", ".join(COLUMNS)
+
+        def work(cur: Any) -> list[str]:
+            cur.execute(f"CREATE TEMP TABLE mocli_incoming ON COMMIT DROP AS SELECT {names}, "
+                        "NULL::jsonb AS history, 0::bigint AS n FROM mocli_cases WITH NO DATA")
+            with cur.copy(f"COPY mocli_incoming ({names}, history, n) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            # Stored in the order of the file (`n`), the first copy of an id counting.
+            cur.execute(f"WITH incoming AS (SELECT DISTINCT ON (id) * FROM mocli_incoming ORDER BY id, n), "
+                        f"added AS (INSERT INTO mocli_cases ({names}) SELECT {names} FROM incoming ORDER BY n "
+                        "ON CONFLICT (id) DO NOTHING RETURNING id), "
+                        "events AS (INSERT INTO mocli_case_events (case_id, entry) "
+                        "SELECT i.id, h.entry FROM incoming i JOIN added a ON a.id = i.id, "
+                        "jsonb_array_elements(i.history) WITH ORDINALITY AS h(entry, n) ORDER BY i.id, h.n) "
+                        "SELECT id FROM added")
+            return [r[0] for r in cur.fetchall()]
+        return self._run(work)
+
+    def _pick(self, cur: Any, ref: str, lock: bool = False) -> str:
+        from mocli.store.local import _normal_ref
+
+        ref = _normal_ref(ref)
+        cur.execute("SELECT id FROM mocli_cases WHERE id = %s", (ref,))  # mocli's ids are upper case
+        row = cur.fetchone()
+        if row is None:
+            # A unique end of the id: a prefix of the reversed id (indexed). Ids are upper case.
+            cur.execute("SELECT id FROM mocli_cases WHERE reverse(id) LIKE %s ORDER BY id LIMIT 6",
+                        (_like_prefix(ref[::-1]),))
+            found = [r[0] for r in cur.fetchall()]
+            if not found:
+                raise NotFound(f"no case {ref!r} in the team case store ({self.where})")
+            if len(found) > 1:
+                raise NotFound(f"case {ref!r} is ambiguous: {', '.join(found[:5])}")
+            row = (found[0],)
+        if lock:
+            cur.execute("SELECT id FROM mocli_cases WHERE id = %s FOR UPDATE", row)
+        return row[0]
+
+    def find(self, ref: str) -> Case:
+        def work(cur: Any) -> Case:
+            case_id = self._pick(cur, ref)
+            cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE c.id = %s", (case_id,))
+            return cur.fetchone()[0]
+        return self._run(work)
+
+    def update(self, ref: str, change: Callable[[Case], Case]) -> Case:
+        def work(cur: Any) -> Case:
+            case_id = self._pick(cur, ref, lock=True)  # the row stays locked until the commit
+            cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE c.id = %s", (case_id,))
+            old = cur.fetchone()[0]
+            updated = change(dict(old))
+            before, after = old.get("history") or [], updated.get("history") or []
+            if after[:len(before)] != before:
+                raise StoreError(f"case {case_id}: the history is append-only; an earlier entry was changed")
+            if updated.get("id") != case_id:
+                raise StoreError(f"case {case_id}: a case's id never changes")
+            row = columns(updated)
+            sets = ", ".join(f"{name} = %s" for name in COLUMNS[1:])
+            cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*_params(row)[1:], case_id))
+            _append_events(cur, case_id, after[len(before):])
+            return updated
+        return self._run(work)
+
+    def list_cases(self, filters: Filters, *, now: datetime, due: bool = False, overdue: bool = False,
+                   limit: int = 0) -> tuple[list[Case], int]:
+        where, params = _where(filters)
+        if due or overdue:
+            either = []
+            if due:
+                start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+                either.append("(status = 'open' AND follow_up_by >= %s AND follow_up_by < %s)")
+                params += [start, start + timedelta(days=1)]
+            if overdue:
+                either.append("(status = 'open' AND follow_up_by < %s)")
+                params.append(now)
+            where.append("(" + " OR ".join(either) + ")")
+        sql_where = " AND ".join(where) or "true"
+
+        # Sorted as the local backend sorts (no follow-up: as if due now; then the id, byte order). Due and
+        # overdue cases all have a follow-up: then the open-follow-up index gives the order directly.
+        key, key_params = ("follow_up_by", []) if due or overdue else ("coalesce(follow_up_by, %s)", [now])
+
+        def work(cur: Any) -> tuple[list[Case], int]:
+            # Pick the rows on the narrow columns first; only those shown are read whole (with history).
+            cur.execute(f"SELECT {WHOLE} FROM (SELECT id, {key} AS k FROM mocli_cases WHERE {sql_where} "
+                        f"ORDER BY k, id COLLATE \"C\" {'LIMIT %s' if limit else ''}) s "
+                        "JOIN mocli_cases c ON c.id = s.id ORDER BY s.k, s.id COLLATE \"C\"",
+                        [*key_params, *params, *([limit] if limit else [])])
+            shown = [r[0] for r in cur.fetchall()]
+            if limit and len(shown) == limit:
+                cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
+                return shown, cur.fetchone()[0]
+            return shown, len(shown)
+        return self._run(work)
+
+    def claim_history(self, customer_id: str, address_key: str) -> list[dict[str, Any]]:
+        def work(cur: Any) -> list[dict[str, Any]]:
+            cur.execute("SELECT customer_id, order_number, claim_on, address_key, id FROM mocli_cases "
+                        "WHERE is_claim AND customer_id = %s UNION "
+                        "SELECT customer_id, order_number, claim_on, address_key, id FROM mocli_cases "
+                        "WHERE is_claim AND address_key = %s", (customer_id, address_key))
+            return [{"customer": c, "order": o, "on": on.isoformat(), "address": a, "id": i}
+                    for c, o, on, a, i in cur.fetchall()]
+        return self._run(work)
+
+    def report(self, filters: Filters, now: datetime) -> dict[str, Any]:
+        """The report's counts by SQL aggregates over the indexed columns (a few hundred grouped rows come
+        back, never the cases), assembled into figures by the same code as the local report."""
+        from collections import Counter, defaultdict
+
+        from mocli import reporting
+
+        where, params = _where(filters)
+        cases = f"(SELECT * FROM mocli_cases WHERE {' AND '.join(where) or 'true'})"
+        claims = ("(SELECT id, seq, customer_email, address_key, address_line, "
+                  "coalesce(nullif(customer_id, ''), nullif(customer_email, ''), 'unknown') AS who "
+                  f"FROM mocli_cases WHERE {' AND '.join([*where, 'action = ANY(%s)'])})")
+        claim_actions = sorted(reporting.CLAIM_ACTIONS)
+
+        def work(cur: Any) -> reporting.Tally:
+            # The aggregates below hash a million rows into a few hundred thousand groups: with the default
+            # 4 MB they spill to disk and take about four times as long (benchmarks/team_store.py).
+            cur.execute("SET LOCAL work_mem = '64MB'")
+            # Which cases have met or missed their SLA, as reporting.tally decides it.
+            cur.execute(f"""
+                SELECT status, tier, action, carrier, agent, outcome, remedy, currency, count(*), sum(value),
+                       count(*) FILTER (WHERE overdue), count(*) FILTER (WHERE settled),
+                       count(*) FILTER (WHERE overdue OR (settled AND resolved_at > follow_up_by))
+                FROM (SELECT status, tier, action, carrier, agent, currency, value, resolved_at, follow_up_by,
+                             CASE WHEN has_resolution THEN outcome WHEN status = 'resolved' THEN 'found' END
+                                 AS outcome,
+                             CASE WHEN has_resolution THEN nullif(remedy, '') END AS remedy,
+                             status = 'open' AND follow_up_by < %s AS overdue,
+                             follow_up_by IS NOT NULL AND status <> 'open'
+                                 AND NOT (status = 'resolved' AND NOT has_resolution) AS settled
+                      FROM {cases} c) x
+                GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""", [now, *params])
+            t = reporting.Tally(*(Counter() for _ in range(11)), defaultdict(Counter), (0, None, None), 0,
+                                Counter(), 0, Counter(), 0, Counter(), 0, [], [])
+            for (status, tier, action, carrier, agent, outcome, remedy, currency, n, value, overdue, settled,
+                 breached) in cur.fetchall():
+                t.by_status[status] += n
+                t.by_tier[tier] += n
+                t.by_action[action] += n
+                t.by_carrier[carrier] += n
+                load = t.agents[agent]
+                load["opened"] += n
+                load[status] += n
+                load["overdue"] += overdue
+                t.overdue += overdue
+                t.sla_settled[tier] += overdue + settled
+                t.sla_breached[tier] += breached
+                if outcome:
+                    t.by_outcome[outcome] += n
+                    if outcome == "lost":
+                        t.carrier_lost[carrier] += n
+                    elif outcome == "found":
+                        t.carrier_found[carrier] += n
+                if remedy:
+                    t.by_remedy[remedy] += n
+                    if remedy == "refund":
+                        t.refund_count += n
+                        t.refund_total[currency] += value or 0
+                    elif remedy == "reship":
+                        t.reship_count += n
+                        t.reship_value[currency] += value or 0
+                if action in reporting.CLAIM_ACTIONS:
+                    t.carrier_claims[carrier] += n
+                if action == "fraud_review":
+                    t.fraud_opened += n
+            cur.execute(f"SELECT count(hours_to_resolution), "
+                        "percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_resolution), "
+                        "percentile_disc(0.9) WITHIN GROUP (ORDER BY hours_to_resolution) "
+                        f"FROM {cases} c WHERE has_resolution AND hours_to_resolution IS NOT NULL", params)
+            t.hours = cur.fetchone()
+            cur.execute(f"SELECT rule, count(*) FROM {cases} c, unnest(c.signals) AS rule "
+                        "WHERE action = 'fraud_review' GROUP BY rule", params)
+            t.fraud_signals.update(dict(cur.fetchall()))
+            # Repeat claimants: the customers with more than one claim, with their cases; the email first seen
+            # (looked up by its row's seq, only for them: an ordered aggregate per group would sort each one).
+            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = min(c.seq)), "
+                        f"array_agg(id) FROM {claims} c GROUP BY who HAVING count(*) > 1", [*params, claim_actions])
+            t.repeat_customers = [{"customer": who, "email": email, "claims": len(ids), "cases": sorted(ids)}
+                                  for who, email, ids in cur.fetchall()]
+            # Addresses claimed at by more than one customer: per (address, customer) first, then per address
+            # (cheaper than count(DISTINCT)); the address as first written.
+            cur.execute("SELECT (SELECT address_line FROM mocli_cases WHERE seq = min(first)), count(*), sum(n) "
+                        "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
+                        f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
+                        "GROUP BY address_key HAVING count(*) > 1", [*params, claim_actions])
+            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n in cur.fetchall()]
+            # The overdue follow-ups, each with its agent and how late (the open-follow-up index).
+            cur.execute(f"SELECT id, agent, tier, follow_up_by FROM {cases} c "
+                        "WHERE status = 'open' AND follow_up_by < %s", [*params, now])
+            t.overdue_cases = [{"id": i, "agent": a, "tier": tier, "follow_up_by": f.astimezone(now.tzinfo).isoformat(),
+                                "hours_late": round((now - f).total_seconds() / 3600, 1)}
+                               for i, a, tier, f in cur.fetchall()]
+            # The weekly trend, by the week (Monday) of each date in the agent's time zone, as reporting.tally
+            # counts it: opened, resolved, and follow-ups settled (due, or met early) and breached.
+            zone = getattr(now.tzinfo, "key", None) or now.strftime("%z") or "UTC"
+            cur.execute(f"""
+                SELECT week, sum(opened), sum(resolved), sum(settled), sum(breached) FROM (
+                    SELECT date_trunc('week', created_at AT TIME ZONE %s)::date AS week,
+                           1 AS opened, 0 AS resolved, 0 AS settled, 0 AS breached FROM {cases} c
+                    UNION ALL
+                    SELECT date_trunc('week', resolved_at AT TIME ZONE %s)::date, 0, 1, 0, 0
+                    FROM {cases} c WHERE has_resolution AND resolved_at IS NOT NULL
+                    UNION ALL
+                    SELECT date_trunc('week', least(follow_up_by, %s) AT TIME ZONE %s)::date, 0, 0, 1,
+                           CASE WHEN status = 'open' OR resolved_at > follow_up_by THEN 1 ELSE 0 END
+                    FROM {cases} c
+                    WHERE follow_up_by IS NOT NULL AND NOT (status = 'resolved' AND NOT has_resolution)
+                      AND (status = 'resolved' OR follow_up_by < %s)
+                ) w WHERE week IS NOT NULL GROUP BY week""",
+                        [zone, *params, zone, *params, now, zone, *params, now])
+            for week, opened, resolved, settled, breached in cur.fetchall():
+                t.weekly[week].update({"opened": int(opened), "resolved": int(resolved),
+                                       "settled": int(settled), "breached": int(breached)})
+            return t
+        return reporting.assemble(self._run(work), now)
+
+    def claim_cases(self, filters: Filters) -> Iterator[Case]:
+        """The cases a carrier claim concerns (one filed, or a parcel lost or still claimed), for the
+        report's recovery figures: streamed, never the whole table."""
+        from mocli import reporting
+
+        where, params = _where(filters)
+        where.append("((doc->'carrier_claim') IS NOT NULL AND jsonb_typeof(doc->'carrier_claim') = 'object' "
+                     "OR outcome = 'lost' OR (NOT has_resolution AND action = ANY(%s)))")
+        conn = self.connection()
+        try:
+            with conn.transaction(), conn.cursor(name="mocli_claims") as cur:
+                cur.itersize = 500
+                cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join(where)} ORDER BY c.seq",
+                            [*params, sorted(reporting.CLAIM_ACTIONS)])
+                for (case,) in cur:
+                    yield case
+        except self._pg.Error as exc:
+            raise self._error(exc) from None
+
+    def export(self) -> Iterator[Case]:
+        conn = self.connection()
+        try:
+            with conn.transaction(), conn.cursor(name="mocli_export") as cur:
+                cur.itersize = 500
+                cur.execute(f"SELECT {WHOLE} FROM mocli_cases c ORDER BY c.seq")
+                for (case,) in cur:
+                    yield case
+        except self._pg.Error as exc:
+            raise self._error(exc) from None
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"backend": self.backend, "where": self.where, "schema_version": None,
+                               "latest_schema_version": migrations.LATEST, "cases": None, "reachable": False}
+        try:
+            conn = self.connection(check_schema=False)
+        except StoreError as exc:
+            out["error"] = str(exc)
+            return out
+        out["reachable"] = True
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                out["schema_version"] = migrations.current_version(cur)
+                if out["schema_version"] is not None:
+                    cur.execute("SELECT count(*) FROM mocli_cases")
+                    out["cases"] = cur.fetchone()[0]
+        except self._pg.Error as exc:
+            out["error"] = str(self._error(exc))
+        return out
+
+
+_INSERT = (f"INSERT INTO mocli_cases ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+           "ON CONFLICT (id) DO NOTHING")
+
+
+def _params(row: tuple[Any, ...]) -> list[Any]:
+    from psycopg.types.json import Jsonb  # noqa: TID253
+
+    return [*row[:-1], Jsonb(row[-1])]
+
+
+def _append_events(cur: Any, case_id: str, events: list[Any]) -> None:
+    from psycopg.types.json import Jsonb  # noqa: TID253
+
+    if events:
+        cur.executemany("INSERT INTO mocli_case_events (case_id, entry) VALUES (%s, %s)",
+                        [(case_id, Jsonb(e)) for e in events])
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(filters: Filters) -> tuple[list[str], list[Any]]:
+    """SQL conditions for reporting.Filters (the same matching: case-insensitive agent, tier, carrier)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.status:
+        where.append("status = %s")
+        params.append(filters.status)
+    if filters.agent:
+        where.append("lower(agent) = lower(%s)")
+        params.append(filters.agent)
+    if filters.tier:
+        where.append("lower(tier) = lower(%s)")
+        params.append(filters.tier)
+    if filters.carrier:
+        where.append("lower(carrier) = lower(%s)")
+        params.append(filters.carrier)
+    if filters.action:
+        where.append("action = %s")
+        params.append(filters.action)
+    if filters.since:
+        where.append("created_at >= %s")
+        params.append(filters.since)
+    if filters.until:
+        where.append("created_at < %s")
+        params.append(filters.until)
+    return where, params
