@@ -59,7 +59,8 @@ def test_new_case_keeps_the_answers_as_a_draft_when_the_server_is_down(cli, monk
     r = cli("new-case", "--no-input", *HANA, "--notes", "typed while the server was down")
     assert r.code == 1
     assert "database teamdb" in r.err and "new-case --resume" in r.err
-    draft = json.loads((mocli_env["home"] / "draft.json").read_text())
+    [kept] = (mocli_env["home"] / "drafts").glob("*.json")  # one draft per customer and order
+    draft = json.loads(kept.read_text())
     assert draft["answers"]["notes"] == "typed while the server was down"
     assert draft["answers"]["customer"] == "hana.kim@example.com"
 

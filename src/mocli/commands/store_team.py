@@ -28,8 +28,12 @@ def _team(cfg: Any) -> Any:
 def init() -> None:
     """Create the team store's tables, or upgrade them to this mocli's schema (safe to run again).
 
-    Example:
-      MOCLI_STORE_URL=postgresql://db.example.com/mocli mocli store init
+    The store is the one `[store] url` in settings.toml or MOCLI_STORE_URL names; its password comes
+    from libpq (PGPASSWORD, ~/.pgpass, PGSERVICE), never from a mocli file.
+
+    Examples:
+      export MOCLI_STORE_URL=postgresql://db.example.com/mocli
+      mocli store init
     """
     from mocli.commands.common import load
 

@@ -415,16 +415,21 @@ class PostgresCaseStore:
                                for i, a, tier, f in cur.fetchall()]
             # The weekly trend, by the week (Monday) of each date in the agent's time zone, as reporting.tally
             # counts it: opened, resolved, and follow-ups settled (due, or met early) and breached.
-            zone = getattr(now.tzinfo, "key", None) or now.strftime("%z") or "UTC"
+            # The zone's name; else its fixed offset as an interval (a text offset would read as POSIX,
+            # its sign reversed).
+            name = getattr(now.tzinfo, "key", None)
+            offset = now.utcoffset() or timedelta(0)
+            zone = name or f"{'-' if offset < timedelta(0) else ''}{abs(offset)}"
+            tz = "%s" if name else "%s::interval"
             cur.execute(f"""
                 SELECT week, sum(opened), sum(resolved), sum(settled), sum(breached) FROM (
-                    SELECT date_trunc('week', created_at AT TIME ZONE %s)::date AS week,
+                    SELECT date_trunc('week', created_at AT TIME ZONE {tz})::date AS week,
                            1 AS opened, 0 AS resolved, 0 AS settled, 0 AS breached FROM {cases} c
                     UNION ALL
-                    SELECT date_trunc('week', resolved_at AT TIME ZONE %s)::date, 0, 1, 0, 0
+                    SELECT date_trunc('week', resolved_at AT TIME ZONE {tz})::date, 0, 1, 0, 0
                     FROM {cases} c WHERE has_resolution AND resolved_at IS NOT NULL
                     UNION ALL
-                    SELECT date_trunc('week', least(follow_up_by, %s) AT TIME ZONE %s)::date, 0, 0, 1,
+                    SELECT date_trunc('week', least(follow_up_by, %s) AT TIME ZONE {tz})::date, 0, 0, 1,
                            CASE WHEN status = 'open' OR resolved_at > follow_up_by THEN 1 ELSE 0 END
                     FROM {cases} c
                     WHERE follow_up_by IS NOT NULL AND NOT (status = 'resolved' AND NOT has_resolution)

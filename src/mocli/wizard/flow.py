@@ -188,6 +188,7 @@ class Wizard:
         self.prefetched: Any = None
         # Earlier claims by (customer id, normalised address) from the case store: the repeat-claim rules.
         self.claim_history: Callable[[str, str], list[Any]] = lambda customer, address: []
+        self._history: tuple[tuple[str, str], list[Any]] | None = None
         self.locale: str | None = None  # --locale: the customer's language, over the CRM's
 
     # -- output helpers
@@ -448,8 +449,10 @@ class Wizard:
         answers = {k: v for k, v in self.answers.items() if k not in ("customer", "order")
                    and (k not in asked_if or self.answers.get(asked_if[k]) is False)}
         answers.setdefault("notes", "")
-        claims = self.providers.prior_claims() + claims_from_cases(
-            self.claim_history(str(f.customer.id), f.order.address.key()))
+        who = (str(f.customer.id), f.order.address.key())
+        if self._history is None or self._history[0] != who:  # read once: a rebuild may run under the store's lock
+            self._history = (who, self.claim_history(*who))
+        claims = self.providers.prior_claims() + claims_from_cases(self._history[1])
         sources = {k: v for k, v in f.sources.items() if v}
         case = build_case(self.cfg, customer=f.customer, order=f.order, tracking=f.tracking, answers=answers,
                           claims=claims, now=self.now, agent=self.agent, ticket=self.ticket, sources=sources,
