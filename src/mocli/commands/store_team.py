@@ -32,7 +32,7 @@ def init() -> None:
     from libpq (PGPASSWORD, ~/.pgpass, PGSERVICE), never from a mocli file.
 
     Examples:
-      export MOCLI_STORE_URL=postgresql://db.example.com/mocli
+      MOCLI_STORE_URL=postgresql://db.example.com/mocli mocli store init
       mocli store init
     """
     from mocli.commands.common import load
