@@ -52,8 +52,9 @@ def init() -> None:
 def status(json_out: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
     """Which store the commands use, its schema version, how many cases, and whether it answers.
 
-    Exit 1 when the store cannot be reached. Example:
-      mocli store status
+    Exit 1 when the store cannot be reached.
+
+    Example: mocli store status
     """
     from mocli.commands.common import load, store
     from mocli.errors import StoreError
@@ -85,8 +86,9 @@ def import_(
     """Copy cases from local case files into the team store; a case already there (same id) is skipped,
     so running it again is harmless. Prints imported / already present / refused (with reasons).
 
-    Exit 1 if any case was refused. Example:
-      mocli store import ~/.local/share/mocli/cases.db team/ava.db team/ben.db
+    Exit 1 if any case was refused.
+
+    Example: mocli store import ~/.local/share/mocli/cases.db team/ava.db team/ben.db
     """
     from mocli.commands.common import load
     from mocli.errors import StoreError
@@ -147,6 +149,8 @@ def _read_cases(path: Path) -> list[dict[str, Any]]:
 def export(include_pii: bool = typer.Option(False, "--include-pii", help="Export names, emails, phone numbers "
                                             "and addresses unmasked.")) -> None:
     """Print every case of the configured store as NDJSON (one case per line), personal data masked.
+
+    Each line is a case as `mocli case CASE --json` prints it, its whole history included.
 
     Examples:
       mocli store export > cases.ndjson
