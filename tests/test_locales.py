@@ -230,3 +230,26 @@ def test_an_odd_crm_locale_falls_back_to_the_default_and_is_named_briefly(cfg, o
     choice = choose_locale(cfg, odd, "zendesk")
     assert choice.locale == "en" and choice.requested is None
     assert "not a known locale" in choice.why and len(choice.why) < 160
+
+
+@pytest.mark.parametrize("locale,nobody,no_tracking,exception", [
+    ("en", "there", "no tracking is available", "a delivery exception"),
+    ("fr-CA", "Madame, Monsieur", "aucun suivi n'est encore disponible", "un incident de livraison"),
+    ("es-MX", "estimado cliente", "todavía no hay seguimiento disponible", "una incidencia en la entrega"),
+])
+def test_fill_in_words_for_a_nameless_business_and_an_unnamed_exception_follow_the_language(
+        cfg, locale, nobody, no_tracking, exception):
+    from mocli.casework import message_values
+    from mocli.models import Address, Customer, Order, Tracking
+
+    business = Customer(id="C-9", email="orders@dunmore.example.com", name="Dunmore Supply Co.", tier="B2B")
+    named = business.model_copy(update={"contact_name": "Rosa Alvarez"})
+    order = Order(number="#2002", customer_id="C-9", placed_at=datetime(2026, 11, 20, 9), value=10.0, currency="CAD",
+                  address=Address(line1="1 Main St", city="Ottawa", postal_code="K1A 0B1", country="CA"))
+    held = Tracking(tracking_number="1Z", carrier="UPS", status="exception")  # no description of its own
+
+    untracked = message_values(cfg, business, order, None, FOLLOW_UP, "MO-1", "sam", locale=locale)
+    assert untracked["first_name"] == nobody and untracked["exception"] == no_tracking
+    assert message_values(cfg, business, order, held, FOLLOW_UP, "MO-1", "sam", locale=locale)["exception"] \
+        == exception
+    assert message_values(cfg, named, order, held, FOLLOW_UP, "MO-1", "sam", locale=locale)["first_name"] == "Rosa"
