@@ -11,10 +11,11 @@ from test_cases_support import NOW, build, resolved, store
 
 @pytest.fixture
 def claim_set(cfg):
-    """Cases as of Fri 27 Nov 2026: three claims to file (DHL by 16 Dec, UPS by 19 Jan, a lost UPS refund
-    by 22 Jan), and four that are not (on time, not shipped, found, already filed)."""
+    """Cases as of Fri 27 Nov 2026: two claims to file (UPS by 19 Jan, a lost UPS refund by 22 Jan), one
+    whose deadline passed unfiled (DHL, 24 Nov), and four that are not (on time, not shipped, found,
+    already filed)."""
     cases = [
-        build(cfg, "#1007", case_id="MO-261127-DHL01"),  # DHL, first scan 16 Nov -> deadline 16 Dec
+        build(cfg, "#1007", case_id="MO-261127-DHL01"),  # DHL, first scan 25 Oct -> deadline 24 Nov
         build(cfg, "#1006", case_id="MO-261127-UPS06"),  # UPS late, expected 20 Nov -> 19 Jan
         resolved(cfg, build(cfg, "#1001", case_id="MO-261127-UPS01"), NOW, "lost", "refund"),  # -> 22 Jan
         build(cfg, "#1003", case_id="MO-261127-USP03"),  # USPS in transit, on time
@@ -29,31 +30,32 @@ def claim_set(cfg):
     return cases
 
 
-def test_claimable_lists_unfiled_claims_nearest_deadline_first(cli, claim_set):
+def test_claimable_lists_unfiled_claims_nearest_deadline_first(cli, claim_set, monkeypatch):
     r = cli("cases", "--claimable", "--json")
     assert r.code == 0, r.err
-    assert [c["id"] for c in json.loads(r.out)] == ["MO-261127-DHL01", "MO-261127-UPS06", "MO-261127-UPS01"]
+    assert [c["id"] for c in json.loads(r.out)] == ["MO-261127-UPS06", "MO-261127-UPS01"]  # DHL01's has passed
     r = cli("cases", "--claimable")
     assert r.code == 0, r.err
-    assert "Claim by" in r.out and r.out.index("DHL01") < r.out.index("UPS06") < r.out.index("UPS01")
-    assert "Wed Dec 16" in r.out
+    assert "Claim by" in r.out and r.out.index("UPS06") < r.out.index("UPS01") and "DHL01" not in r.out
+    assert "Tue Jan 19" in r.out
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-18T10:00:00-05:00")  # DHL's deadline still ahead
+    assert [c["id"] for c in json.loads(cli("cases", "--claimable", "--json").out)][0] == "MO-261127-DHL01"
 
 
 def test_claim_expiring_takes_a_window(cli, claim_set, monkeypatch):
     ids = lambda r: [c["id"] for c in json.loads(r.out)]  # noqa: E731
-    assert ids(cli("cases", "--claim-expiring", "19d", "--json")) == ["MO-261127-DHL01"]
-    assert ids(cli("cases", "--claim-expiring", "18d", "--json")) == []
-    assert ids(cli("cases", "--claim-expiring", "53d", "--json")) == ["MO-261127-DHL01", "MO-261127-UPS06"]
-    assert len(ids(cli("cases", "--claim-expiring", "8w", "--json"))) == 3  # 56 days: UPS01 too
-    monkeypatch.setenv("MOCLI_NOW", "2026-12-10T10:00:00-05:00")
+    assert ids(cli("cases", "--claim-expiring", "53d", "--json")) == ["MO-261127-UPS06"]
+    assert ids(cli("cases", "--claim-expiring", "52d", "--json")) == []
+    assert ids(cli("cases", "--claim-expiring", "8w", "--json")) == ["MO-261127-UPS06", "MO-261127-UPS01"]  # 56 days
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-18T10:00:00-05:00")
     assert ids(cli("cases", "--claim-expiring", "7d", "--json")) == ["MO-261127-DHL01"]
-    monkeypatch.setenv("MOCLI_NOW", "2026-12-17T10:00:00-05:00")  # DHL's deadline has passed
+    monkeypatch.setenv("MOCLI_NOW", "2026-11-25T10:00:00-05:00")  # DHL's deadline has passed
     assert "MO-261127-DHL01" not in ids(cli("cases", "--claimable", "--json"))
 
 
 def test_claim_filters_combine_with_the_others(cli, claim_set):
     r = cli("cases", "--claimable", "--status", "open", "--json")
-    assert [c["id"] for c in json.loads(r.out)] == ["MO-261127-DHL01", "MO-261127-UPS06"]
+    assert [c["id"] for c in json.loads(r.out)] == ["MO-261127-UPS06"]
     r = cli("cases", "--claimable", "--carrier", "UPS", "--json")
     assert [c["id"] for c in json.loads(r.out)] == ["MO-261127-UPS06", "MO-261127-UPS01"]
 
