@@ -120,24 +120,25 @@ def test_a_region_variant_wins_over_its_language(cfg, mocli_env):
 
 
 def test_an_outcome_without_a_variant_falls_back_with_a_visible_note(cfg, mocli_env, cli):
-    # An outcome added to the English table (as the policy work will) before anyone translates it.
+    # A situation's own wording added to the English table before anyone translates it.
     (mocli_env["conf"] / "messages.toml").write_text(
-        '[outcomes.customer_check]\nmacro = "Retail::Missing Order – Customer Check"\n'
-        'template = "Hi {{ first_name }}, could you check with your neighbours by {{ follow_up_date }}?"\n')
+        '[outcomes.carrier_investigation_customs]\nmacro = "Retail::Missing Order – Carrier Investigation"\n'
+        'template = "Hi {{ first_name }}, customs is holding it; we will write by {{ follow_up_date }}."\n')
     from mocli.config import load_config
     from mocli.messages import choose_locale, compose_for, missing_variants
 
     cfg = load_config()
-    assert missing_variants(cfg) == {"es": ["outcomes.customer_check"], "fr": ["outcomes.customer_check"]}
-    out = compose_for(cfg, "outcomes", "customer_check", choose_locale(cfg, "fr-CA", "--locale"),
+    new = "outcomes.carrier_investigation_customs"
+    assert missing_variants(cfg) == {"es": [new], "fr": [new]}
+    out = compose_for(cfg, "outcomes", "carrier_investigation_customs", choose_locale(cfg, "fr-CA", "--locale"),
                       lambda loc: values_for(cfg, loc))
-    assert out.locale == out.format == "en" and out.message.startswith("Hi Amélie, could you check")
+    assert out.locale == out.format == "en" and out.message.startswith("Hi Amélie, customs is holding it")
     assert "Thursday, December 3" in out.message  # formatted in the language of the text sent
-    assert "no fr text for outcomes.customer_check" in out.note
+    assert "no fr text for outcomes.carrier_investigation_customs" in out.note
     r = cli("config", "check")
     assert r.code == 0, r.err
-    assert "missing variants" in r.err and "fr: outcomes.customer_check" in r.err \
-        and "es: outcomes.customer_check" in r.err
+    assert "missing variants" in r.err and "fr: outcomes.carrier_investigation_customs" in r.err \
+        and "es: outcomes.carrier_investigation_customs" in r.err
 
 
 def test_config_check_reports_no_missing_variants_when_complete(cli):
@@ -230,3 +231,57 @@ def test_an_odd_crm_locale_falls_back_to_the_default_and_is_named_briefly(cfg, o
     choice = choose_locale(cfg, odd, "zendesk")
     assert choice.locale == "en" and choice.requested is None
     assert "not a known locale" in choice.why and len(choice.why) < 160
+
+
+@pytest.mark.parametrize("locale,nobody,no_tracking,exception", [
+    ("en", "there", "no tracking is available", "a delivery exception"),
+    ("fr-CA", "Madame, Monsieur", "aucun suivi n'est encore disponible", "un incident de livraison"),
+    ("es-MX", "estimado cliente", "todavía no hay seguimiento disponible", "una incidencia en la entrega"),
+])
+def test_fill_in_words_for_a_nameless_business_and_an_unnamed_exception_follow_the_language(
+        cfg, locale, nobody, no_tracking, exception):
+    from mocli.casework import message_values
+    from mocli.models import Address, Customer, Order, Tracking
+
+    business = Customer(id="C-9", email="orders@dunmore.example.com", name="Dunmore Supply Co.", tier="B2B")
+    named = business.model_copy(update={"contact_name": "Rosa Alvarez"})
+    order = Order(number="#2002", customer_id="C-9", placed_at=datetime(2026, 11, 20, 9), value=10.0, currency="CAD",
+                  address=Address(line1="1 Main St", city="Ottawa", postal_code="K1A 0B1", country="CA"))
+    held = Tracking(tracking_number="1Z", carrier="UPS", status="exception")  # no description of its own
+
+    untracked = message_values(cfg, business, order, None, FOLLOW_UP, "MO-1", "sam", locale=locale)
+    assert untracked["first_name"] == nobody and untracked["exception"] == no_tracking
+    assert message_values(cfg, business, order, held, FOLLOW_UP, "MO-1", "sam", locale=locale)["exception"] \
+        == exception
+    assert message_values(cfg, named, order, held, FOLLOW_UP, "MO-1", "sam", locale=locale)["first_name"] == "Rosa"
+
+
+# What the offers ask of the customer, in each language's words.
+REPLY_WITH_CHOICE = {"en": "reply with your choice", "fr": "votre choix", "es": "su elección"}
+
+
+@pytest.mark.parametrize("locale", SHIPPED_LOCALES)
+def test_variants_state_the_facts_the_english_states_and_no_more(cfg, locale):
+    texts = cfg.messages.locales[locale]
+    for section, key in all_keys(cfg):
+        english = " ".join(_source(cfg, section, key).lower().split())
+        variant = " ".join(getattr(texts, section)[key].template.lower().split())
+        # Only the *_confirmed resolutions may say the carrier confirmed anything (a loss).
+        assert ("confirm" in variant) == ("confirm" in english), f"{locale}: {section}.{key}"
+        # An offer asks the customer to reply with their choice, as the English does.
+        assert (REPLY_WITH_CHOICE[locale] in variant) == (REPLY_WITH_CHOICE["en"] in english), \
+            f"{locale}: {section}.{key}"
+
+
+@pytest.mark.parametrize("locale", ["fr-CA", "es-MX"])
+def test_settled_cases_close_with_the_languages_resolved_closing(cfg, locale):
+    from mocli.messages import choose_locale, compose_for
+
+    texts = cfg.messages.locales[locale[:2]]
+    assert texts.closing_resolved
+    choice = choose_locale(cfg, locale, "--locale")
+    for section, key in all_keys(cfg):
+        out = compose_for(cfg, section, key, choice, lambda loc: values_for(cfg, loc))
+        settled = section == "resolutions" or key == "found"
+        closing = (texts.closing_resolved if settled else texts.closing).strip()
+        assert out.message.endswith(closing), key

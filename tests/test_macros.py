@@ -72,6 +72,17 @@ def test_export_matches_zendesk_documented_objects(cli, cfg):
     assert len(items) == len(cfg.messages.outcomes) + len(cfg.messages.resolutions)
 
 
+def test_every_macro_the_outcomes_use_sets_a_status_and_its_tags(cli, cfg):
+    titles = {o.macro for o in cfg.messages.outcomes.values()} | {o.macro for o in cfg.messages.resolutions.values()}
+    for macro in exported(cli)["macros"]:
+        fields = {a["field"]: a["value"] for a in macro["actions"]}
+        settings = cfg.messages.macros.get(macro["title"])
+        assert settings is not None and settings.status, f"no [macros.\"{macro['title']}\"] status"
+        assert fields["status"] == settings.status
+        assert set(settings.tags) <= set(fields["current_tags"].split()) and "missing_order" in settings.tags
+    assert titles <= set(cfg.messages.macros)
+
+
 def test_export_texts_every_language_with_zendesk_placeholders(cli, cfg):
     data = exported(cli)
     item = next(i for i in data["dynamic_content_items"] if i["name"] == "mocli_outcome_carrier_investigation")

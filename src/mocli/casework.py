@@ -115,7 +115,7 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
     expected = _expected_delivery(order, tracking)
     sla = cfg.tier(customer.tier).sla
     return {
-        "first_name": greeting_name(customer),
+        "first_name": greeting_name(customer) or word(cfg, locale, "no_contact_name"),
         "customer_name": customer.name,
         "tier": customer.tier,
         "order_number": order.number,
@@ -134,7 +134,8 @@ def message_values(cfg: Config, customer: Customer, order: Order, tracking: Trac
         # Where the customer lives now when they did not confirm the order's address (step 2).
         "customer_address": (answers or {}).get("customer_address") or order.address.one_line(),
         "amount": money_text(order.value, order.currency, locale),
-        "exception": _exception_text(tracking),
+        "exception": _exception_text(tracking) or word(cfg, locale, "no_tracking" if tracking is None
+                                                       else "delivery_exception"),
     }
 
 
@@ -143,20 +144,20 @@ def _expected_delivery(order: Order, tracking: Tracking | None):
             else order.expected_delivery)
 
 
-def greeting_name(customer: Customer) -> str:
-    """Who "Hi …," greets: the contact person's first name; a business without one is not greeted by
-    the first word of its company name ("Hi Dunmore,")."""
+def greeting_name(customer: Customer) -> str | None:
+    """Who "Hi …," greets: the contact person's first name, or None (the message's word for nobody in
+    particular); a business without one is not greeted by the first word of its company name ("Hi Dunmore,")."""
     person = customer.contact_name or (None if customer.tier == "B2B" else customer.name)
     words = (person or "").split()
-    return words[0] if words else "there"
+    return words[0] if words else None
 
 
-def _exception_text(tracking: Tracking | None) -> str:
-    """The carrier's latest exception in its words, for the message ("address correction needed")."""
+def _exception_text(tracking: Tracking | None) -> str | None:
+    """The carrier's latest exception in its words ("address correction needed"), or None when it gave none."""
     if tracking is None:
-        return "no tracking is available"
+        return None
     text = next((e.description for e in tracking.events if e.status == "exception"), None)
-    return (text or tracking.raw_description or "a delivery exception").rstrip(".")
+    return (text or tracking.raw_description or "").rstrip(".") or None
 
 
 def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Tracking | None,

@@ -273,7 +273,8 @@ def _models():
         sla: dict[Literal["business_days", "business_hours"], Plural] = Field(default_factory=dict)
         # What a placeholder says when the fact is unknown ("soon", "our carrier"), in this language.
         words: dict[Literal["soon", "as_soon_as_possible", "still_being_prepared", "our_carrier",
-                            "not_available"], str] = Field(default_factory=dict)
+                            "not_available", "no_contact_name", "no_tracking", "delivery_exception"], str] = \
+            Field(default_factory=dict)
 
     class MacroActions(Strict):
         """What a macro does to the ticket besides its reply, for `mocli macros export`."""

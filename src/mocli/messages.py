@@ -317,7 +317,10 @@ def money_text(amount: float, currency: str, locale: str) -> str:
 
 # The default texts' words for an unknown fact; [locales.X] words = {...} replaces them.
 WORDS = {"soon": "soon", "as_soon_as_possible": "as soon as possible",
-         "still_being_prepared": "it is still being prepared", "our_carrier": "our carrier", "not_available": "n/a"}
+         "still_being_prepared": "it is still being prepared", "our_carrier": "our carrier", "not_available": "n/a",
+         # whom "Hi …," greets when a business has no contact person, and a carrier exception without words
+         "no_contact_name": "there", "no_tracking": "no tracking is available",
+         "delivery_exception": "a delivery exception"}
 
 
 def word(cfg: Config, locale: str, key: str) -> str:
