@@ -127,7 +127,7 @@ async def track_all(providers: Any, raws: list[str], override: str | None = None
     from mocli.providers import http
 
     check_providers(providers, raws, override)
-    async with http.run_session(deadline=deadline, transport=transport):
+    async with http.run_session(deadline=deadline, transport=transport, token_cache=http.TokenCache.in_data_dir()):
 
         async def one(i: int, raw: str) -> tuple[int, Result]:
             res = await track_one(providers, raw, override, proof)
