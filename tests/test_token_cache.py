@@ -203,3 +203,21 @@ tier_tags = {{ VIP = "VIP" }}
     assert facts.customer.value.email == "maya.okafor@example.com"
     assert facts.order.value.number == "#1042" and facts.tracking.value.tracking_number == NUMBER
     assert facts.sources() == {"customer": "shopify", "order": "shopify", "tracking": "ups"}
+
+
+def test_a_cache_that_cannot_be_written_costs_only_a_token_request(tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the data directory should be")
+    issued: list[str] = []
+    cache = http.TokenCache(blocked / "oauth-tokens.json")
+    assert _session_run(issuing_server(issued), cache, lambda c: c.get("/track")).data == {"auth": "Bearer T1"}
+    assert blocked.read_text().startswith("a file")  # untouched
+
+
+def test_a_data_directory_found_looser_is_tightened(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    _session_run(issuing_server([]), http.TokenCache(data / "oauth-tokens.json"), lambda c: c.get("/track"))
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert [p.name for p in data.iterdir()] == ["oauth-tokens.json"]  # no temporary file left behind

@@ -61,7 +61,7 @@ from typing import Any
 
 import httpx  # noqa: TID253 (this module is imported only inside commands)
 
-from mocli.errors import ConfigError, MocliError, NotFound, ProviderError
+from mocli.errors import ConfigError, NotFound, ProviderError
 
 __all__ = [
     "DEFAULT_TIMEOUT", "HttpSession", "JsonResponse", "OAuthClientCredentials", "ProviderClient",
@@ -247,11 +247,9 @@ class TokenCache:
             self._entries = {}
             try:
                 if stat.S_IMODE(os.stat(self.path).st_mode) & 0o077:
-                    from mocli.store import tighten_file  # noqa: TID253 (only when found looser than 0600)
-
-                    tighten_file(self.path)
+                    os.chmod(self.path, 0o600)  # found looser: tightened, as every file mocli writes
                 data = json.loads(self.path.read_bytes())
-            except (OSError, ValueError, MocliError):
+            except (OSError, ValueError):
                 return self._entries  # missing, unreadable or torn: start afresh
             tokens = data.get("tokens") if isinstance(data, dict) and data.get("format") == TOKEN_CACHE_FORMAT \
                 else None
@@ -283,14 +281,32 @@ class TokenCache:
             self._write()
 
     def _write(self) -> None:
-        from mocli.store import atomic_write, ensure_private_dir  # noqa: TID253 (the one 0600/0700 writer)
-
-        payload = {"format": TOKEN_CACHE_FORMAT, "tokens": self._entries or {}}
+        """Replace the file in one rename (0600 from its creation). No fsync, and not the store's
+        writer (which would load the case store's packages into every `mocli track`): a cache lost
+        in a crash costs one token request."""
+        data = json.dumps({"format": TOKEN_CACHE_FORMAT, "tokens": self._entries or {}}, indent=1).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            ensure_private_dir(self.path.parent)
-            atomic_write(self.path, json.dumps(payload, indent=1).encode())
-        except MocliError as exc:  # a read-only or full disk costs a token request next run, nothing more
+            self._private_dir()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
+        except OSError as exc:  # read-only or full: a token request next run, nothing more
             log.debug("token cache not written: %s", exc)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    def _private_dir(self) -> None:
+        """The data directory, 0700: made so, or tightened if found looser (the rule of
+        `store.ensure_private_dir`, whose module this one must not load)."""
+        parent = self.path.parent
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        mode = stat.S_IMODE(parent.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(parent, mode & ~0o077)
 
 
 class ProviderClient:
