@@ -162,7 +162,7 @@ def test_changed_credentials_never_get_the_old_token(tmp_path):
 def test_the_carrier_token_is_fetched_while_the_order_is_being_looked_up(mocli_env, monkeypatch):
     """The order answers only once the token request has arrived: if the token waited for the order,
     the phase would run into its deadline and the order would fail."""
-    ups_settings(mocli_env["conf"], "http://ups.test", extra=f"""
+    ups_settings(mocli_env["conf"], "http://ups.test", extra="""
 [providers]
 customers = "shopify"
 orders = "shopify"
@@ -170,7 +170,7 @@ orders = "shopify"
 [providers.settings.shopify]
 base_url = "http://shop.test"
 token_env = "T_SHOPIFY_TOKEN"
-tier_tags = {{ VIP = "VIP" }}
+tier_tags = { VIP = "VIP" }
 """)
     for var, value in {"T_UPS_ID": "id", "T_UPS_SECRET": "secret", "T_SHOPIFY_TOKEN": "shpat"}.items():
         monkeypatch.setenv(var, value)
