@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -131,13 +132,13 @@ def main() -> int:
             # A fresh data directory each run: the first run of the day, OAuth token fetched included.
             env = {**os.environ, "MOCLI_CONFIG_DIR": str(conf), "MOCLI_HOME": str(Path(tmp) / f"home{i}"),
                    "UPS_CLIENT_ID": "bench-id", "UPS_CLIENT_SECRET": "bench-secret"}
-            before = os.times()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=env,
                                   capture_output=True, text=True)
             walls.append(time.perf_counter() - started)
-            after = os.times()
-            cpus.append(after.children_user + after.children_system - before.children_user - before.children_system)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
             ok = sum(1 for o in lines if o["error"] is None)
             if proc.returncode != 0 or ok != args.numbers:

@@ -55,3 +55,58 @@ def test_ndjson_batch_output_is_every_result_once_in_completion_order(cli, monke
 
     lines = [json.loads(x) for x in r.out.splitlines()]
     assert sorted(o["tracking_number"] for o in lines) == sorted(numbers)
+
+
+HEAVY = ("questionary", "prompt_toolkit", "httpx", "tinydb", "pydantic", "jinja2", "holidays", "orjson",
+         "filelock", "dateutil")
+
+
+def loaded_by(mocli_env, *args: str, watch: tuple[str, ...]) -> list[str]:
+    """The modules of `watch` that `mocli ARGS` has loaded when it finishes, run in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, runpy\n"
+             f"sys.argv = ['mocli', *{list(args)!r}]\n"
+             "try:\n    runpy.run_module('mocli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED:' + ','.join(m for m in {watch!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "MOCLI_HOME": str(mocli_env["home"])})
+    assert "LOADED:" in run.stdout, run.stderr
+    loaded = run.stdout.rsplit("LOADED:", 1)[1].strip()
+    return loaded.split(",") if loaded else []
+
+
+def test_mocli_help_loads_no_heavy_module(mocli_env):
+    assert loaded_by(mocli_env, "--help", watch=HEAVY) == []
+
+
+def test_cases_help_loads_no_heavy_module_but_the_one_typer_needs(mocli_env):
+    # Typer builds a command's parameters with pydantic, so any command's --help loads it (a bare Typer
+    # app's too), and draws the help with Rich; nothing else heavy, and none of mocli's own models, store,
+    # config or HTTP code.
+    watch = tuple(m for m in HEAVY if m != "pydantic") + ("mocli.models", "mocli.store", "mocli.providers.http",
+                                                         "mocli.config")
+    assert loaded_by(mocli_env, "cases", "--help", watch=watch) == []
+    assert loaded_by(mocli_env, "--help", watch=watch) == []
+
+
+def test_cases_on_an_empty_store_loads_neither_the_case_models_nor_a_table(mocli_env):
+    watch = ("mocli.models", "rich.table", "httpx", "jinja2", "holidays", "questionary")
+    assert loaded_by(mocli_env, "cases", watch=watch) == []
+
+
+def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
+    import pytest
+
+    from mocli.config import load_config
+    from mocli.errors import ConfigError
+
+    (mocli_env["conf"] / "known_issues.toml").write_text(
+        '[[issues]]\nid = "KI-1"\nnote = "late"\nstart = "not a date"\n', encoding="utf-8")
+    cfg = load_config(calendar=False, templates=False, lazy=True)  # as `mocli cases` loads it
+    with pytest.raises(ConfigError, match=r"known_issues.toml: issues.0.start"):
+        _ = cfg.known_issues
+    with pytest.raises(ConfigError, match=r"known_issues.toml: issues.0.start"):
+        load_config()  # the wizard's load still refuses it at once

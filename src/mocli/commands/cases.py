@@ -85,14 +85,14 @@ def cases(
 
 
 def _cases_table(rows: list[dict[str, Any]], now: Any) -> None:
-    from rich.table import Table
+    if not rows:
+        typer.echo("no cases match", err=True)
+        return
+    from rich.table import Table  # only when there is a table to draw
 
     from mocli import reporting
     from mocli.render import ACTION_STYLE, console, t
 
-    if not rows:
-        typer.echo("no cases match", err=True)
-        return
     table = Table(show_edge=False, pad_edge=False)
     for col in ("Case", "Follow up by", "Status", "Tier", "Customer", "Order", "Carrier", "Action", "Agent"):
         table.add_column(col, no_wrap=col in ("Case", "Follow up by"))
