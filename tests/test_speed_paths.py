@@ -110,3 +110,24 @@ def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
         _ = cfg.known_issues
     with pytest.raises(ConfigError, match=r"known_issues.toml: issues.0.start"):
         load_config()  # the wizard's load still refuses it at once
+
+
+def test_a_run_that_sends_no_request_builds_no_http_client(mocli_env):
+    # The demo data answers without HTTP, and a mistyped number is refused before any: neither pays
+    # for the TLS context (the CA bundle), which is what certifi is loaded for.
+    assert loaded_by(mocli_env, "track", "--json", "1Z4E57A20368154024", "not-a-number", watch=("certifi",)) == []
+
+
+def test_the_http_client_is_made_at_the_first_request_and_closed_with_the_run():
+    import httpx
+
+    from mocli.providers import http
+
+    async def run():
+        async with http.run_session(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as s:
+            before = s._client
+            await s.provider("acme", base_url="http://acme.test").get("/x")
+            return before, s.client
+
+    before, client = asyncio.run(run())
+    assert before is None and client.is_closed

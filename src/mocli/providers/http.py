@@ -596,7 +596,8 @@ class HttpSession:
         self._sleep = sleep or asyncio.sleep
         self._started = time.monotonic()
         self._providers: dict[str, ProviderClient] = {}
-        self.client = httpx.AsyncClient(
+        self._client: httpx.AsyncClient | None = None
+        self._client_options: dict[str, Any] = dict(
             timeout=timeout, transport=transport, follow_redirects=False,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"Accept": "application/json", "User-Agent": "mocli"},
@@ -605,6 +606,14 @@ class HttpSession:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             self.loop = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The run's httpx client, made at the first request: building its TLS context (the CA bundle)
+        costs more than a demo-data run or a batch of mistyped numbers does in all, and they send none."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(**self._client_options)
+        return self._client
 
     def provider(self, name: str, *, base_url: str, headers: Mapping[str, str] | None = None,
                  concurrency: int = 8, rate_per_second: float | None = None,
@@ -665,7 +674,8 @@ class HttpSession:
             if self._cache_writes:  # a token fetched this run is kept for the next
                 await asyncio.gather(*self._cache_writes, return_exceptions=True)
         finally:
-            await self.client.aclose()
+            if self._client is not None:
+                await self._client.aclose()
 
     async def __aenter__(self) -> HttpSession:
         return self
