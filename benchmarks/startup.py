@@ -8,7 +8,9 @@ that the heavy-import rule keeps out (questionary, httpx, tinydb, pydantic, jinj
 from __future__ import annotations
 
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +49,14 @@ def timed(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]
     return statistics.median(walls), min(cpus)
 
 
+def instructions(cmd: list[str], env: dict[str, str]) -> int | None:
+    """Instructions `cmd` executes, counted by valgrind's callgrind; None if it cannot say."""
+    run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                         capture_output=True, text=True, env=env)
+    found = re.search(r"Collected : (\d+)", run.stderr)
+    return int(found.group(1)) if found else None
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     py = sys.executable
@@ -67,6 +77,10 @@ def main() -> None:
             "mocli track --help": timed([py, "-m", "mocli", "track", "--help"], runs, env),
             "mocli cases (empty store)": timed([py, "-m", "mocli", "cases"], runs, env),
         }
+        counts: dict[str, int | None] = {}
+        if shutil.which("valgrind"):  # instructions executed: the same on a busy machine as on an idle one
+            counts = {"hello": instructions([py, str(bare), "hello"], env),
+                      "cases": instructions([py, "-m", "mocli", "cases"], env)}
     base_wall, base_cpu = figures["bare typer app --help"]
     print(f"{runs} runs each: median wall time, least CPU time; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -76,6 +90,9 @@ def main() -> None:
     (cases_wall, cases_cpu), (hello_wall, hello_cpu) = figures["mocli cases (empty store)"], figures["bare typer hello"]
     print(f"  mocli cases on an empty store = {cases_cpu / hello_cpu:.2f}x a bare Typer command's CPU time, "
           f"{cases_wall / hello_wall:.2f}x its wall time (goal <= 1.1x)")
+    if counts.get("hello") and counts.get("cases"):
+        print(f"  instructions (callgrind): mocli cases on an empty store {counts['cases'] / 1e6:,.0f} M, a bare "
+              f"Typer command {counts['hello'] / 1e6:,.0f} M = {counts['cases'] / counts['hello']:.2f}x")
     probe = ("import sys, runpy; sys.argv=['mocli','--help']\n"
              "try:\n runpy.run_module('mocli', run_name='__main__')\nexcept SystemExit: pass\n"
              f"print('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
