@@ -106,12 +106,32 @@ def check_no_secrets(provider: str, keys: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- validated shapes
 
 
-def _models():
-    """Build the pydantic models lazily (pydantic is not imported by `mocli --help`)."""
+def _models(names: tuple[str, ...] = CONFIG_FILES) -> dict[str, Any]:
+    """The pydantic models of the config files `names`, built when needed (pydantic is not imported by
+    `mocli --help`, and building a model class costs about a millisecond: a listing that reads only
+    settings.toml builds only its five). known_issues.toml's needs the case models (mocli.models)."""
     from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator  # noqa: TID253
 
     class Strict(BaseModel):
         model_config = ConfigDict(extra="forbid")
+
+    models: dict[str, Any] = {}
+    if "settings.toml" in names:
+        models["settings.toml"] = _settings_model(Strict, Field, ValidationInfo, field_validator)
+    if "tiers.toml" in names or "policy.toml" in names or "messages.toml" in names:
+        models.update(_policy_models(Strict, Field, field_validator))
+    if "known_issues.toml" in names:
+        from mocli.models import KnownIssue
+
+        class KnownIssues(Strict):
+            issues: list[KnownIssue] = Field(default_factory=list)
+
+        models["known_issues.toml"] = KnownIssues
+    return models
+
+
+def _settings_model(Strict: Any, Field: Any, ValidationInfo: Any, field_validator: Any) -> Any:  # noqa: N803
+    """settings.toml's model: calendar, store, providers, situation thresholds."""
 
     class Calendar(Strict):
         timezone: str = "UTC"
@@ -188,6 +208,12 @@ def _models():
         store: Store = Store()
         providers: Providers = Providers()
         situation: Situation = Situation()
+
+    return Settings
+
+
+def _policy_models(Strict: Any, Field: Any, field_validator: Any) -> dict[str, Any]:  # noqa: N803
+    """The models of tiers.toml, policy.toml and messages.toml."""
 
     class Sla(Strict):
         amount: float = Field(gt=0)
@@ -321,30 +347,40 @@ def _models():
                 raise ValueError(f"{v!r} is not a locale (like en or en-US)")
             return norm
 
-    from mocli.models import KnownIssue
-
-    class KnownIssues(Strict):
-        issues: list[KnownIssue] = Field(default_factory=list)
-
-    return {
-        "settings.toml": Settings,
-        "tiers.toml": Tiers,
-        "policy.toml": Policy,
-        "messages.toml": Messages,
-        "known_issues.toml": KnownIssues,
-    }
+    return {"tiers.toml": Tiers, "policy.toml": Policy, "messages.toml": Messages}
 
 
 @dataclass
 class Config:
-    """The validated configuration, one attribute per file."""
+    """The validated configuration: `settings`, and one property per other file (`tiers`, `policy`,
+    `messages`, `known_issues`), validated at load or, for a command that loads lazily, when first read."""
 
     settings: Any
-    tiers: dict[str, Any]
-    policy: Any
-    messages: Any
-    known_issues: list[Any]
     files: dict[str, list[Path]] = field(default_factory=dict)  # file name -> layers read
+    layers: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict, repr=False)
+    validated: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def file(self, name: str) -> Any:
+        """The validated model of config file `name`; a ConfigError naming the file and key if invalid."""
+        if name not in self.validated:
+            self.validated[name] = _validate(name, _models((name,))[name], self.layers.get(name, []), {})
+        return self.validated[name]
+
+    @property
+    def tiers(self) -> dict[str, Any]:
+        return self.file("tiers.toml").tiers
+
+    @property
+    def policy(self) -> Any:
+        return self.file("policy.toml")
+
+    @property
+    def messages(self) -> Any:
+        return self.file("messages.toml")
+
+    @property
+    def known_issues(self) -> list[Any]:
+        return self.file("known_issues.toml").issues
 
     def tier(self, name: str):
         try:
@@ -352,6 +388,23 @@ class Config:
         except KeyError:
             known = ", ".join(self.tiers)
             raise ConfigError(f"tiers.toml: no tier named {name!r} (known: {known})") from None
+
+
+def _validate(name: str, model: Any, layers: list[tuple[str, dict[str, Any]]], context: dict[str, Any]) -> Any:
+    """One file's layers merged and validated; a ConfigError naming the layer and key at fault."""
+    from pydantic import ValidationError  # noqa: TID253
+
+    merged: dict[str, Any] = {}
+    for _, data in layers:
+        merged = _merge(merged, data)
+    try:
+        return model.model_validate(merged, context=context)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        source = _source_of(layers, loc) if layers else name
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        raise ConfigError(f"{source}: {key}: {err['msg']}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -400,19 +453,18 @@ def _env_layer() -> dict[str, Any]:
     return layer
 
 
-def load_config(calendar: bool = True, templates: bool = True) -> Config:
+def load_config(calendar: bool = True, templates: bool = True, lazy: bool = False) -> Config:
     """Read, merge and validate every config file; raise ConfigError naming file and key.
 
     For commands that never compute business time or write a message (`track`, `cases`, `report`):
     `calendar=False` skips checking the country against the public-holiday calendars (it imports a
-    large package) and `templates=False` skips parsing the message templates.
+    large package), `templates=False` skips parsing the message templates, and `lazy=True` validates
+    settings.toml now and each other file only when the command first reads it (a listing reads none
+    of them, and their models, the known issues' above all, cost more than the listing).
     """
-    from pydantic import ValidationError  # noqa: TID253
-
-    models = _models()
     shipped, user = shipped_config_dir(), user_config_dir()
-    validated: dict[str, Any] = {}
     files: dict[str, list[Path]] = {}
+    all_layers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name in CONFIG_FILES:
         layers: list[tuple[str, dict[str, Any]]] = []
         if (shipped / name).is_file():
@@ -424,25 +476,13 @@ def load_config(calendar: bool = True, templates: bool = True) -> Config:
             if env:
                 layers.append(("environment (MOCLI_*)", env))
         files[name] = [Path(src) for src, _ in layers if not src.startswith("environment")]
-        merged: dict[str, Any] = {}
-        for _, data in layers:
-            merged = _merge(merged, data)
-        try:
-            validated[name] = models[name].model_validate(merged, context={"calendar": calendar})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = tuple(err["loc"])
-            source = _source_of(layers, loc) if layers else name
-            key = ".".join(str(p) for p in loc) or "(top level)"
-            raise ConfigError(f"{source}: {key}: {err['msg']}") from None
-    cfg = Config(
-        settings=validated["settings.toml"],
-        tiers=validated["tiers.toml"].tiers,
-        policy=validated["policy.toml"],
-        messages=validated["messages.toml"],
-        known_issues=validated["known_issues.toml"].issues,
-        files=files,
-    )
+        all_layers[name] = layers
+    models = _models(("settings.toml",) if lazy else CONFIG_FILES)
+    settings = _validate("settings.toml", models["settings.toml"], all_layers["settings.toml"],
+                         {"calendar": calendar})
+    cfg = Config(settings=settings, files=files, layers=all_layers)
+    for name in CONFIG_FILES[1:] if not lazy else ():
+        cfg.validated[name] = _validate(name, models[name], all_layers[name], {})
     if templates:
         from mocli.messages import check_templates
 

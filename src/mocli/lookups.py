@@ -1,5 +1,7 @@
 """The wizard's lookup phase (steps 1-4): customer and order at once, tracking as soon as the order
-names a tracking number. The agent waits for the slowest chain, not the sum of the lookups.
+names a tracking number. The agent waits for the slowest chain, not the sum of the lookups. The
+carriers' OAuth tokens are fetched (or read from the token cache) beside the customer and order
+lookups, so the tracking lookup never waits for one after the order arrives.
 
 Nothing here raises for a provider's failure: each `Fact` records its value *or* its error, and
 where it came from, so the wizard can say "the CRM did not answer" and let the agent type it in.
@@ -180,6 +182,18 @@ async def _track(providers: Providers, number: str, carrier: str | None) -> Trac
     raise ProviderError(message)
 
 
+async def _warm_carrier_tokens(providers: Providers, carrier: str | None) -> None:
+    """Fetch the OAuth tokens of the carriers that may be asked, while the order is still being looked
+    up. Quietly: a carrier that fails here fails again, with its message, in the tracking lookup."""
+    from mocli.tracking.detect import carrier_id
+
+    for name in providers.tracking_names(carrier_id(carrier) if carrier else None):
+        try:
+            await providers.tracking_adapter(name).warm_up()
+        except Exception:  # noqa: BLE001, S112 - only an early start; the lookup reports any failure
+            continue
+
+
 async def gather_facts(providers: Providers, customer_ref: str | None, order_number: str | None, *,
                        tracking_number: str | None = None, carrier: str | None = None,
                        deadline: float | None = None) -> Facts:
@@ -199,6 +213,7 @@ async def gather_facts(providers: Providers, customer_ref: str | None, order_num
     """
     started = time.monotonic()
     found: dict[str, Fact[Any]] = {}
+    tokens_task = asyncio.ensure_future(_warm_carrier_tokens(providers, carrier))
     customer_task = asyncio.ensure_future(_customer(providers, customer_ref))
     chain_task = asyncio.ensure_future(_order_then_tracking(providers, order_number, tracking_number, carrier,
                                                             found))
@@ -206,9 +221,11 @@ async def gather_facts(providers: Providers, customer_ref: str | None, order_num
     try:
         _, pending = await asyncio.wait(tasks, timeout=deadline)
     except BaseException:  # Ctrl-C or the caller's cancellation: stop the lookups too
-        for t in tasks:
+        for t in (*tasks, tokens_task):
             t.cancel()
         raise
+    if not tokens_task.done():  # a token no lookup needed this time is not worth the agent's wait
+        pending.add(tokens_task)
     for t in pending:
         t.cancel()
     if pending:
@@ -242,7 +259,8 @@ def lookup_facts(providers: Providers, customer_ref: str | None, order_number: s
     async def run() -> Facts:
         from mocli.providers import http
 
-        async with http.run_session(deadline=deadline + 5 if deadline else 300.0):
+        async with http.run_session(deadline=deadline + 5 if deadline else 300.0,
+                                    token_cache=http.TokenCache.in_data_dir()):
             return await gather_facts(providers, customer_ref, order_number, tracking_number=tracking_number,
                                       carrier=carrier, deadline=deadline)
 

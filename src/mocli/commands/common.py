@@ -21,12 +21,13 @@ def load(*, read_only: bool = False) -> tuple[Config, datetime]:
     """The validated config and the current time in the configured time zone.
 
     `read_only=True` for commands that neither count business days nor write a customer message: they
-    skip the public-holiday and template checks (`mocli config check` always runs every check).
+    skip the public-holiday and template checks, and validate the files other than settings.toml only
+    if they read them (`mocli config check` always runs every check).
     """
     from mocli.clock import now
     from mocli.config import load_config
 
-    cfg = load_config(calendar=not read_only, templates=not read_only)
+    cfg = load_config(calendar=not read_only, templates=not read_only, lazy=read_only)
     return cfg, now(cfg.settings.calendar.timezone)
 
 

@@ -16,7 +16,8 @@ for all of them and is tested once (tests/test_http.py):
   an error at once instead of a long silent wait;
 * concurrency bounded per provider (a semaphore) and an optional request rate (requests per second);
 * OAuth client-credentials tokens fetched once and cached until shortly before they expire; a 401
-  drops the cached token and tries once more with a fresh one;
+  drops the cached token and tries once more with a fresh one; with a `TokenCache` (the commands use
+  the data directory's) a token outlives the run, so the next run asks for none until it expires;
 * an HTML page, a non-JSON body or a body of the wrong shape becomes a one-line `ProviderError`,
   never a traceback; messages name the provider and the path, never a query string, header or token.
 
@@ -44,15 +45,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import json
 import logging
 import os
 import random
 import re
+import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx  # noqa: TID253 (this module is imported only inside commands)
@@ -62,7 +67,7 @@ from mocli.errors import ConfigError, NotFound, ProviderError
 
 __all__ = [
     "DEFAULT_TIMEOUT", "HttpSession", "JsonResponse", "OAuthClientCredentials", "ProviderClient",
-    "RetryPolicy", "basic_auth_header", "current_session", "dig", "env_secret", "run_session",
+    "RetryPolicy", "TokenCache", "basic_auth_header", "current_session", "dig", "env_secret", "run_session",
 ]
 
 log = logging.getLogger("mocli.http")  # method, path, status and timing only; never headers or bodies
@@ -221,6 +226,103 @@ class _Token:
         self.lock = asyncio.Lock()
 
 
+TOKEN_CACHE_NAME = "oauth-tokens.json"
+TOKEN_CACHE_FORMAT = "mocli-oauth-tokens/1"
+
+
+class TokenCache:
+    """OAuth tokens kept between runs in one JSON file (0600, in a 0700 directory), each until shortly
+    before it expires, so a wizard run or a `mocli track` batch does not wait for a token every time.
+
+    Entries are keyed by a hash of the provider, token URL, client id, secret and scope: a changed
+    secret or another account never gets an old token, and no secret is written down. A file that
+    cannot be read or written is only a cache: mocli then asks the provider for a token, as before.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock  # wall-clock seconds: expiry must hold across runs, unlike time.monotonic()
+        self._entries: dict[str, dict[str, Any]] | None = None
+
+    @classmethod
+    def in_data_dir(cls) -> TokenCache:
+        """The cache beside the cases, in mocli's data directory (MOCLI_HOME)."""
+        from mocli.config import data_dir
+
+        return cls(data_dir() / TOKEN_CACHE_NAME)
+
+    @staticmethod
+    def key(provider: str, token_url: str, oauth: OAuthClientCredentials) -> str:
+        parts = (provider, token_url, oauth.client_id, oauth.client_secret, oauth.scope or "", oauth.auth_style)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._entries is None:
+            self._entries = {}
+            try:
+                if stat.S_IMODE(os.stat(self.path).st_mode) & 0o077:
+                    os.chmod(self.path, 0o600)  # found looser: tightened, as every file mocli writes
+                data = json.loads(self.path.read_bytes())
+            except (OSError, ValueError):
+                return self._entries  # missing, unreadable or torn: start afresh
+            tokens = data.get("tokens") if isinstance(data, dict) and data.get("format") == TOKEN_CACHE_FORMAT \
+                else None
+            if isinstance(tokens, dict):
+                self._entries = {k: v for k, v in tokens.items() if isinstance(v, dict)
+                                 and isinstance(v.get("access_token"), str)
+                                 and isinstance(v.get("expires_at"), int | float)}
+        return self._entries
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        """(token, seconds it stays usable) if a token for `key` is cached and not about to expire."""
+        entry = self._load().get(key)
+        if entry is None:
+            return None
+        left = float(entry["expires_at"]) - self.clock()
+        return (entry["access_token"], left) if left > 0 else None
+
+    def put(self, key: str, provider: str, token: str, usable_for: float) -> None:
+        """Keep `token` for `usable_for` seconds (expired entries are dropped on the way)."""
+        now = self.clock()
+        entries = {k: v for k, v in self._load().items() if float(v["expires_at"]) > now}
+        entries[key] = {"provider": provider, "access_token": token, "expires_at": now + usable_for}
+        self._entries = entries
+        self._write()
+
+    def drop(self, key: str) -> None:
+        """Forget a token the provider refused (revoked before its expiry)."""
+        if self._load().pop(key, None) is not None:
+            self._write()
+
+    def _write(self) -> None:
+        """Replace the file in one rename (0600 from its creation). No fsync, and not the store's
+        writer (which would load the case store's packages into every `mocli track`): a cache lost
+        in a crash costs one token request."""
+        data = json.dumps({"format": TOKEN_CACHE_FORMAT, "tokens": self._entries or {}}, indent=1).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self._private_dir()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
+        except OSError as exc:  # read-only or full: a token request next run, nothing more
+            log.debug("token cache not written: %s", exc)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    def _private_dir(self) -> None:
+        """The data directory, 0700: made so, or tightened if found looser (the rule of
+        `store.ensure_private_dir`, whose module this one must not load)."""
+        parent = self.path.parent
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        mode = stat.S_IMODE(parent.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(parent, mode & ~0o077)
+
+
 class ProviderClient:
     """One provider's view of the shared session: its base URL, headers, limits and OAuth token."""
 
@@ -258,7 +360,7 @@ class ProviderClient:
             idempotent = method in IDEMPOTENT_METHODS
         accept = frozenset(accept)
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
-        shown = httpx.URL(url).path  # for messages: no query string (it may hold personal data)
+        shown = _path_of(url)  # for messages: no query string (it may hold personal data)
         refreshed = False
         while True:
             extra = dict(self.headers)
@@ -270,6 +372,7 @@ class ProviderClient:
             if resp.status_code == 401 and self.oauth is not None and not refreshed:
                 # A token can be revoked or expire early; one fresh token, then it is the credentials.
                 self._token.value = None
+                await self.session._forget_token(self._token_key())
                 refreshed = True
                 continue
             break
@@ -360,6 +463,11 @@ class ProviderClient:
                                 "for this run")
         await self.session._sleep(seconds)
 
+    async def warm_token(self) -> None:
+        """Have the OAuth token ready before the first lookup needs it (a no-op without OAuth)."""
+        if self.oauth is not None:
+            await self._bearer()
+
     async def _bearer(self) -> str:
         tok = self._token
         loop_now = time.monotonic()
@@ -368,15 +476,31 @@ class ProviderClient:
         async with tok.lock:  # one token request however many lookups wait for it
             if tok.value and time.monotonic() < tok.expires_at:
                 return tok.value
+            key = self._token_key()
+            cached = self.session._cached_token(key)
+            if cached is not None:
+                tok.value, left = cached
+                tok.expires_at = time.monotonic() + left
+                return tok.value
             tok.value, tok.expires_at = await self._fetch_token()
+            self.session._keep_token(key, self.name, tok.value, tok.expires_at - time.monotonic())
             return tok.value
+
+    def _token_url(self) -> str:
+        o = self.oauth
+        assert o is not None
+        return o.token_url if o.token_url.startswith(("http://", "https://")) \
+            else f"{self.base_url}/{o.token_url.lstrip('/')}"
+
+    def _token_key(self) -> str:
+        assert self.oauth is not None
+        return TokenCache.key(self.name, self._token_url(), self.oauth)
 
     async def _fetch_token(self) -> tuple[str, float]:
         o = self.oauth
         assert o is not None
-        url = o.token_url if o.token_url.startswith(("http://", "https://")) \
-            else f"{self.base_url}/{o.token_url.lstrip('/')}"
-        shown = httpx.URL(url).path
+        url = self._token_url()
+        shown = _path_of(url)
         form: dict[str, str] = {"grant_type": "client_credentials", **o.extra}
         if o.scope:
             form["scope"] = o.scope
@@ -416,8 +540,6 @@ class ProviderClient:
             raise ProviderError(f"{self.name}: answered {shown} with an HTML page (HTTP {resp.status_code}) "
                                 "instead of JSON; is its base_url right, or is it down?")
         try:
-            import json
-
             data = json.loads(body)
             # A lone surrogate (only a \\uD800-\\uDFFF escape can make one) could never be saved as
             # UTF-8: repaired to U+FFFD here, once, so a case with that name can still be stored.
@@ -453,6 +575,15 @@ class ProviderClient:
         return ProviderError(f"{self.name}: HTTP {code} from {shown}")
 
 
+def _path_of(url: str) -> str:
+    """The path of `url` for messages, without its query string. httpx parses the URL once more to
+    send it; a second full parse here cost as much as a tenth of a lookup's CPU in a batch."""
+    from urllib.parse import quote, urlsplit
+
+    # Percent-encoded as httpx would send it: no control character from a typed number reaches a message.
+    return quote(urlsplit(url).path, safe="/%:@!$&'()*+,;=~") or "/"
+
+
 def _duration(seconds: float) -> str:
     if seconds == float("inf") or seconds >= 86400 * 365:
         return "a very long time"
@@ -473,8 +604,11 @@ class HttpSession:
     def __init__(self, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, deadline: float | None = 300.0,
                  retry: RetryPolicy | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  sleep: Callable[[float], Awaitable[Any]] | None = None, max_connections: int = 200,
-                 attempt_seconds: float | None = ATTEMPT_SECONDS, max_body: int = MAX_BODY) -> None:
+                 attempt_seconds: float | None = ATTEMPT_SECONDS, max_body: int = MAX_BODY,
+                 token_cache: TokenCache | None = None) -> None:
         self.timeout = timeout
+        self.token_cache = token_cache
+        self._cache_writes: set[asyncio.Future[Any]] = set()
         self.deadline = deadline
         self.attempt_seconds = attempt_seconds
         self.max_body = max_body
@@ -482,7 +616,8 @@ class HttpSession:
         self._sleep = sleep or asyncio.sleep
         self._started = time.monotonic()
         self._providers: dict[str, ProviderClient] = {}
-        self.client = httpx.AsyncClient(
+        self._client: httpx.AsyncClient | None = None
+        self._client_options: dict[str, Any] = dict(
             timeout=timeout, transport=transport, follow_redirects=False,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"Accept": "application/json", "User-Agent": "mocli"},
@@ -491,6 +626,14 @@ class HttpSession:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             self.loop = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The run's httpx client, made at the first request: building its TLS context (the CA bundle)
+        costs more than a demo-data run or a batch of mistyped numbers does in all, and they send none."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(**self._client_options)
+        return self._client
 
     def provider(self, name: str, *, base_url: str, headers: Mapping[str, str] | None = None,
                  concurrency: int = 8, rate_per_second: float | None = None,
@@ -530,8 +673,29 @@ class HttpSession:
         t = self.timeout
         return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
 
+    def _cached_token(self, key: str) -> tuple[str, float] | None:
+        return self.token_cache.get(key) if self.token_cache is not None else None
+
+    def _keep_token(self, key: str, provider: str, token: str, usable_for: float) -> None:
+        """Write the token to the cache off the event loop: the lookup waiting for it goes on at once."""
+        if self.token_cache is None or usable_for <= 0:
+            return
+        write = asyncio.ensure_future(asyncio.to_thread(self.token_cache.put, key, provider, token, usable_for))
+        self._cache_writes.add(write)
+        write.add_done_callback(self._cache_writes.discard)
+
+    async def _forget_token(self, key: str) -> None:
+        if self.token_cache is not None:
+            await asyncio.gather(*self._cache_writes, return_exceptions=True)  # not undone by a late write
+            self.token_cache.drop(key)
+
     async def aclose(self) -> None:
-        await self.client.aclose()
+        try:
+            if self._cache_writes:  # a token fetched this run is kept for the next
+                await asyncio.gather(*self._cache_writes, return_exceptions=True)
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
 
     async def __aenter__(self) -> HttpSession:
         return self

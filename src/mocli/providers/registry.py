@@ -48,16 +48,25 @@ class Providers:
 
     def tracking(self, carrier: str | None) -> TrackingProvider:
         """The provider serving `carrier` (``[providers.tracking]``, else its ``default``), made once per run."""
+        table = self.cfg.settings.providers.tracking
+        return self.tracking_adapter(table.get(carrier or "", table.get("default", "demo")))
+
+    def tracking_adapter(self, name: str) -> TrackingProvider:
+        """The tracking provider configured as `name` ("ups", "aftership", "demo"...), made once per run."""
         from mocli.providers.carriers import registry as carriers
 
-        table = self.cfg.settings.providers.tracking
-        name = table.get(carrier or "", table.get("default", "demo"))
         if name == "demo":
             return self.demo
         made = self.__dict__.setdefault("_tracking_adapters", {})
         if name not in made:
             made[name] = carriers.make(name, self._settings(name))
         return made[name]
+
+    def tracking_names(self, carrier: str | None = None) -> list[str]:
+        """The carrier adapters (not the demo) that may serve `carrier`'s tracking; every one when None."""
+        table = self.cfg.settings.providers.tracking
+        names = [table.get(carrier, table.get("default", "demo"))] if carrier else list(table.values())
+        return [n for n in dict.fromkeys(names) if n != "demo"]
 
     def prior_claims(self):
         """Claims known to the CRM from before mocli: only the demo CRM has them (real CRMs keep no

@@ -144,7 +144,7 @@ async def track_all(providers: Any, raws: list[str], override: str | None = None
     if lookup_timeout is None and getattr(providers, "cfg", None) is not None:
         lookup_timeout = providers.cfg.settings.providers.lookup_timeout_seconds
     check_providers(providers, raws, override)
-    async with http.run_session(deadline=deadline, transport=transport):
+    async with http.run_session(deadline=deadline, transport=transport, token_cache=http.TokenCache.in_data_dir()):
 
         async def one(i: int, raw: str) -> tuple[int, Result]:
             res = await track_one(providers, raw, override, proof, lookup_timeout)

@@ -63,6 +63,16 @@ class Adapter:
         return http.current_session().provider(self.name, base_url=self.base_url, concurrency=self.concurrency,
                                                rate_per_second=self.rate, **kw)
 
+    def oauth_client(self) -> http.ProviderClient | None:
+        """The client holding this carrier's OAuth token; None for a carrier that signs with a key."""
+        return None
+
+    async def warm_up(self) -> None:
+        """Get the OAuth token (from the cache or the carrier) before the first lookup needs it."""
+        client = self.oauth_client()
+        if client is not None:
+            await client.warm_token()
+
     async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
         raise NotImplementedError
 

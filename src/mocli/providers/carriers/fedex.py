@@ -24,12 +24,12 @@ class FedexAdapter(Adapter):
         self.client_id = self.secret("client_id_env", "Track API key")
         self.client_secret = self.secret("client_secret_env", "Track API secret key")
 
-    def _client(self) -> http.ProviderClient:
+    def oauth_client(self) -> http.ProviderClient:
         return self.client(oauth=http.OAuthClientCredentials(
             token_url="/oauth/token", client_id=self.client_id, client_secret=self.client_secret, auth_style="body"))
 
     async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
-        client = self._client()
+        client = self.oauth_client()
         body = {"includeDetailedScans": True,
                 "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": number}}]}
         # A tracking query only reads, so retrying the POST is safe.

@@ -26,14 +26,14 @@ class UpsAdapter(Adapter):
         self.client_id = self.secret("client_id_env", "OAuth client id")
         self.client_secret = self.secret("client_secret_env", "OAuth client secret")
 
-    def _client(self) -> http.ProviderClient:
+    def oauth_client(self) -> http.ProviderClient:
         return self.client(
             headers={"transactionSrc": "mocli"},
             oauth=http.OAuthClientCredentials(token_url="/security/v1/oauth/token", client_id=self.client_id,
                                               client_secret=self.client_secret, auth_style="basic"))
 
     async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
-        resp = await self._client().get(
+        resp = await self.oauth_client().get(
             f"/api/track/v1/details/{number}",
             params={"locale": "en_US", "returnSignature": str(proof).lower(), "returnPOD": str(proof).lower(),
                     "returnMilestones": "false"},

@@ -22,11 +22,13 @@ class UspsAdapter(Adapter):
         self.client_id = self.secret("client_id_env", "OAuth consumer key")
         self.client_secret = self.secret("client_secret_env", "OAuth consumer secret")
 
-    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
-        client = self.client(oauth=http.OAuthClientCredentials(
+    def oauth_client(self) -> http.ProviderClient:
+        return self.client(oauth=http.OAuthClientCredentials(
             token_url="/oauth2/v3/token", client_id=self.client_id, client_secret=self.client_secret,
             scope="tracking", auth_style="body"))
-        resp = await client.get(f"/tracking/v3/tracking/{number}", params={"expand": "DETAIL"},
+
+    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
+        resp = await self.oauth_client().get(f"/tracking/v3/tracking/{number}", params={"expand": "DETAIL"},
                                 accept=(200, 400, 404))
         if resp.status != 200:
             raise _error(resp.data, number, resp.status)
