@@ -174,7 +174,8 @@ def test_the_fast_update_holds_the_lock_from_the_read_to_the_append(filled, path
     s.find("00001")
     events = []
     lock = s.storage._lock
-    real_release, real_pread, real_append = lock.release, store._pread_all, JournalStorage._append
+    # the scan finds where the journal's whole records end (the state the update builds on) under the lock
+    real_release, real_pread, real_append = lock.release, store._last_line_end, JournalStorage._append
 
     def release(*args, **kwargs):
         if lock.lock_counter == 1:
@@ -182,7 +183,7 @@ def test_the_fast_update_holds_the_lock_from_the_read_to_the_append(filled, path
         return real_release(*args, **kwargs)
 
     monkeypatch.setattr(lock, "release", release)
-    monkeypatch.setattr(store, "_pread_all", lambda *a: events.append(("read", lock.is_locked)) or real_pread(*a))
+    monkeypatch.setattr(store, "_last_line_end", lambda *a: events.append(("read", lock.is_locked)) or real_pread(*a))
     monkeypatch.setattr(JournalStorage, "_append", lambda self, r: events.append("append") or real_append(self, r))
     s.update("00002", lambda c: {**c, "status": "resolved"})
     assert events == [("read", True), "append", "unlocked"]

@@ -1030,7 +1030,9 @@ def scan_journal(path: Path, project: Callable[[dict[str, Any]], Any], key: str,
                  corrupt: Callable[[str, int], StoreCorrupt]) -> Scan:
     """`project(document)` and the record's place for every live document of `table` (see above).
 
-    `lock` is held only while bytes are read (None: read without it, for files we may not lock);
+    The journal is read in chunks from its end back (bounded memory; a superseded record is checked
+    but not projected). `lock` is held only while the end of the last whole record is found (None: read
+    without it, for files we may not lock): the bytes before it are never changed in place;
     `use_cache` reads and writes ``.NAME.KEY.cache`` (0600); `corrupt(detail, inode)` makes the
     error for a corrupt journal (and may move that file aside). FileNotFoundError if there is no journal.
     """
@@ -1043,84 +1045,138 @@ def scan_journal(path: Path, project: Callable[[dict[str, Any]], Any], key: str,
             pass
         cached = _load_cache(cache, key)
 
-    def snapshot() -> tuple[Scan, bytes, str]:
-        """(the cached scan if it still holds for this file, else an empty one; the journal's bytes past
-        it; the anchor digest of the last whole record)."""
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            st = os.fstat(fd)
-            base = Scan(st.st_dev, st.st_ino, {}, {})  # nothing covered yet: the whole file is read
-            if cached is not None:
-                old, anchor = cached
-                if ((old.dev, old.ino) == (st.st_dev, st.st_ino) and len(HEADER) <= old.offset <= st.st_size
-                        and os.pread(fd, len(HEADER), 0) == HEADER and _anchor(fd, old.offset) == anchor):
-                    base = old
-            data = _pread_all(fd, base.offset, st.st_size)
-            whole = base.offset + data.rfind(b"\n") + 1  # past the last whole record
-            return base, data, _anchor(fd, whole) if whole > base.offset else ""
-        finally:
-            os.close(fd)
+    def snapshot(fd: int) -> tuple[Scan, int, bytes, str]:
+        """(the cached scan if it still holds for this file, else an empty one; where the last whole
+        record ends; the bytes after it (a torn tail, or nothing); the anchor digest up to there)."""
+        st = os.fstat(fd)
+        base = Scan(st.st_dev, st.st_ino, {}, {})  # nothing covered yet: the whole file is read
+        if cached is not None:
+            old, anchor = cached
+            if ((old.dev, old.ino) == (st.st_dev, st.st_ino) and len(HEADER) <= old.offset <= st.st_size
+                    and os.pread(fd, len(HEADER), 0) == HEADER and _anchor(fd, old.offset) == anchor):
+                base = old
+        whole = _last_line_end(fd, base.offset, st.st_size)
+        tail = os.pread(fd, st.st_size - whole, whole) if st.st_size > whole else b""
+        return base, whole, tail, _anchor(fd, whole) if whole > base.offset else ""
 
     try:
-        if lock is not None:
-            with lock():
-                base, data, anchor = snapshot()
-        else:  # a journal read without the lock is still a consistent snapshot: whole records appended
-            base, data, anchor = snapshot()
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
-    scan = base
-    fresh = scan.offset == 0
-    if fresh:
-        if not data.startswith(HEADER):
+    try:
+        try:
+            if lock is not None:  # held only to find where the whole records end: they never change after
+                with lock():
+                    base, whole, tail, anchor = snapshot(fd)
+            else:  # a journal read without the lock is still a consistent snapshot: whole records appended
+                base, whole, tail, anchor = snapshot(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+        scan = base
+        fresh = scan.offset == 0
+        if fresh and os.pread(fd, len(HEADER), 0) != HEADER:
             raise corrupt("not a mocli case store: bad or missing header", scan.ino)
-        body, pos = data[len(HEADER):], len(HEADER)  # pos: where `body` starts in the file
-    else:
-        body, pos = data, scan.offset
-    end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
-    if not _torn_tail_ok(body[end:]):
-        raise corrupt("trailing garbage after the last record", scan.ino)
-    lines = body[:end].split(b"\n")[:-1] if end else []
-    docs, spans, next_id = scan.docs, scan.spans, scan.next_id
-    bad: str | None = None
+        start = len(HEADER) if fresh else scan.offset
+        if not _torn_tail_ok(tail if whole >= start else b""):
+            raise corrupt("trailing garbage after the last record", scan.ino)
+        try:
+            count, bad = _project_latest(fd, start, max(whole, start), scan, project, table)
+        except OSError as exc:
+            raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+        if bad is not None:
+            raise corrupt(f"line {scan.records + 2 + bad} is not a valid case record", scan.ino)  # 1: header
+    finally:
+        os.close(fd)
+    scan.records, scan.offset = scan.records + count, max(whole, start)
+    if use_cache and anchor and (fresh or count > _CACHE_REFRESH):
+        _save_cache(cache, key, scan, anchor)
+    return scan
+
+
+_CHUNK = 1 << 23  # bytes of journal held at a time by a scan: its memory does not grow with the file
+
+
+def _last_line_end(fd: int, start: int, size: int) -> int:
+    """Where the journal's last whole record ends (just past its newline); `start` if none past it."""
+    pos = size
+    while pos > start:
+        lo = max(start, pos - (1 << 16))
+        idx = os.pread(fd, pos - lo, lo).rfind(b"\n")
+        if idx >= 0:
+            return lo + idx + 1
+        pos = lo
+    return start
+
+
+def _lines_backward(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of every line between `start` and `end` (both at line starts), the last first,
+    read `_CHUNK` bytes at a time."""
+    hi, window = end, _CHUNK
+    while hi > start:
+        lo = max(start, hi - window)
+        block = _pread_all(fd, lo, hi)
+        if len(block) != hi - lo:
+            raise OSError(0, "the case file is shorter than it was a moment ago")
+        parts = block.split(b"\n")
+        parts.pop()  # after the last newline: nothing (hi is a line start)
+        first = 0 if lo == start else 1  # a line that starts before `lo` is read with the next block
+        if first and len(parts) == 1:  # one line longer than the window: read a bigger one
+            window *= 2
+            continue
+        off = hi
+        for line in reversed(parts[first:]):
+            off -= len(line) + 1
+            yield off, line
+        hi, window = off, _CHUNK
+
+
+def _project_latest(fd: int, start: int, end: int, scan: Scan, project: Callable[[dict[str, Any]], Any],
+                    table: str) -> tuple[int, int | None]:
+    """Check every record between `start` and `end` and bring `scan` up to date with them, projecting
+    only each document's latest record (read last first: a superseded record is checked, not projected).
+
+    Returns (records read, None), or (0, the number of the first bad line counted from `start`)."""
+    latest: dict[int, tuple[Any, int, int] | None] = {}  # doc id -> (projection, offset, length); None: removed
+    next_id, count, bad = scan.next_id, 0, False
     paused = gc.isenabled()
     gc.disable()  # see the module docstring
     try:
-        for number, line in enumerate(lines):
+        for off, line in _lines_backward(fd, start, end):
+            count += 1
             try:
                 rec = orjson.loads(line)
                 t, doc_id, n = rec["t"], rec["i"], rec["n"]
                 if not (isinstance(t, str) and type(doc_id) is int and type(n) is int):
                     raise TypeError
-                if rec.get("x"):
-                    doc = None
-                else:
-                    doc = rec["d"]
-                    if not isinstance(doc, dict):
-                        raise TypeError
+                removed = bool(rec.get("x"))
+                if not removed and not isinstance(rec["d"], dict):
+                    raise TypeError
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                bad = f"line {scan.records + 2 + number} is not a valid case record"  # line 1: the header
+                bad = True
                 break
             if t == table:
                 next_id = max(next_id, n)
-                if doc is None:
-                    docs.pop(doc_id, None)
-                    spans.pop(doc_id, None)
-                else:
-                    docs[doc_id] = project(doc)
-                    spans[doc_id] = (pos, len(line))
-            pos += len(line) + 1
+                if doc_id not in latest:
+                    latest[doc_id] = None if removed else (project(rec["d"]), off, len(line))
     finally:
         if paused:
             gc.enable()
-    if bad is not None:
-        raise corrupt(bad, scan.ino)
-    scan.next_id, scan.records, scan.offset = next_id, scan.records + len(lines), pos
-    if use_cache and anchor and (fresh or len(lines) > _CACHE_REFRESH):
-        _save_cache(cache, key, scan, anchor)
-    return scan
+    if bad:  # the error names the first damaged line, as a front-to-back read would
+        for number, (_, line) in enumerate(reversed(list(_lines_backward(fd, start, end)))):
+            if not valid_record(line):
+                return 0, number
+    docs, spans = scan.docs, scan.spans
+    for doc_id in sorted(latest):  # ids are handed out in increasing order: this is insertion order
+        found = latest[doc_id]
+        if found is None:
+            docs.pop(doc_id, None)
+            spans.pop(doc_id, None)
+        else:
+            docs[doc_id], spans[doc_id] = found[0], (found[1], found[2])
+    scan.next_id = next_id
+    return count, None
 
 
 def read_records(path: Path, scan: Scan, table: str, doc_ids: list[int]) -> list[dict[str, Any]] | None:
