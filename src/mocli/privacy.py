@@ -184,13 +184,16 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def mask_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """`mocli report` figures with the repeat claimants' emails and addresses masked."""
-    out = dict(figures)  # only the repeat claimants hold personal data: copy just those
-    repeat = out["repeat_claimants"] = copy.deepcopy(figures.get("repeat_claimants") or {})
-    for row in repeat.get("customers") or []:
+    out = dict(figures)  # only the repeat claimants hold personal data: copy just their rows, shallowly
+    repeat = dict(figures.get("repeat_claimants") or {})
+    repeat["customers"] = [dict(row) for row in repeat.get("customers") or []]
+    repeat["addresses"] = [dict(row) for row in repeat.get("addresses") or []]
+    out["repeat_claimants"] = repeat
+    for row in repeat["customers"]:
         row["email"] = mask_email(row.get("email"))
         if isinstance(row.get("customer"), str) and "@" in row["customer"]:  # no CRM id: the email stood in
             row["customer"] = mask_email(row["customer"])
-    for row in repeat.get("addresses") or []:
+    for row in repeat["addresses"]:
         address = row.get("address")
         if isinstance(address, str):
             parts = address.split(", ")
