@@ -306,3 +306,20 @@ def test_cases_table_shows_the_whole_records(cli, mocli_env):
 def test_cases_on_no_store_yet_lists_nothing(cli, mocli_env):
     r = cli("cases", "--json")
     assert r.code == 0 and json.loads(r.out) == []
+
+
+def test_cases_reads_a_listing_view_lighter_than_the_reports(cli, mocli_env, monkeypatch):
+    """The listing's cached view holds what filters and the sort read: the report's summaries (claim
+    facts, address keys) cost three times as much to load at 50,000 cases."""
+    s = CaseStore(mocli_env["home"] / "cases.db")
+    for n in range(1, 6):
+        s.add(case(n))
+
+    def no_summary(_case):
+        raise AssertionError("the report's summary")
+
+    monkeypatch.setattr(reporting, "summary", no_summary)
+    r = cli("cases", "--json", "--status", "all", "--limit", "2")
+    assert r.code == 0, r.err
+    assert [c["id"] for c in json.loads(r.out)] == [c["id"] for c in _expected(
+        mocli_env["home"] / "cases.db", None, reporting.Filters(), limit=2)]

@@ -95,6 +95,39 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Names the cached view `mocli cases` filters and sorts (store/file_backend.py); bump it when `listing`
+# changes.
+LISTING_KEY = "listing-v1"
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def follow_up_key(case: dict[str, Any]) -> int | None:
+    """The follow-up time in whole microseconds since the epoch (None: none, or unreadable): what the
+    listing sorts on; comparing aware datetimes is several times slower."""
+    follow = when(case.get("follow_up_by"))
+    return None if follow is None else (follow - _EPOCH) // timedelta(microseconds=1)
+
+
+def listing(case: dict[str, Any]) -> dict[str, Any]:
+    """A case cut down to what `mocli cases` filters (`Filters`, due, overdue) and sorts on, in the same
+    shape: a third of the report's summary, so the listing loads its cached view that much faster."""
+    customer = case.get("customer") or {}
+    order = case.get("order") or {}
+    tracking = case.get("tracking")
+    return {
+        "id": case.get("id"),
+        "created_at": case.get("created_at"),
+        "agent": case.get("agent"),
+        "status": case.get("status", "open"),
+        "follow_up_by": case.get("follow_up_by"),
+        "follow_up_key": follow_up_key(case),
+        "customer": {"tier": customer.get("tier")},
+        "order": {"carrier": order.get("carrier")},
+        "tracking": {"carrier": tracking.get("carrier")} if isinstance(tracking, dict) else None,
+        "decision": {"action": (case.get("decision") or {}).get("action")},
+    }
+
+
 # ---------------------------------------------------------------- periods and filters
 
 
