@@ -21,6 +21,7 @@ Usage: .venv/bin/python benchmarks/report_scale.py [--sizes 1000,50000,200000] [
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,11 @@ def base_cases(cfg: Any, now: datetime) -> list[Any]:
 
 def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """`n` realistic case dicts in the stored shape."""
+    return list(iter_cases(n, seed))
+
+
+def iter_cases(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """`n` realistic case dicts in the stored shape, one at a time (200,000 at once would take GiBs)."""
     from mocli import lifecycle
     from mocli.casework import message_values
     from mocli.clock import now as clock_now
@@ -85,7 +92,6 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     customers = [(f"cus_{i:06d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}") for i in range(max(50, n // 3))]
     import orjson
 
-    out = []
     for i in range(n):
         k = rng.randrange(len(bases))
         case = orjson.loads(orjson.dumps(dumped[k]))  # a deep copy, fast
@@ -130,8 +136,7 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
             if when < now:
                 case = lifecycle.resolve(case, tier, answers, now=when, agent=case["agent"],
                                          macro=macro, message=message)
-        out.append(case)
-    return out
+        yield case
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -187,17 +192,15 @@ def measure(n: int, runs: int, keep: Path | None) -> dict[str, tuple[float, floa
 
     t0 = time.perf_counter()
     store = CaseStore(path)
-    cases: list[dict[str, Any]] = []
-    if n:
-        cases = generate(n)
-        store.table.insert_multiple(cases)
+    cases = iter_cases(n)
+    while batch := list(itertools.islice(cases, 10_000)):
+        store.table.insert_multiple(batch)
     size = path.stat().st_size if path.exists() else 0
     print(f"{n:,} cases ({size / 1e6:.0f} MB journal), generated and stored in {time.perf_counter() - t0:.1f} s")
     if not n:
         _run(NEW_CASE, env)  # bytecode and config warmed; the store is still empty before each run
         best("new-case --no-input", NEW_CASE, before=lambda: path.unlink(missing_ok=True))
         return out
-    del cases
     drop = lambda: [c.unlink() for c in _caches(home)]  # noqa: E731
     best("report (cold)", ["report", "--format", "json"], before=drop)
     _run(["report", "--format", "json"], env)  # builds the cache
