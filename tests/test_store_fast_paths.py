@@ -96,12 +96,12 @@ def test_fast_updates_keep_ids_counts_and_the_tinydb_view_right(filled, path):
 
 def test_a_record_that_is_not_where_the_index_says_falls_back_to_a_full_read(filled, path, monkeypatch):
     filled.find("00001")
-    cache = orjson.loads(index_cache(path).read_bytes())
-    spans = {i: (start, length) for i, _, start, length in cache["docs"]}
-    for entry in cache["docs"]:
+    head, *docs, end = [orjson.loads(line) for line in index_cache(path).read_bytes().splitlines()]
+    spans = {i: (start, length) for i, _, start, length in docs}
+    for entry in docs:
         if entry[0] == 3:
             entry[2:] = spans[4]  # doc 3's record said to be doc 4's: a stale or wrong index
-    index_cache(path).write_bytes(orjson.dumps(cache))
+    index_cache(path).write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in [head, *docs, end]))
     full_reads = []
     real = JournalStorage.read_docs
     monkeypatch.setattr(JournalStorage, "read_docs", lambda self, t: full_reads.append(t) or real(self, t))
