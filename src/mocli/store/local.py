@@ -23,12 +23,14 @@ full rewrite (about 1.25 s at 50,000 cases). Here:
 * the file is 0600 and its directory 0700, and looser modes are tightened on open.
 
 Speed at 50,000 cases (benchmarks/report_scale.py): reads hold the lock only while the bytes are
-read, and parse outside it (the journal is append-only and compaction renames, so the bytes read are a
-consistent snapshot); parsing runs with the cyclic garbage collector paused (it otherwise rescans
+read (a scan: only while it finds where the last whole record ends), and parse outside it (the journal
+is append-only and compaction renames, so the bytes read are a consistent snapshot); a scan reads the
+journal in chunks from its end back, so it holds a chunk rather than the file, and projects only each
+document's latest record; parsing runs with the cyclic garbage collector paused (it otherwise rescans
 the millions of new objects a big journal makes, several times the cost of the parse itself);
 `CaseStore.update` appends one record instead of going through TinyDB's whole-table rewrite.
 `CaseStore.find`/`update` (`mocli case`, `note`, `resolve`) and `mocli cases` do not parse the whole
-journal: they read a cached scan (an id index, or the report's summaries) kept valid the way the report
+journal: they read a cached scan (an id index, or the listing's view) kept valid the way the report
 cache is, parse only the records appended since, and pread the few whole records they need; anything
 unusual means a full read (see "projections and fast look-ups" at the end, which also says what a scan
 does not re-check and why that is safe).
