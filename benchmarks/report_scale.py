@@ -1,21 +1,27 @@
-"""How mocli behaves at 50,000 stored cases: `mocli report` and adding one case.
+"""How mocli behaves as the case file grows: 1,000, 50,000 and 200,000 cases, warm and cold.
 
 Generates realistic cases: every demo scenario is built once with `casework.build_case` (the same code
 as `mocli new-case`), then copied with new ids, customers, agents, dates and order numbers; about 60%
 of the claims are resolved with `lifecycle.resolve` (the same code as `mocli resolve`). The cases are
-written into a fresh case store, then timed:
+written into a fresh case store (one per size), then timed, each command a real CLI subprocess end to
+end with its peak memory (the child's maximum resident set, from wait4):
 
-* `mocli report --format json` (the real CLI in a subprocess, end to end), best and median of --runs;
+* `mocli report --format json` warm (its cache built) and cold (no cache: a first run, or a report over
+  another user's file), best and median of --runs;
 * adding one case (`CaseStore.add`) at that size, median of 20;
-* `mocli cases --json`, `mocli case`, `mocli note` and `mocli resolve` at that size (subprocesses;
-  best of two, each `resolve` on another open case).
+* `mocli new-case --no-input`, `cases --json`, `case`, `note` and `resolve` (best of --runs, each
+  `resolve` on another open case), and `new-case --no-input` on an empty store.
 
-Usage: .venv/bin/python benchmarks/report_scale.py [--cases 50000] [--runs 5] [--keep DIR]
+It ends with the issue's goals, each figure beside the one it is held to (the 1,000-case figure, the
+50,000-case one, the empty store). Figures only: nothing here passes or fails a test.
+
+Usage: .venv/bin/python benchmarks/report_scale.py [--sizes 1000,50000,200000] [--runs 3] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +70,11 @@ def base_cases(cfg: Any, now: datetime) -> list[Any]:
 
 def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """`n` realistic case dicts in the stored shape."""
+    return list(iter_cases(n, seed))
+
+
+def iter_cases(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """`n` realistic case dicts in the stored shape, one at a time (200,000 at once would take GiBs)."""
     from mocli import lifecycle
     from mocli.casework import message_values
     from mocli.clock import now as clock_now
@@ -80,7 +92,6 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     customers = [(f"cus_{i:06d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}") for i in range(max(50, n // 3))]
     import orjson
 
-    out = []
     for i in range(n):
         k = rng.randrange(len(bases))
         case = orjson.loads(orjson.dumps(dumped[k]))  # a deep copy, fast
@@ -125,57 +136,83 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
             if when < now:
                 case = lifecycle.resolve(case, tier, answers, now=when, agent=case["agent"],
                                          macro=macro, message=message)
-        out.append(case)
-    return out
+        yield case
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mocli", *args], env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"mocli {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return elapsed, proc
+# Each command runs under a small Python that times it and reports its peak memory. Forked straight
+# from this process, a child's maximum resident set would start at this process's (Linux keeps the high-
+# water mark across fork and exec), and this one holds thousands of generated cases.
+_MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=sys.stdout)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.write(f"\\nMOCLI-BENCH {time.perf_counter() - start} {peak}\\n")
+sys.exit(code)
+"""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=50_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keep", type=Path, help="Write the store here and keep it (default: a temp dir).")
-    opts = parser.parse_args()
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak resident MiB, stdout) of one `mocli ARGS` process."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "mocli", *args], env=env,
+                          capture_output=True, text=True)
+    err, _, figures = proc.stderr.rpartition("\nMOCLI-BENCH ")
+    if proc.returncode != 0 or not figures:
+        raise SystemExit(f"mocli {' '.join(args)} failed ({proc.returncode}): {err.strip()}")
+    elapsed, peak_kib = figures.split()
+    return float(elapsed), int(peak_kib) / 1024, proc.stdout
 
-    home = opts.keep or Path(tempfile.mkdtemp(prefix="mocli-bench-"))
+
+def _caches(home: Path) -> list[Path]:
+    return list(home.glob(".cases.db.*.cache"))
+
+
+NEW_CASE = ["new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1002",
+            "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
+            "--theft-in-area", "no", "--package-found", "no"]
+
+
+def measure(n: int, runs: int, keep: Path | None) -> dict[str, tuple[float, float]]:
+    """Every figure at `n` cases: name -> (best seconds, peak MiB of that kind of run)."""
+    from mocli.store import CaseStore
+
+    home = (keep / f"{n}") if keep else Path(tempfile.mkdtemp(prefix=f"mocli-bench-{n}-"))
+    home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MOCLI_HOME": str(home), "MOCLI_NOW": PINNED_NOW, "MOCLI_AGENT": "bench",
            "MOCLI_CONFIG_DIR": str(home / "conf")}
     os.environ.update({k: env[k] for k in ("MOCLI_HOME", "MOCLI_NOW", "MOCLI_CONFIG_DIR")})
-
-    from mocli.store import CaseStore
-
-    t0 = time.perf_counter()
-    cases = generate(opts.cases)
-    t1 = time.perf_counter()
     path = home / "cases.db"
     path.unlink(missing_ok=True)
+    for cache in _caches(home):
+        cache.unlink()
+    out: dict[str, tuple[float, float]] = {}
+
+    def best(label: str, args: list[str], count: int = runs, before: Any = None) -> None:
+        got = []
+        for _ in range(count):
+            if before:
+                before()
+            got.append(_run(args, env)[:2])
+        times = [t for t, _ in got]
+        out[label] = (min(times), max(m for _, m in got))
+        print(f"  {label:<28} best {min(times):6.2f} s  median {statistics.median(times):6.2f} s  "
+              f"peak {out[label][1]:5.0f} MiB")
+
+    t0 = time.perf_counter()
     store = CaseStore(path)
-    store.table.insert_multiple(cases)
-    t2 = time.perf_counter()
-    size = path.stat().st_size
-    print(f"generated {len(cases):,} cases in {t1 - t0:.1f} s; stored in {t2 - t1:.1f} s "
-          f"({size / 1e6:.0f} MB, {path})")
-
-    _run(["report", "--format", "json"], env)  # warm the OS file cache
-    times = []
-    for _ in range(opts.runs):
-        elapsed, proc = _run(["report", "--format", "json"], env)
-        times.append(elapsed)
-    import json
-
-    total = json.loads(proc.stdout)["total"]
-    help_times = [_run(["--help"], env)[0] for _ in range(3)]
-    print(f"mocli report --format json over {total:,} cases: best {min(times):.2f} s, "
-          f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)}; "
-          f"process start-up alone, mocli --help: {min(help_times):.2f} s)")
+    cases = iter_cases(n)
+    while batch := list(itertools.islice(cases, 10_000)):
+        store.table.insert_multiple(batch)
+    size = path.stat().st_size if path.exists() else 0
+    print(f"{n:,} cases ({size / 1e6:.0f} MB journal), generated and stored in {time.perf_counter() - t0:.1f} s")
+    if not n:
+        _run(NEW_CASE, env)  # bytecode and config warmed; the store is still empty before each run
+        best("new-case --no-input", NEW_CASE, before=lambda: path.unlink(missing_ok=True))
+        return out
+    drop = lambda: [c.unlink() for c in _caches(home)]  # noqa: E731
+    best("report (cold)", ["report", "--format", "json"], before=drop)
+    _run(["report", "--format", "json"], env)  # builds the cache
+    best("report (warm)", ["report", "--format", "json"])
 
     extra = generate(20, seed=99)
     add_times = []
@@ -184,29 +221,61 @@ def main() -> None:
         start = time.perf_counter()
         fresh.add(case)
         add_times.append(time.perf_counter() - start)
-    print(f"add one case at {len(cases):,} cases (CaseStore.add, open store): median "
-          f"{statistics.median(add_times) * 1000:.1f} ms, max {max(add_times) * 1000:.1f} ms")
-
+    out["add one case"] = (statistics.median(add_times), 0.0)
+    print(f"  {'add one case (CaseStore.add)':<28} median {statistics.median(add_times) * 1000:.1f} ms, "
+          f"max {max(add_times) * 1000:.1f} ms")
     ref = extra[0]["id"]
-    new_case = ["new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1002",
-                "--address-confirmed", "yes", "--received-by-someone-else", "no", "--checked-drop-off-spots", "yes",
-                "--theft-in-area", "no", "--package-found", "no"]
-    for label, args in (("mocli new-case --no-input (whole command)", new_case),
-                        ("mocli cases --json (default limit)", ["cases", "--json"]),
-                        ("mocli case CASE --json", ["case", ref, "--json"]),
-                        ("mocli note CASE TEXT", ["note", ref, "benchmark note"])):
-        runs = [_run(args, env)[0] for _ in range(2)]
-        print(f"{label} at {len(cases) + len(extra):,} cases: {min(runs):.2f} s (runs: {runs[0]:.2f}, "
-              f"{runs[1]:.2f}; a first run may build a cache)")
-    open_ids = [c["id"] for c in extra if c["status"] == "open"][:2]  # a case is resolved once
-    runs = [_run(["resolve", ref, "--no-input", "--outcome", "found", "--remedy", "confirm"], env)[0]
-            for ref in open_ids]
-    print(f"mocli resolve CASE --no-input at {len(cases) + len(extra):,} cases: {min(runs):.2f} s "
-          f"(runs: {runs[0]:.2f}, {runs[1]:.2f})")
-    if not opts.keep:
+    for label, args in (("new-case --no-input", NEW_CASE), ("cases --json", ["cases", "--json"]),
+                        ("case CASE --json", ["case", ref, "--json"]), ("note CASE TEXT", ["note", ref, "a note"])):
+        _run(args, env)  # a first run after a bulk import builds its cache
+        best(label, args)
+    open_ids = iter([c["id"] for c in extra if c["status"] == "open"])  # a case is resolved once
+    _run(["resolve", next(open_ids), "--no-input", "--outcome", "found", "--remedy", "confirm"], env)
+    got = [_run(["resolve", next(open_ids), "--no-input", "--outcome", "found", "--remedy", "confirm"], env)[:2]
+           for _ in range(runs)]
+    out["resolve CASE"] = (min(t for t, _ in got), max(m for _, m in got))
+    print(f"  {'resolve CASE --no-input':<28} best {out['resolve CASE'][0]:6.2f} s  "
+          f"peak {out['resolve CASE'][1]:5.0f} MiB")
+    if not keep:
         import shutil
 
         shutil.rmtree(home, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,50000,200000", help="Case counts, comma-separated.")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="Write the stores under here and keep them.")
+    opts = parser.parse_args()
+    sizes = [int(x) for x in opts.sizes.split(",")]
+    at = {n: measure(n, opts.runs, opts.keep) for n in [0, *sizes]}
+
+    def ratio(name: str, n: int, ref: int) -> str:
+        if name not in at.get(n, {}) or name not in at.get(ref, {}):
+            return "not measured"
+        return f"{at[n][name][0] / at[ref][name][0]:.2f}x ({at[n][name][0]:.2f} s vs {at[ref][name][0]:.2f} s)"
+
+    print("\nGoals (issue 14):")
+    if 50_000 in at:
+        for kind, goal in (("warm", 0.5), ("cold", 1.5)):
+            t, mib = at[50_000][f"report ({kind})"]
+            print(f"  report {kind} at 50,000: {t:.2f} s (goal <= {goal} s), peak {mib:.0f} MiB (goal <= 150 MiB)")
+        if 200_000 in at:
+            for kind in ("warm", "cold"):
+                name = f"report ({kind})"
+                mib = at[200_000][name][1] / at[50_000][name][1]
+                print(f"  report {kind} 200,000 / 50,000: time {ratio(name, 200_000, 50_000)}, peak memory "
+                      f"{mib:.2f}x (goal <= 4x each)")
+        for name in ("cases --json", "case CASE --json", "note CASE TEXT", "resolve CASE"):
+            print(f"  {name} 50,000 / 1,000: {ratio(name, 50_000, 1000)} (goal <= 1.2x)")
+        print(f"  new-case --no-input 50,000 / empty store: {ratio('new-case --no-input', 50_000, 0)} "
+              "(goal <= 1.1x)")
+    for n in sizes:
+        if n != 1000 and 1000 in at:
+            print(f"  growth 1,000 -> {n:,}: " + ", ".join(
+                f"{name} {at[n][name][0] / at[1000][name][0]:.2f}x" for name in at[n] if name in at[1000]))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,23 @@ def test_personal_fields_and_free_text_are_still_masked():
     assert masked["customer"]["phone"] == "***33"
     assert masked["customer"]["notes"] == "Prefers a call on ***33 after 5pm"
     assert masked["tracking"]["proof_of_delivery"]["received_by"] == "A. T."
+
+
+def test_masking_a_case_builds_new_containers_without_deep_copying_it(monkeypatch):
+    """Masking rebuilds every dict and list it returns: a deep copy first only doubled the cost."""
+    from mocli.privacy import mask_case
+
+    case = stored_case()
+    case["customer"]["prior_claims"] = [{"order": "#1", "address": dict(case["order"]["address"])}]
+    before = copy.deepcopy(case)
+    expected = mask_case(case)
+
+    def no_deep_copy(*_a, **_k):
+        raise AssertionError("deepcopy")
+
+    monkeypatch.setattr(copy, "deepcopy", no_deep_copy)
+    masked = mask_case(case)
+    assert masked == expected and case == before
+    masked["customer"]["prior_claims"][0]["address"]["city"] = "changed"  # nothing shared with the case
+    masked["order"]["address"]["city"] = "changed"
+    assert case == before

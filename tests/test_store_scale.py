@@ -138,7 +138,10 @@ def test_projection_ignores_a_broken_cache(path):
     cache = path.with_name(f".cases.db.{KEY}.cache")
     cache.write_bytes(b"{not json")
     assert read_projection(path, project, KEY) == [project(doc(1))]
-    assert orjson.loads(cache.read_bytes())["key"] == KEY  # rebuilt
+    assert orjson.loads(cache.read_bytes().split(b"\n")[0])["key"] == KEY  # rebuilt
+    cache.write_bytes(cache.read_bytes()[:-5])  # cut short (a cache is not fsynced): not trusted either
+    assert read_projection(path, project, KEY) == [project(doc(1))]
+    assert cache.read_bytes().endswith(b'{"count":1}\n')
 
 
 def test_projection_of_a_file_we_do_not_own_writes_nothing(path, monkeypatch):
@@ -168,3 +171,86 @@ def test_all_and_find_return_plain_dicts_in_insertion_order(path):
     assert [type(c) for c in got] == [dict] * 4
     assert [c["id"][-1] for c in got] == ["0", "1", "2", "3"]
     assert CaseStore(path).find("00000")["status"] == "resolved"
+
+
+# ---------------------------------------------------------------- the cold read streams (issue 14)
+
+
+def test_a_cold_read_projects_only_each_cases_latest_record(path):
+    s = CaseStore(path)
+    for n in range(3):
+        s.add(doc(n))
+    for k in range(5):  # five notes on case 1: five superseded records of it
+        s.update("00001", lambda c, k=k: {**c, "history": [*c["history"], f"note {k}"]})
+    s.table.remove(doc_ids=[3])  # a removed case is not projected at all
+    projected = []
+
+    def counting(d: dict) -> dict:
+        projected.append(d["id"])
+        return project(d)
+
+    got = read_projection(path, counting, KEY)
+    assert got == [project(d) for d in CaseStore(path).all()]
+    assert [p["notes"] for p in got] == [0, 5]
+    assert sorted(projected) == ["MO-000000-00000", "MO-000000-00001"]
+
+
+def test_a_cold_read_holds_a_chunk_of_the_journal_not_the_whole_file(path, monkeypatch):
+    import tracemalloc
+
+    from mocli.store import local
+
+    CaseStore(path).table.insert_multiple(doc(n, filler="x" * 6000) for n in range(2000))
+    size = path.stat().st_size  # about 12 MB
+    monkeypatch.setattr(local, "_CHUNK", 1 << 16, raising=False)
+    small = path.with_name("warm-up.db")
+    CaseStore(small).add(doc(0))
+    read_projection(small, lambda d: d["id"], KEY)  # modules a read imports are not the journal's bytes
+    tracemalloc.start()
+    try:
+        got = read_projection(path, lambda d: d["id"], KEY)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == [doc(n)["id"] for n in range(2000)]
+    assert peak < size / 4, f"peak {peak} bytes for a {size}-byte journal"
+
+
+def test_a_damaged_line_found_by_a_streaming_read_is_named_by_its_line_number(path, monkeypatch, capsys):
+    from mocli.store import local
+
+    s = CaseStore(path)
+    for n in range(50):
+        s.add(doc(n, filler="y" * 300))
+    data = path.read_bytes().split(b"\n")
+    data[10] = b'{"t":"cases","i":10,"n":11,"d":{oops'
+    path.write_bytes(b"\n".join(data))
+    monkeypatch.setattr(local, "_CHUNK", 1 << 12, raising=False)
+    os.chmod(path.parent, 0o755)  # not a folder mocli keeps its own files in: read around, never changed
+    before = path.read_bytes()
+    got = read_projection(path, project, KEY, move_corrupt=False)
+    assert len(got) == 49 and path.read_bytes() == before
+    assert "line 11 is not a valid case record" in capsys.readouterr().err
+
+
+def test_a_warm_read_streams_its_cache_too(path, monkeypatch):
+    """Loading a cached view holds a chunk of the cache file besides the views it returns, not the whole
+    file and a parsed copy of it (a warm report at 50,000 cases peaked above a cold one)."""
+    import tracemalloc
+
+    from mocli.store import local
+
+    CaseStore(path).table.insert_multiple(doc(n, filler="z" * 2000) for n in range(2000))
+    whole = lambda d: {"id": d["id"], "filler": d["filler"]}  # noqa: E731
+    read_projection(path, whole, KEY)  # builds the cache
+    cache = path.with_name(f".cases.db.{KEY}.cache")
+    size = cache.stat().st_size  # about 4 MB
+    monkeypatch.setattr(local, "_CHUNK", 1 << 16)
+    tracemalloc.start()
+    try:
+        got = read_projection(path, whole, KEY)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [g["id"] for g in got] == [doc(n)["id"] for n in range(2000)]
+    assert peak - held < size / 4, f"{peak - held} bytes beyond the views for a {size}-byte cache"

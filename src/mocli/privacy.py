@@ -14,7 +14,6 @@ recognised.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -156,26 +155,32 @@ def _scrub(node: Any, known: dict[str, str], ids: frozenset[str], path: tuple[st
 def mask_case(case: dict[str, Any]) -> dict[str, Any]:
     """A stored case with its personal data masked (the stored record is not changed)."""
     known = _known_values(case)
-    out = copy.deepcopy(case)
+    # Only the dicts changed below are copied (shallowly) here: `_scrub` then builds every dict and list
+    # of the result anew, so nothing mutable is shared with the stored case, without a deep copy.
+    out = dict(case)
     customer = out.get("customer")
     if isinstance(customer, dict):
+        customer = out["customer"] = dict(customer)
         customer["name"] = mask_name(customer.get("name"))
         customer["email"] = mask_email(customer.get("email"))
         if "phone" in customer:
             customer["phone"] = mask_phone(customer.get("phone"))
         if "address" in customer:
             customer["address"] = mask_address(customer.get("address"))
-        for claim in customer.get("prior_claims") or []:
-            if isinstance(claim, dict) and "address" in claim:
-                claim["address"] = mask_address(claim["address"])
+        if isinstance(customer.get("prior_claims"), list):
+            customer["prior_claims"] = [{**claim, "address": mask_address(claim["address"])}
+                                        if isinstance(claim, dict) and "address" in claim else claim
+                                        for claim in customer["prior_claims"]]
     order = out.get("order")
     if isinstance(order, dict):
+        order = out["order"] = dict(order)
         order["address"] = mask_address(order.get("address"))
         if "customer_email" in order:
             order["customer_email"] = mask_email(order.get("customer_email"))
     tracking = out.get("tracking")
     if isinstance(tracking, dict) and isinstance(tracking.get("proof_of_delivery"), dict):
-        pod = tracking["proof_of_delivery"]
+        pod = dict(tracking["proof_of_delivery"])
+        out["tracking"] = {**tracking, "proof_of_delivery": pod}
         pod["received_by"] = mask_name(pod.get("received_by"))
         if pod.get("gps") is not None:
             pod["gps"] = None  # a delivery fix is where the customer lives
@@ -184,13 +189,16 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def mask_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """`mocli report` figures with the repeat claimants' emails and addresses masked."""
-    out = dict(figures)  # only the repeat claimants hold personal data: copy just those
-    repeat = out["repeat_claimants"] = copy.deepcopy(figures.get("repeat_claimants") or {})
-    for row in repeat.get("customers") or []:
+    out = dict(figures)  # only the repeat claimants hold personal data: copy just their rows, shallowly
+    repeat = dict(figures.get("repeat_claimants") or {})
+    repeat["customers"] = [dict(row) for row in repeat.get("customers") or []]
+    repeat["addresses"] = [dict(row) for row in repeat.get("addresses") or []]
+    out["repeat_claimants"] = repeat
+    for row in repeat["customers"]:
         row["email"] = mask_email(row.get("email"))
         if isinstance(row.get("customer"), str) and "@" in row["customer"]:  # no CRM id: the email stood in
             row["customer"] = mask_email(row["customer"])
-    for row in repeat.get("addresses") or []:
+    for row in repeat["addresses"]:
         address = row.get("address")
         if isinstance(address, str):
             parts = address.split(", ")

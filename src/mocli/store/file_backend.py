@@ -24,21 +24,18 @@ class LocalCaseStore(CaseStore):
 
     def list_cases(self, filters: Filters, *, now: datetime, due: bool = False, overdue: bool = False,
                    limit: int = 0) -> tuple[list[dict[str, Any]], int]:
-        from datetime import UTC, timedelta
-
         from mocli import reporting
 
-        # Filter and sort the cached slim view of every case (reporting.summary: the fields the filters
+        # Filter and sort the cached slim view of every case (reporting.listing: the fields the filters
         # and the sort read); then read only the whole records shown (local.py, "projections and fast
         # look-ups").
-        scan = self.scan(reporting.summary, reporting.SUMMARY_KEY)
+        scan = self.scan(reporting.listing, reporting.LISTING_KEY)
         found = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
         if due or overdue:
             found = [(doc_id, s) for doc_id, s in found if (due and reporting.is_due_today(s, now))
                      or (overdue and reporting.is_overdue(s, now))]
-        # Sorted on whole microseconds since the epoch: comparing aware datetimes is several times slower.
-        epoch, micro = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
-        found.sort(key=lambda row: (((reporting.when(row[1].get("follow_up_by")) or now) - epoch) // micro,
+        unset = reporting.follow_up_key({"follow_up_by": now.isoformat()})  # no follow-up: sorted as now
+        found.sort(key=lambda row: (unset if (k := row[1].get("follow_up_key")) is None else k,
                                     str(row[1].get("id"))))
         picked = found[:limit] if limit else found
         return self.records(scan, [doc_id for doc_id, _ in picked]), len(found)

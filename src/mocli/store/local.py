@@ -23,12 +23,14 @@ full rewrite (about 1.25 s at 50,000 cases). Here:
 * the file is 0600 and its directory 0700, and looser modes are tightened on open.
 
 Speed at 50,000 cases (benchmarks/report_scale.py): reads hold the lock only while the bytes are
-read, and parse outside it (the journal is append-only and compaction renames, so the bytes read are a
-consistent snapshot); parsing runs with the cyclic garbage collector paused (it otherwise rescans
+read (a scan: only while it finds where the last whole record ends), and parse outside it (the journal
+is append-only and compaction renames, so the bytes read are a consistent snapshot); a scan reads the
+journal in chunks from its end back, so it holds a chunk rather than the file, and projects only each
+document's latest record; parsing runs with the cyclic garbage collector paused (it otherwise rescans
 the millions of new objects a big journal makes, several times the cost of the parse itself);
 `CaseStore.update` appends one record instead of going through TinyDB's whole-table rewrite.
 `CaseStore.find`/`update` (`mocli case`, `note`, `resolve`) and `mocli cases` do not parse the whole
-journal: they read a cached scan (an id index, or the report's summaries) kept valid the way the report
+journal: they read a cached scan (an id index, or the listing's view) kept valid the way the report
 cache is, parse only the records appended since, and pread the few whole records they need; anything
 unusual means a full read (see "projections and fast look-ups" at the end, which also says what a scan
 does not re-check and why that is safe).
@@ -927,7 +929,7 @@ def _pick(ref: str, ids: Mapping[int, str], path: Path) -> int:
 
 _ANCHOR = 4096  # bytes before the cached offset that must still be there for the cache to be trusted
 _CACHE_REFRESH = 500  # records read past the cache before it is rewritten
-_CACHE_FORMAT = 2  # 2: each document's projection with the offset and length of its latest record
+_CACHE_FORMAT = 3  # 3: JSON lines; each document's projection with the offset and length of its latest record
 
 
 def _cache_path(path: Path, key: str) -> Path:
@@ -974,43 +976,87 @@ class Scan:
 
 def _load_cache(cache: Path, key: str) -> tuple[Scan, str] | None:
     """The cached scan and the anchor digest of its last 4 KB, or None (no cache, or an unusable one:
-    then the whole journal is read). Whether it belongs to the journal is checked by the caller."""
+    then the whole journal is read). Whether it belongs to the journal is checked by the caller.
+
+    The cache is JSON lines (a header, one line per document, an end line with the count): read and
+    parsed a chunk at a time, as the journal is, because parsing one big JSON document makes orjson
+    hold about twelve times its size for the while."""
+    try:
+        fd = os.open(cache, os.O_RDONLY)
+    except OSError:
+        return None
     paused = gc.isenabled()
     gc.disable()  # see the module docstring
     try:
-        data = orjson.loads(cache.read_bytes())
-        if data.get("key") != key or data.get("format") != _CACHE_FORMAT:
+        size = os.fstat(fd).st_size
+        lines = _lines_forward(fd, 0, size)
+        data = orjson.loads(next(lines, b"null"))
+        if (not isinstance(data, dict) or data.get("key") != key or data.get("format") != _CACHE_FORMAT
+                or not size or os.pread(fd, 1, size - 1) != b"\n"):
             return None
         offset, records, next_id = data["offset"], data["records"], data["next"]
         if not (type(offset) is int and type(records) is int and type(next_id) is int):
             return None
         docs: dict[int, Any] = {}
         spans: dict[int, tuple[int, int]] = {}
-        for i, p, start, length in data["docs"]:
+        end = None
+        for line in lines:
+            row = orjson.loads(line)
+            if type(row) is dict:  # the end line: every document was written
+                end = row
+                break
+            i, p, start, length = row
             docs[int(i)] = p
             spans[int(i)] = (int(start), int(length))
+        if end is None or end.get("count") != len(docs) or next(lines, None) is not None:
+            return None  # cut short (a cache is not fsynced) or with something after its end
         return Scan(int(data["dev"]), int(data["ino"]), docs, spans, records, next_id, offset), str(data["anchor"])
     except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
         return None
     finally:
+        os.close(fd)
         if paused:
             gc.enable()
 
 
+def _lines_forward(fd: int, start: int, end: int) -> Iterator[bytes]:
+    """Every line between `start` and `end`, first to last, read `_CHUNK` bytes at a time (a last line
+    without its newline too)."""
+    carry = b""
+    pos = start
+    while pos < end:
+        block = os.pread(fd, min(_CHUNK, end - pos), pos)
+        if not block:
+            break
+        pos += len(block)
+        parts = (carry + block).split(b"\n")
+        carry = parts.pop()
+        yield from parts
+    if carry:
+        yield carry
+
+
 def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
-    """Write the scan's cache; a cache that cannot be written is only a slower next scan."""
-    content = {"key": key, "format": _CACHE_FORMAT, "dev": scan.dev, "ino": scan.ino,
-               "offset": scan.offset, "anchor": anchor, "records": scan.records, "next": scan.next_id,
-               "docs": [[i, p, *scan.spans[i]] for i, p in scan.docs.items()]}
+    """Write the scan's cache, a chunk at a time; a cache that cannot be written is only a slower next
+    scan."""
+    head = {"key": key, "format": _CACHE_FORMAT, "dev": scan.dev, "ino": scan.ino, "offset": scan.offset,
+            "anchor": anchor, "records": scan.records, "next": scan.next_id}
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         if not cache.parent.exists():  # mocli's own cache directory, made on first use
             ensure_private_dir(cache.parent)
-        view = memoryview(orjson.dumps(content))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
-            while view:
-                view = view[os.write(fd, view):]
+            out, held = [orjson.dumps(head) + b"\n"], 0
+            for i, p in scan.docs.items():
+                line = orjson.dumps([i, p, *scan.spans[i]]) + b"\n"
+                out.append(line)
+                held += len(line)
+                if held >= _CHUNK:
+                    _write_fully(fd, b"".join(out))
+                    out, held = [], 0
+            out.append(orjson.dumps({"count": len(scan.docs)}) + b"\n")
+            _write_fully(fd, b"".join(out))
         finally:
             os.close(fd)
         os.replace(tmp, cache)  # no fsync: a cache lost in a crash is rebuilt, a torn one is refused
@@ -1019,6 +1065,12 @@ def _save_cache(cache: Path, key: str, scan: Scan, anchor: str) -> None:
     except BaseException:  # Ctrl-C: no temporary file left behind (SIGKILL's: see _remove_stale_temporaries)
         _unlink_quietly(tmp)
         raise
+
+
+def _write_fully(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _owned(st: os.stat_result) -> bool:
@@ -1030,7 +1082,9 @@ def scan_journal(path: Path, project: Callable[[dict[str, Any]], Any], key: str,
                  corrupt: Callable[[str, int], StoreCorrupt]) -> Scan:
     """`project(document)` and the record's place for every live document of `table` (see above).
 
-    `lock` is held only while bytes are read (None: read without it, for files we may not lock);
+    The journal is read in chunks from its end back (bounded memory; a superseded record is checked
+    but not projected). `lock` is held only while the end of the last whole record is found (None: read
+    without it, for files we may not lock): the bytes before it are never changed in place;
     `use_cache` reads and writes ``.NAME.KEY.cache`` (0600); `corrupt(detail, inode)` makes the
     error for a corrupt journal (and may move that file aside). FileNotFoundError if there is no journal.
     """
@@ -1043,84 +1097,138 @@ def scan_journal(path: Path, project: Callable[[dict[str, Any]], Any], key: str,
             pass
         cached = _load_cache(cache, key)
 
-    def snapshot() -> tuple[Scan, bytes, str]:
-        """(the cached scan if it still holds for this file, else an empty one; the journal's bytes past
-        it; the anchor digest of the last whole record)."""
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            st = os.fstat(fd)
-            base = Scan(st.st_dev, st.st_ino, {}, {})  # nothing covered yet: the whole file is read
-            if cached is not None:
-                old, anchor = cached
-                if ((old.dev, old.ino) == (st.st_dev, st.st_ino) and len(HEADER) <= old.offset <= st.st_size
-                        and os.pread(fd, len(HEADER), 0) == HEADER and _anchor(fd, old.offset) == anchor):
-                    base = old
-            data = _pread_all(fd, base.offset, st.st_size)
-            whole = base.offset + data.rfind(b"\n") + 1  # past the last whole record
-            return base, data, _anchor(fd, whole) if whole > base.offset else ""
-        finally:
-            os.close(fd)
+    def snapshot(fd: int) -> tuple[Scan, int, bytes, str]:
+        """(the cached scan if it still holds for this file, else an empty one; where the last whole
+        record ends; the bytes after it (a torn tail, or nothing); the anchor digest up to there)."""
+        st = os.fstat(fd)
+        base = Scan(st.st_dev, st.st_ino, {}, {})  # nothing covered yet: the whole file is read
+        if cached is not None:
+            old, anchor = cached
+            if ((old.dev, old.ino) == (st.st_dev, st.st_ino) and len(HEADER) <= old.offset <= st.st_size
+                    and os.pread(fd, len(HEADER), 0) == HEADER and _anchor(fd, old.offset) == anchor):
+                base = old
+        whole = _last_line_end(fd, base.offset, st.st_size)
+        tail = os.pread(fd, st.st_size - whole, whole) if st.st_size > whole else b""
+        return base, whole, tail, _anchor(fd, whole) if whole > base.offset else ""
 
     try:
-        if lock is not None:
-            with lock():
-                base, data, anchor = snapshot()
-        else:  # a journal read without the lock is still a consistent snapshot: whole records appended
-            base, data, anchor = snapshot()
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
-    scan = base
-    fresh = scan.offset == 0
-    if fresh:
-        if not data.startswith(HEADER):
+    try:
+        try:
+            if lock is not None:  # held only to find where the whole records end: they never change after
+                with lock():
+                    base, whole, tail, anchor = snapshot(fd)
+            else:  # a journal read without the lock is still a consistent snapshot: whole records appended
+                base, whole, tail, anchor = snapshot(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+        scan = base
+        fresh = scan.offset == 0
+        if fresh and os.pread(fd, len(HEADER), 0) != HEADER:
             raise corrupt("not a mocli case store: bad or missing header", scan.ino)
-        body, pos = data[len(HEADER):], len(HEADER)  # pos: where `body` starts in the file
-    else:
-        body, pos = data, scan.offset
-    end = body.rfind(b"\n") + 1  # past the last whole record; a torn tail was never acknowledged
-    if not _torn_tail_ok(body[end:]):
-        raise corrupt("trailing garbage after the last record", scan.ino)
-    lines = body[:end].split(b"\n")[:-1] if end else []
-    docs, spans, next_id = scan.docs, scan.spans, scan.next_id
-    bad: str | None = None
+        start = len(HEADER) if fresh else scan.offset
+        if not _torn_tail_ok(tail if whole >= start else b""):
+            raise corrupt("trailing garbage after the last record", scan.ino)
+        try:
+            count, bad = _project_latest(fd, start, max(whole, start), scan, project, table)
+        except OSError as exc:
+            raise StoreError(f"cannot read the case store {path}: {exc.strerror}") from None
+        if bad is not None:
+            raise corrupt(f"line {scan.records + 2 + bad} is not a valid case record", scan.ino)  # 1: header
+    finally:
+        os.close(fd)
+    scan.records, scan.offset = scan.records + count, max(whole, start)
+    if use_cache and anchor and (fresh or count > _CACHE_REFRESH):
+        _save_cache(cache, key, scan, anchor)
+    return scan
+
+
+_CHUNK = 1 << 23  # bytes of journal held at a time by a scan: its memory does not grow with the file
+
+
+def _last_line_end(fd: int, start: int, size: int) -> int:
+    """Where the journal's last whole record ends (just past its newline); `start` if none past it."""
+    pos = size
+    while pos > start:
+        lo = max(start, pos - (1 << 16))
+        idx = os.pread(fd, pos - lo, lo).rfind(b"\n")
+        if idx >= 0:
+            return lo + idx + 1
+        pos = lo
+    return start
+
+
+def _lines_backward(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of every line between `start` and `end` (both at line starts), the last first,
+    read `_CHUNK` bytes at a time."""
+    hi, window = end, _CHUNK
+    while hi > start:
+        lo = max(start, hi - window)
+        block = _pread_all(fd, lo, hi)
+        if len(block) != hi - lo:
+            raise OSError(0, "the case file is shorter than it was a moment ago")
+        parts = block.split(b"\n")
+        parts.pop()  # after the last newline: nothing (hi is a line start)
+        first = 0 if lo == start else 1  # a line that starts before `lo` is read with the next block
+        if first and len(parts) == 1:  # one line longer than the window: read a bigger one
+            window *= 2
+            continue
+        off = hi
+        for line in reversed(parts[first:]):
+            off -= len(line) + 1
+            yield off, line
+        hi, window = off, _CHUNK
+
+
+def _project_latest(fd: int, start: int, end: int, scan: Scan, project: Callable[[dict[str, Any]], Any],
+                    table: str) -> tuple[int, int | None]:
+    """Check every record between `start` and `end` and bring `scan` up to date with them, projecting
+    only each document's latest record (read last first: a superseded record is checked, not projected).
+
+    Returns (records read, None), or (0, the number of the first bad line counted from `start`)."""
+    latest: dict[int, tuple[Any, int, int] | None] = {}  # doc id -> (projection, offset, length); None: removed
+    next_id, count, bad = scan.next_id, 0, False
     paused = gc.isenabled()
     gc.disable()  # see the module docstring
     try:
-        for number, line in enumerate(lines):
+        for off, line in _lines_backward(fd, start, end):
+            count += 1
             try:
                 rec = orjson.loads(line)
                 t, doc_id, n = rec["t"], rec["i"], rec["n"]
                 if not (isinstance(t, str) and type(doc_id) is int and type(n) is int):
                     raise TypeError
-                if rec.get("x"):
-                    doc = None
-                else:
-                    doc = rec["d"]
-                    if not isinstance(doc, dict):
-                        raise TypeError
+                removed = bool(rec.get("x"))
+                if not removed and not isinstance(rec["d"], dict):
+                    raise TypeError
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                bad = f"line {scan.records + 2 + number} is not a valid case record"  # line 1: the header
+                bad = True
                 break
             if t == table:
                 next_id = max(next_id, n)
-                if doc is None:
-                    docs.pop(doc_id, None)
-                    spans.pop(doc_id, None)
-                else:
-                    docs[doc_id] = project(doc)
-                    spans[doc_id] = (pos, len(line))
-            pos += len(line) + 1
+                if doc_id not in latest:
+                    latest[doc_id] = None if removed else (project(rec["d"]), off, len(line))
     finally:
         if paused:
             gc.enable()
-    if bad is not None:
-        raise corrupt(bad, scan.ino)
-    scan.next_id, scan.records, scan.offset = next_id, scan.records + len(lines), pos
-    if use_cache and anchor and (fresh or len(lines) > _CACHE_REFRESH):
-        _save_cache(cache, key, scan, anchor)
-    return scan
+    if bad:  # the error names the first damaged line, as a front-to-back read would
+        for number, (_, line) in enumerate(reversed(list(_lines_backward(fd, start, end)))):
+            if not valid_record(line):
+                return 0, number
+    docs, spans = scan.docs, scan.spans
+    for doc_id in sorted(latest):  # ids are handed out in increasing order: this is insertion order
+        found = latest[doc_id]
+        if found is None:
+            docs.pop(doc_id, None)
+            spans.pop(doc_id, None)
+        else:
+            docs[doc_id], spans[doc_id] = found[0], (found[1], found[2])
+    scan.next_id = next_id
+    return count, None
 
 
 def read_records(path: Path, scan: Scan, table: str, doc_ids: list[int]) -> list[dict[str, Any]] | None:
