@@ -321,7 +321,7 @@ class PostgresCaseStore:
                     for c, o, on, a, i in cur.fetchall()]
         return self._run(work)
 
-    def report(self, filters: Filters, now: datetime) -> dict[str, Any]:
+    def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
         """The report's counts by SQL aggregates over the indexed columns (a few hundred grouped rows come
         back, never the cases), assembled into figures by the same code as the local report."""
         from collections import Counter, defaultdict
@@ -394,22 +394,42 @@ class PostgresCaseStore:
             cur.execute(f"SELECT rule, count(*) FROM {cases} c, unnest(c.signals) AS rule "
                         "WHERE action = 'fraud_review' GROUP BY rule", params)
             t.fraud_signals.update(dict(cur.fetchall()))
-            # Repeat claimants: the customers with more than one claim, with their cases; the email first seen
-            # (looked up by its row's seq, only for them: an ordered aggregate per group would sort each one).
-            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = min(c.seq)), "
-                        f"array_agg(id) FROM {claims} c GROUP BY who HAVING count(*) > 1", [*params, claim_actions])
-            t.repeat_customers = [{"customer": who, "email": email, "claims": len(ids), "cases": sorted(ids)}
-                                  for who, email, ids in cur.fetchall()]
+            # Repeat claimants: the `top` customers with the most claims (more than one), and how many there
+            # are; the email first seen (looked up by its row's seq, only for them: an ordered aggregate per
+            # group would sort each one). Their case ids are read for those customers only.
+            limit = top or None  # LIMIT NULL: every one
+            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = g.first), "
+                        "n, count(*) OVER () FROM (SELECT who, count(*) AS n, min(seq) AS first "
+                        f"FROM {claims} c GROUP BY who HAVING count(*) > 1) g "
+                        'ORDER BY n DESC, who COLLATE "C" LIMIT %s', [*params, claim_actions, limit])
+            found = cur.fetchall()
+            t.repeat_customers_total = found[0][3] if found else 0
+            cur.execute(f"SELECT who, array_agg(id) FROM {claims} c WHERE who = ANY(%s) GROUP BY who",
+                        [*params, claim_actions, [r[0] for r in found]])
+            ids = dict(cur.fetchall())
+            t.repeat_customers = [{"customer": who, "email": email, "claims": n, "cases": sorted(ids[who])}
+                                  for who, email, n, _ in found]
             # Addresses claimed at by more than one customer: per (address, customer) first, then per address
-            # (cheaper than count(DISTINCT)); the address as first written.
-            cur.execute("SELECT (SELECT address_line FROM mocli_cases WHERE seq = min(first)), count(*), sum(n) "
+            # (cheaper than count(DISTINCT)); the address as first written; the `top` of them, and how many.
+            cur.execute("SELECT line, w, n, count(*) OVER () FROM (SELECT count(*) AS w, sum(n) AS n, "
+                        "(SELECT address_line FROM mocli_cases WHERE seq = min(first)) AS line "
                         "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
                         f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
-                        "GROUP BY address_key HAVING count(*) > 1", [*params, claim_actions])
-            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n in cur.fetchall()]
-            # The overdue follow-ups, each with its agent and how late (the open-follow-up index).
+                        'GROUP BY address_key HAVING count(*) > 1) a ORDER BY w DESC, n DESC, line COLLATE "C" '
+                        "LIMIT %s", [*params, claim_actions, limit])
+            found = cur.fetchall()
+            t.repeat_addresses_total = found[0][3] if found else 0
+            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n, _ in found]
+            # The overdue follow-ups, each with its agent and how late (the open-follow-up index): the `top`
+            # most late, and those up to 7 minutes less late than the last of them, which can round to the
+            # same tenth of an hour late (assemble orders those by id, as the local report does, and keeps
+            # the `top`).
+            cut = (f"AND follow_up_by <= coalesce((SELECT follow_up_by FROM {cases} c WHERE status = 'open' "
+                   "AND follow_up_by < %s ORDER BY follow_up_by OFFSET %s LIMIT 1) + interval '7 minutes', "
+                   "'infinity')") if top else ""
             cur.execute(f"SELECT id, agent, tier, follow_up_by FROM {cases} c "
-                        "WHERE status = 'open' AND follow_up_by < %s", [*params, now])
+                        f"WHERE status = 'open' AND follow_up_by < %s {cut}",
+                        [*params, now, *([*params, now, top - 1] if top else [])])
             t.overdue_cases = [{"id": i, "agent": a, "tier": tier, "follow_up_by": f.astimezone(now.tzinfo).isoformat(),
                                 "hours_late": round((now - f).total_seconds() / 3600, 1)}
                                for i, a, tier, f in cur.fetchall()]
@@ -440,7 +460,7 @@ class PostgresCaseStore:
                 t.weekly[week].update({"opened": int(opened), "resolved": int(resolved),
                                        "settled": int(settled), "breached": int(breached)})
             return t
-        return reporting.assemble(self._run(work), now)
+        return reporting.assemble(self._run(work), now, top=top)
 
     def claim_cases(self, filters: Filters) -> Iterator[Case]:
         """The cases a carrier claim concerns (one filed, or a parcel lost or still claimed), for the
