@@ -62,7 +62,7 @@ def report(
                                         filters={"agent": agent, "tier": tier, "carrier": carrier})
             figures.update({k: v for k, v in team.report(filters, now, top=top).items()
                             if k not in ("generated_at", "period", "filters", "sources")})
-            figures["recovery"] = _recovery(list(team.claim_cases(filters)), now)
+            figures["recovery"] = _recovery(list(team.claim_views(filters)), now)
             figures["duplicate_ids"] = []  # one table, the id its primary key
         else:
             sources, loaded = _load(cfg, db or [])
