@@ -330,10 +330,9 @@ class PostgresCaseStore:
 
         where, params = _where(filters)
         cases = f"(SELECT * FROM mocli_cases WHERE {' AND '.join(where) or 'true'})"
-        claims = ("(SELECT id, seq, customer_email, address_key, address_line, "
-                  "coalesce(nullif(customer_id, ''), nullif(customer_email, ''), 'unknown') AS who "
-                  f"FROM mocli_cases WHERE {' AND '.join([*where, 'action = ANY(%s)'])})")
-        claim_actions = sorted(reporting.CLAIM_ACTIONS)
+        # The claims, each with its claimant, stated as migration 2's indexes are (so that they are used).
+        claims = (f"(SELECT id, seq, customer_email, address_key, address_line, {migrations.CLAIMANT} AS who "
+                  f"FROM mocli_cases WHERE {' AND '.join([*where, migrations.CLAIMS])})")
 
         def work(cur: Any) -> reporting.Tally:
             # The aggregates below hash a million rows into a few hundred thousand groups: with the default
@@ -401,11 +400,11 @@ class PostgresCaseStore:
             cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = g.first), "
                         "n, count(*) OVER () FROM (SELECT who, count(*) AS n, min(seq) AS first "
                         f"FROM {claims} c GROUP BY who HAVING count(*) > 1) g "
-                        'ORDER BY n DESC, who COLLATE "C" LIMIT %s', [*params, claim_actions, limit])
+                        'ORDER BY n DESC, who COLLATE "C" LIMIT %s', [*params, limit])
             found = cur.fetchall()
             t.repeat_customers_total = found[0][3] if found else 0
             cur.execute(f"SELECT who, array_agg(id) FROM {claims} c WHERE who = ANY(%s) GROUP BY who",
-                        [*params, claim_actions, [r[0] for r in found]])
+                        [*params, [r[0] for r in found]])
             ids = dict(cur.fetchall())
             t.repeat_customers = [{"customer": who, "email": email, "claims": n, "cases": sorted(ids[who])}
                                   for who, email, n, _ in found]
@@ -416,7 +415,7 @@ class PostgresCaseStore:
                         "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
                         f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
                         'GROUP BY address_key HAVING count(*) > 1) a ORDER BY w DESC, n DESC, line COLLATE "C" '
-                        "LIMIT %s", [*params, claim_actions, limit])
+                        "LIMIT %s", [*params, limit])
             found = cur.fetchall()
             t.repeat_addresses_total = found[0][3] if found else 0
             t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n, _ in found]
