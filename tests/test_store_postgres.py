@@ -134,7 +134,7 @@ def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team
 
     case = new_case(cli)
     with psycopg.connect(team_url, autocommit=True) as conn:  # back to what schema 1 had
-        for name in ("mocli_cases_claimant", "mocli_cases_claim_address"):
+        for name in ("mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"):
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM mocli_schema_version WHERE version > 1")
     r = cli("report", "--format", "json")
@@ -145,7 +145,7 @@ def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team
     with psycopg.connect(team_url) as conn:
         names = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'mocli_cases' "
                                             "AND schemaname = current_schema()")}
-    assert {"mocli_cases_claimant", "mocli_cases_claim_address"} <= names
+    assert {"mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"} <= names
     assert json.loads(cli("report", "--format", "json").out)["total"] == 1
     assert json.loads(cli("case", case["id"], "--json").out)["id"] == case["id"]
 
