@@ -501,7 +501,7 @@ class PostgresCaseStore:
             with conn.transaction(), conn.cursor(name="mocli_claim_views") as cur:
                 cur.itersize = 5000
                 cur.execute(f"{select} WHERE {sql_where} AND {missing} UNION ALL "
-                            f"{select} WHERE {sql_where} AND {migrations.FILED} AND NOT {missing} ORDER BY 1",
+                            f"{select} WHERE {sql_where} AND {migrations.FILED} AND NOT {missing}",
                             [*params, actions, *params, actions])
                 for _, carrier, action, res, claim, is_filed, order, tracking in cur:
                     # A filed claim's case comes without its tracking: the carrier column stands in for it.
