@@ -105,6 +105,8 @@ def migrate(conn: Any) -> tuple[int | None, int]:
     then find nothing left to do."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('mocli schema'))")
+        # Building an index over a big team's cases takes longer than any one command's statement may.
+        cur.execute("SET LOCAL statement_timeout = 0")
         cur.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version integer PRIMARY KEY, "
                     "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
         before = current_version(cur)
