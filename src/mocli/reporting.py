@@ -24,7 +24,7 @@ CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fr
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 # How many repeat claimants, repeat addresses and overdue follow-ups the report names (`report --top`):
-# a team store of a million cases has ~150,000 repeat claimants, a list no lead reads (0: every one).
+# a team store of a million cases has over 100,000 repeat claimants, a list no lead reads (0: all).
 TOP = 20
 
 
