@@ -5,7 +5,8 @@ own code, copied with new ids, customers, agents and dates; ~60% of the claims r
 chunks of 50,000 with distinct customers per chunk (about three cases per customer, as there).
 
 Timed against PostgreSQL, after bulk-loading --cases cases into a fresh schema:
-* `mocli report --format json` (the CLI in a subprocess, end to end) and the store's report alone;
+* `mocli report --format json` (the CLI in a subprocess, end to end; the default `--top 20`), the store's
+  report alone, and the claim cases' slim views the recovery figures read;
 * `mocli cases --overdue --json` (subprocess) and the store's listing alone;
 * adding one case (`PostgresCaseStore.add`, connection open), median of 50;
 * `mocli store import FILE` of a local file of 50,000 cases (subprocess).
@@ -122,6 +123,8 @@ def main() -> None:
     show("mocli report --format json (whole command)", [cli(["report", "--format", "json"], env)
                                                         for _ in range(opts.runs)])
     show("store report alone (SQL aggregates + assembly)", timed(lambda: team.report(Filters(), now), opts.runs))
+    show("store claim views alone (what the recovery figures read)",
+         timed(lambda: sum(1 for _ in team.claim_views(Filters())), opts.runs))
     show("mocli cases --overdue --json (whole command)", [cli(["cases", "--overdue", "--json"], env)
                                                           for _ in range(opts.runs)])
     show("store listing alone (open, overdue, first 50)",

@@ -126,3 +126,21 @@ def test_report_csv_markdown_and_table_show_recovery(cli):
 def test_report_with_no_claims_has_an_empty_recovery(cli):
     r = cli("report", "--format", "json")
     assert r.code == 0 and json.loads(r.out)["recovery"] == {}
+
+
+@pytest.mark.usefixtures("claim_set")
+def test_the_team_stores_recovery_figures_are_the_local_ones(cli, team_url, monkeypatch):
+    """The team store reads only what the recovery figures need; the figures stay those of the file."""
+    from mocli.config import data_dir
+
+    r = cli("store", "import", str(data_dir() / "cases.db"))
+    assert r.code == 0, r.err
+    assert cli("claim", "file", "UPS01", "--carrier-ref", "U-1", "--amount", "100").code == 0
+    assert cli("claim", "update", "UPS01", "--status", "submitted").code == 0
+    assert cli("claim", "update", "UPS01", "--status", "paid", "--paid", "100").code == 0
+    monkeypatch.setenv("MOCLI_NOW", "2026-12-17T10:00:00-05:00")
+    r = cli("report", "--format", "json")
+    assert r.code == 0, r.err
+    rec = json.loads(r.out)["recovery"]
+    assert rec == EXPECTED and list(rec) == ["FedEx", "UPS", "DHL"]
+    assert json.loads(cli("report", "--format", "json", "--carrier", "DHL").out)["recovery"] == {"DHL": EXPECTED["DHL"]}

@@ -221,3 +221,23 @@ def test_a_rollup_reports_two_cases_sharing_an_id_instead_of_merging_them(cli, c
     assert figures["total"] == 3  # A and its clash both counted; B (a copy) once
     assert figures["duplicate_ids"] == [cases["A"]["id"]]
     assert cases["A"]["id"] in r.err and "warning" in r.err and r.err.count("\n") == 1
+
+
+def test_top_names_the_biggest_repeat_claimants_and_most_late_follow_ups_with_totals(cli, team):
+    # team_set: one repeat claimant (Ava: A, G), one shared address, two overdue follow-ups (C, F).
+    full = report(cli)
+    r = report(cli, "--top", "1")
+    assert r["overdue_cases"] == full["overdue_cases"][:1] and r["overdue_follow_ups"] == 2
+    assert r["repeat_claimants"]["customers_total"] == 1 and r["repeat_claimants"]["addresses_total"] == 1
+    assert report(cli, "--top", "0")["overdue_cases"] == full["overdue_cases"]  # 0: every one
+    table = cli("report", "--top", "1", "--no-pager")
+    assert table.code == 0, table.err
+    assert "1 more" in table.out and "--top 0" in table.out  # the table says what the cap leaves out
+    rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv", "--top", "1").out)))
+    assert ["repeat_claimants", "all", "customers", "1"] in rows
+    assert [row[1] for row in rows if row[0] == "overdue_cases"] == [full["overdue_cases"][0]["id"]]
+
+
+def test_top_must_be_a_count(cli, team):
+    r = cli("report", "--top", "-1")
+    assert r.code == 2 and "--top" in r.err and "Traceback" not in r.err

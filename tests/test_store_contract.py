@@ -192,3 +192,36 @@ def test_status_names_the_backend_and_counts_the_cases(store, base_case):
     store.add(make(base_case, 2))
     info = store.status()
     assert info["reachable"] is True and info["cases"] == 2 and info["backend"] == store.backend
+
+
+def test_the_report_names_the_top_repeat_claimants_and_overdue_cases_with_their_totals(store, base_case):
+    """`report --top N`: the N biggest repeat claimants, addresses and most late follow-ups, the same on
+    both backends, with how many there are in all; ties broken by name / id, as the full lists sort."""
+    cases, n = [], 0
+    # Customers C-A..C-E with 2, 3, 2, 4, 2 claims; each customer at an address shared with one other customer.
+    for customer, claims, street in (("C-A", 2, "1 Shared"), ("C-B", 3, "1 Shared"), ("C-C", 2, "2 Other"),
+                                     ("C-D", 4, "2 Other"), ("C-E", 2, "3 Third"), ("C-F", 1, "3 Third")):
+        for _ in range(claims):
+            n += 1
+            # Follow-ups minutes apart: late by the same hours to the tenth, so the order falls to the ids.
+            cases.append(make(base_case, n, customer=customer, line1=street,
+                              follow=NOW - timedelta(hours=5, minutes=(n * 7) % 13)))
+    for c in cases:
+        store.add(c)
+    every = [reporting.summary(c) for c in cases]
+    full = reporting.figures(every, NOW)
+    for top in (1, 2, 3):
+        got = store.report(reporting.Filters(), NOW, top=top)
+        expected = reporting.figures(every, NOW, top=top)
+        for key in ("generated_at", "period", "filters", "sources"):
+            expected.pop(key), got.pop(key, None)
+        assert got == expected, top
+        repeat = got["repeat_claimants"]
+        assert repeat["customers"] == full["repeat_claimants"]["customers"][:top]
+        assert repeat["addresses"] == full["repeat_claimants"]["addresses"][:top]
+        assert (repeat["customers_total"], repeat["addresses_total"]) == (5, 3)
+        assert got["overdue_cases"] == full["overdue_cases"][:top] and got["overdue_follow_ups"] == len(cases)
+    assert [r["customer"] for r in store.report(reporting.Filters(), NOW, top=2)["repeat_claimants"]["customers"]] \
+        == ["C-D", "C-B"]
+    every_row = store.report(reporting.Filters(), NOW, top=0)  # 0: every one
+    assert len(every_row["repeat_claimants"]["customers"]) == 5 and len(every_row["overdue_cases"]) == len(cases)

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from conftest import PINNED_NOW
+from mocli.store.migrations import LATEST
 
 HANA = ("--customer", "hana.kim@example.com", "--order", "1006", "--address-confirmed", "yes")
 DOWN = "postgresql://127.0.0.1:1/teamdb"  # nothing listens on port 1
@@ -101,18 +102,52 @@ def test_store_init_creates_the_schema_once_and_commands_before_it_say_so(cli, m
         r = cli("store", "status")
         assert r.code == 0 and "none (run `mocli store init`)" in r.out
         r = cli("store", "init")
-        assert r.code == 0 and "schema version 1" in r.out and "created" in r.out
+        assert r.code == 0 and f"schema version {LATEST}" in r.out and "created" in r.out
         r = cli("store", "init")
         assert r.code == 0 and "nothing to do" in r.out
         with psycopg.connect(base) as conn:
-            rows = conn.execute(f"SELECT version FROM {schema}.mocli_schema_version").fetchall()
-        assert rows == [(1,)]
+            rows = conn.execute(f"SELECT version FROM {schema}.mocli_schema_version ORDER BY 1").fetchall()
+        assert rows == [(v,) for v in range(1, LATEST + 1)]
         r = cli("store", "status", "--json")
         info = json.loads(r.out)
-        assert (info["backend"], info["schema_version"], info["cases"], info["reachable"]) == ("postgresql", 1, 0, True)
+        assert (info["backend"], info["schema_version"], info["cases"], info["reachable"]) == \
+            ("postgresql", LATEST, 0, True)
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_the_report_indexes_name_the_claims_the_report_counts():
+    """migrations.CLAIMS (the indexes' predicate, the report's SQL) states reporting.CLAIM_ACTIONS."""
+    from mocli import reporting
+    from mocli.store import migrations
+
+    assert migrations.CLAIMS == f"action IN ({', '.join(repr(a) for a in sorted(reporting.CLAIM_ACTIONS))})"
+
+
+def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team_url):
+    """A store made by the first release (schema 1) is upgraded in place, its cases kept: the report's
+    repeat-claimant queries get their covering indexes (migration 2)."""
+    import psycopg
+
+    from mocli.store import migrations
+
+    case = new_case(cli)
+    with psycopg.connect(team_url, autocommit=True) as conn:  # back to what schema 1 had
+        for name in ("mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"):
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+        conn.execute("DELETE FROM mocli_schema_version WHERE version > 1")
+    r = cli("report", "--format", "json")
+    assert r.code == 1 and "schema version 1" in r.err and "mocli store init" in r.err
+    r = cli("store", "init")
+    assert r.code == 0, r.err
+    assert f"from schema version 1 to {migrations.LATEST}" in r.out
+    with psycopg.connect(team_url) as conn:
+        names = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'mocli_cases' "
+                                            "AND schemaname = current_schema()")}
+    assert {"mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"} <= names
+    assert json.loads(cli("report", "--format", "json").out)["total"] == 1
+    assert json.loads(cli("case", case["id"], "--json").out)["id"] == case["id"]
 
 
 # ---------------------------------------------------------------- team semantics

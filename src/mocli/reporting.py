@@ -6,6 +6,7 @@ The JSON keys of `figures()` are documented in docs/lifecycle.md ("Report JSON k
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -22,6 +23,9 @@ from mocli.policy.claims import claim_facts, facts_dict
 CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+# How many repeat claimants, repeat addresses and overdue follow-ups the report names (`report --top`):
+# a team store of a million cases has over 100,000 repeat claimants, a list no lead reads (0: all).
+TOP = 20
 
 
 # ---------------------------------------------------------------- small accessors on raw dicts
@@ -323,13 +327,17 @@ class Tally:
     overdue_cases: list[dict[str, Any]] = field(default_factory=list)
     # Monday -> cases opened, resolved, and follow-ups settled and breached that week.
     weekly: dict[date, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # How many repeat customers / addresses there are, when the lists above hold only the top ones
+    # (the team store's SQL picks those); None: the lists are whole.
+    repeat_customers_total: int | None = None
+    repeat_addresses_total: int | None = None
 
 
 def figures(cases: list[dict[str, Any]], now: datetime, *, since: datetime | None = None,
             until: datetime | None = None, filters: dict[str, Any] | None = None,
-            sources: list[str] | None = None) -> dict[str, Any]:
+            sources: list[str] | None = None, top: int = TOP) -> dict[str, Any]:
     """Every figure of `mocli report` over `cases` (already selected), in one pass."""
-    return assemble(tally(cases, now), now, since=since, until=until, filters=filters, sources=sources)
+    return assemble(tally(cases, now), now, since=since, until=until, filters=filters, sources=sources, top=top)
 
 
 def tally(cases: list[dict[str, Any]], now: datetime) -> Tally:
@@ -490,8 +498,9 @@ def tally(cases: list[dict[str, Any]], now: datetime) -> Tally:
 
 
 def assemble(t: Tally, now: datetime, *, since: datetime | None = None, until: datetime | None = None,
-             filters: dict[str, Any] | None = None, sources: list[str] | None = None) -> dict[str, Any]:
-    """The report's figures (docs/lifecycle.md, "Report JSON keys") from its counts."""
+             filters: dict[str, Any] | None = None, sources: list[str] | None = None, top: int = TOP) -> dict[str, Any]:
+    """The report's figures (docs/lifecycle.md, "Report JSON keys") from its counts; the repeat claimants
+    and overdue follow-ups cut to the `top` first (0: all), with how many there are in all."""
     by_tier, by_carrier, agents = t.by_tier, t.by_carrier, t.agents
     carrier_claims, carrier_found, carrier_lost = t.carrier_claims, t.carrier_found, t.carrier_lost
     sla_settled, sla_breached = t.sla_settled, t.sla_breached
@@ -511,8 +520,11 @@ def assemble(t: Tally, now: datetime, *, since: datetime | None = None, until: d
                "breach_rate": rate(sla_breached[tier], sla_settled[tier])}
         for tier in _sorted_counts(by_tier)
     }
-    repeat_customers = sorted(t.repeat_customers, key=lambda r: (-r["claims"], r["customer"]))
-    repeat_addresses = sorted(t.repeat_addresses, key=lambda r: (-r["customers"], -r["claims"], r["address"]))
+    def first(rows: list[dict[str, Any]], key: Any) -> list[dict[str, Any]]:
+        return heapq.nsmallest(top, rows, key=key) if top else sorted(rows, key=key)
+
+    repeat_customers = first(t.repeat_customers, lambda r: (-r["claims"], r["customer"]))
+    repeat_addresses = first(t.repeat_addresses, lambda r: (-r["customers"], -r["claims"], r["address"]))
     by_agent = {
         name: {"opened": load["opened"], "open": load["open"], "resolved": load["resolved"],
                "overdue": load["overdue"]}
@@ -535,12 +547,17 @@ def assemble(t: Tally, now: datetime, *, since: datetime | None = None, until: d
         "carriers": carriers,
         "time_to_resolution_hours": {"count": t.hours[0], "median": t.hours[1], "p90": t.hours[2]},
         "overdue_follow_ups": t.overdue,
-        "overdue_cases": sorted(t.overdue_cases, key=lambda r: (-r["hours_late"], str(r["id"]))),
+        "overdue_cases": first(t.overdue_cases, lambda r: (-r["hours_late"], str(r["id"]))),
         "sla_by_tier": sla,
         "refunds": {"count": t.refund_count, "total": _money(t.refund_total)},
         "reshipments": {"count": t.reship_count, "value": _money(t.reship_value)},
         "fraud_reviews": {"opened": t.fraud_opened, "signals": _sorted_counts(t.fraud_signals)},
-        "repeat_claimants": {"customers": repeat_customers, "addresses": repeat_addresses},
+        "repeat_claimants": {
+            "customers": repeat_customers, "addresses": repeat_addresses,
+            "customers_total": len(t.repeat_customers) if t.repeat_customers_total is None
+            else t.repeat_customers_total,
+            "addresses_total": len(t.repeat_addresses) if t.repeat_addresses_total is None
+            else t.repeat_addresses_total},
         "by_agent": by_agent,
         "trends": _trends(t.weekly),
     }
@@ -592,6 +609,9 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     out += [("reshipments", cur, "value", v) for cur, v in report["reshipments"]["value"].items()]
     out.append(("fraud_reviews", "all", "opened", report["fraud_reviews"]["opened"]))
     out += [("fraud_reviews", rule, "signals", n) for rule, n in report["fraud_reviews"]["signals"].items()]
+    repeat = report["repeat_claimants"]
+    out += [("repeat_claimants", "all", k, repeat[f"{k}_total"]) for k in ("customers", "addresses")
+            if f"{k}_total" in repeat]
     out += [("repeat_customers", r["customer"], "claims", r["claims"])
             for r in report["repeat_claimants"]["customers"]]
     out += [("repeat_addresses", r["address"], "customers", r["customers"])

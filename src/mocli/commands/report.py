@@ -23,6 +23,9 @@ def report(
     db: list[Path] = typer.Option(None, "--db", metavar="PATH",
                                   help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
                                        "A case found in several files counts once (default: your own file)."),
+    top: int = typer.Option(20, "--top", min=0, metavar="N",
+                            help="Name the N biggest repeat claimants and repeat addresses and the N most late "
+                                 "follow-ups, with how many there are in all (0: every one)."),
     include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
                                      "unmasked (masked by default in every format)."),
     no_pager: bool = pager_option(),
@@ -36,6 +39,7 @@ def report(
       mocli report --since 30d
       mocli report --since 2026-11-01 --tier VIP --format markdown
       mocli report --db team/ --db ~/ava/cases.db --format json
+      mocli report --top 50 --format csv
     """
     from mocli import output, reporting
     from mocli.commands.common import load
@@ -56,9 +60,9 @@ def report(
             team = store(cfg)
             figures = reporting.figures([], now, since=start, until=end, sources=[team.where],
                                         filters={"agent": agent, "tier": tier, "carrier": carrier})
-            figures.update({k: v for k, v in team.report(filters, now).items()
+            figures.update({k: v for k, v in team.report(filters, now, top=top).items()
                             if k not in ("generated_at", "period", "filters", "sources")})
-            figures["recovery"] = _recovery(list(team.claim_cases(filters)), now)
+            figures["recovery"] = _recovery(list(team.claim_views(filters)), now)
             figures["duplicate_ids"] = []  # one table, the id its primary key
         else:
             sources, loaded = _load(cfg, db or [])
@@ -66,7 +70,7 @@ def report(
             selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1
                                         else (loaded[0] if loaded else []), filters)
             figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
-                                        filters={"agent": agent, "tier": tier, "carrier": carrier})
+                                        filters={"agent": agent, "tier": tier, "carrier": carrier}, top=top)
             figures["recovery"] = _recovery(selected, now)
             figures["duplicate_ids"] = reporting.duplicate_ids(selected)
     finally:
@@ -277,19 +281,29 @@ def _markdown(figures: dict[str, Any]) -> str:
            for k, v in figures["sla_by_tier"].items()])
     table("Fraud signals", ["Rule", "Cases"], [[k, v] for k, v in figures["fraud_reviews"]["signals"].items()])
     rc = figures["repeat_claimants"]
-    table("Repeat claimants: customers", ["Customer", "Email", "Claims", "Cases"],
+    table(f"Repeat claimants: customers ({_of(len(rc['customers']), rc['customers_total'])})",
+          ["Customer", "Email", "Claims", "Cases"],
           [[r["customer"], r["email"], r["claims"], ", ".join(r["cases"])] for r in rc["customers"]])
-    table("Repeat claimants: addresses", ["Address", "Customers", "Claims"],
-          [[r["address"], r["customers"], r["claims"]] for r in rc["addresses"]])
+    table(f"Repeat claimants: addresses ({_of(len(rc['addresses']), rc['addresses_total'])})",
+          ["Address", "Customers", "Claims"], [[r["address"], r["customers"], r["claims"]] for r in rc["addresses"]])
     table("Agents", ["Agent", "Opened", "Open", "Resolved", "Overdue"],
           [[k, v["opened"], v["open"], v["resolved"], v["overdue"]] for k, v in figures["by_agent"].items()])
     table("Trends per week (breach rate: follow-ups due that week not met)",
           ["Week of", "Opened", "Resolved", "Breach rate"],
           [[w["week"], w["opened"], w["resolved"], _pct(w["breach_rate"])] for w in figures.get("trends", ())])
-    table("Overdue follow-ups (most late first)", ["Case", "Agent", "Tier", "Follow up by", "Late"],
+    overdue = figures.get("overdue_cases", ())
+    table(f"Overdue follow-ups (most late first; {_of(len(overdue), figures['overdue_follow_ups'])})",
+          ["Case", "Agent", "Tier", "Follow up by", "Late"],
           [[r["id"], r["agent"], r["tier"], str(r["follow_up_by"])[:16], reporting.late(r["hours_late"])]
-           for r in figures.get("overdue_cases", ())])
+           for r in overdue])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _of(shown: int, total: int, hint: bool = True) -> str:
+    """How much of a list the report names: `all 12`, or `top 20 of 146,212; --top 0 lists them all`."""
+    if shown >= total:
+        return f"all {total:,}"
+    return f"top {shown:,} of {total:,}" + ("; --top 0 lists them all" if hint else "")
 
 
 RECOVERY_HEAD = ["Carrier", "Filed", "Paid", "Denied", "Pending", "Claimed", "Recovered", "Lost", "Recovery rate",
@@ -421,12 +435,13 @@ def _tables(figures: dict[str, Any]) -> None:
     if overdue:
         from mocli.output import Column, fitted_table
 
-        shown = overdue[:20]
+        shown = overdue
         cols = [Column("Case", lambda r: r["id"]), Column("Agent", lambda r: r["agent"]),
                 Column("Late", lambda r: late(r["hours_late"]), lambda r: t(late(r["hours_late"]), "bold red")),
                 Column("Follow up by", lambda r: str(r["follow_up_by"])[:16], drop=2),
                 Column("Tier", lambda r: r["tier"], drop=1)]
-        more = f"; {len(overdue) - len(shown)} more in --format csv" if len(overdue) > len(shown) else ""
+        left = figures["overdue_follow_ups"] - len(shown)
+        more = f"; {left:,} more: --top 0 lists them all" if left > 0 else ""
         out.print(fitted_table(shown, cols, title=f"Overdue follow-ups (most late first{more})"))
 
     agents = Table(title="Agents", title_justify="left", show_edge=False, pad_edge=False)
@@ -443,12 +458,16 @@ def _tables(figures: dict[str, Any]) -> None:
         out.print(counts("Fraud review signals", fraud, "red"))
     rc = figures["repeat_claimants"]
     if rc["customers"] or rc["addresses"]:
-        rep = Table(title="Repeat claimants (top 10)", title_justify="left", show_edge=False, pad_edge=False)
+        title = (f"Repeat claimants (customers: {_of(len(rc['customers']), rc['customers_total'], False)}; "
+                 f"addresses: {_of(len(rc['addresses']), rc['addresses_total'], False)}")
+        cut = len(rc["customers"]) < rc["customers_total"] or len(rc["addresses"]) < rc["addresses_total"]
+        title += "; --top 0 lists them all)" if cut else ")"
+        rep = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
         rep.add_column("Customer / address")
         rep.add_column("Claims", justify="right")
         rep.add_column("Detail")
-        for r in rc["customers"][:10]:
+        for r in rc["customers"]:
             rep.add_row(t(f"{r['customer']} {r['email']}"), str(r["claims"]), t(", ".join(r["cases"][:4])))
-        for r in rc["addresses"][:10]:
+        for r in rc["addresses"]:
             rep.add_row(t(r["address"]), str(r["claims"]), t(f"{r['customers']} different customers"))
         out.print(rep)

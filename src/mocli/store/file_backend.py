@@ -52,7 +52,7 @@ class LocalCaseStore(CaseStore):
         except NotFound:  # no case file yet
             return []
 
-    def report(self, filters: Filters, now: datetime) -> dict[str, Any]:
+    def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
         from mocli import reporting
         from mocli.errors import NotFound
 
@@ -61,7 +61,7 @@ class LocalCaseStore(CaseStore):
                                         lock_timeout=self.storage.lock_timeout, move_corrupt=False)
         except NotFound:  # no case file yet: an empty report
             summaries = []
-        return reporting.figures(reporting.select(summaries, filters), now)
+        return reporting.figures(reporting.select(summaries, filters), now, top=top)
 
     def export(self) -> Iterator[dict[str, Any]]:
         if self.path.exists():

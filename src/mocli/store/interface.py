@@ -50,8 +50,9 @@ class CaseStoreAPI(Protocol):
         """Earlier claims (casework.claim_fields) by this customer or at this normalised address, from
         every agent who writes to this store: what the repeat-claim rules read."""
 
-    def report(self, filters: Filters, now: datetime) -> dict[str, Any]:
-        """reporting.figures over the cases `filters` selects (without the period / sources keys)."""
+    def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
+        """reporting.figures over the cases `filters` selects (without the period / sources keys), naming
+        the `top` repeat claimants, addresses and overdue follow-ups (0: all)."""
 
     def export(self) -> Iterator[Case]:
         """Every case, whole, in the order they were added."""

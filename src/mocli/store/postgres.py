@@ -321,7 +321,7 @@ class PostgresCaseStore:
                     for c, o, on, a, i in cur.fetchall()]
         return self._run(work)
 
-    def report(self, filters: Filters, now: datetime) -> dict[str, Any]:
+    def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
         """The report's counts by SQL aggregates over the indexed columns (a few hundred grouped rows come
         back, never the cases), assembled into figures by the same code as the local report."""
         from collections import Counter, defaultdict
@@ -330,10 +330,9 @@ class PostgresCaseStore:
 
         where, params = _where(filters)
         cases = f"(SELECT * FROM mocli_cases WHERE {' AND '.join(where) or 'true'})"
-        claims = ("(SELECT id, seq, customer_email, address_key, address_line, "
-                  "coalesce(nullif(customer_id, ''), nullif(customer_email, ''), 'unknown') AS who "
-                  f"FROM mocli_cases WHERE {' AND '.join([*where, 'action = ANY(%s)'])})")
-        claim_actions = sorted(reporting.CLAIM_ACTIONS)
+        # The claims, each with its claimant, stated as migration 2's indexes are (so that they are used).
+        claims = (f"(SELECT id, seq, customer_email, address_key, address_line, {migrations.CLAIMANT} AS who "
+                  f"FROM mocli_cases WHERE {' AND '.join([*where, migrations.CLAIMS])})")
 
         def work(cur: Any) -> reporting.Tally:
             # The aggregates below hash a million rows into a few hundred thousand groups: with the default
@@ -394,22 +393,42 @@ class PostgresCaseStore:
             cur.execute(f"SELECT rule, count(*) FROM {cases} c, unnest(c.signals) AS rule "
                         "WHERE action = 'fraud_review' GROUP BY rule", params)
             t.fraud_signals.update(dict(cur.fetchall()))
-            # Repeat claimants: the customers with more than one claim, with their cases; the email first seen
-            # (looked up by its row's seq, only for them: an ordered aggregate per group would sort each one).
-            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = min(c.seq)), "
-                        f"array_agg(id) FROM {claims} c GROUP BY who HAVING count(*) > 1", [*params, claim_actions])
-            t.repeat_customers = [{"customer": who, "email": email, "claims": len(ids), "cases": sorted(ids)}
-                                  for who, email, ids in cur.fetchall()]
+            # Repeat claimants: the `top` customers with the most claims (more than one), and how many there
+            # are; the email first seen (looked up by its row's seq, only for them: an ordered aggregate per
+            # group would sort each one). Their case ids are read for those customers only.
+            limit = top or None  # LIMIT NULL: every one
+            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = g.first), "
+                        "n, count(*) OVER () FROM (SELECT who, count(*) AS n, min(seq) AS first "
+                        f"FROM {claims} c GROUP BY who HAVING count(*) > 1) g "
+                        'ORDER BY n DESC, who COLLATE "C" LIMIT %s', [*params, limit])
+            found = cur.fetchall()
+            t.repeat_customers_total = found[0][3] if found else 0
+            cur.execute(f"SELECT who, array_agg(id) FROM {claims} c WHERE who = ANY(%s) GROUP BY who",
+                        [*params, [r[0] for r in found]])
+            ids = dict(cur.fetchall())
+            t.repeat_customers = [{"customer": who, "email": email, "claims": n, "cases": sorted(ids[who])}
+                                  for who, email, n, _ in found]
             # Addresses claimed at by more than one customer: per (address, customer) first, then per address
-            # (cheaper than count(DISTINCT)); the address as first written.
-            cur.execute("SELECT (SELECT address_line FROM mocli_cases WHERE seq = min(first)), count(*), sum(n) "
+            # (cheaper than count(DISTINCT)); the address as first written; the `top` of them, and how many.
+            cur.execute("SELECT line, w, n, count(*) OVER () FROM (SELECT count(*) AS w, sum(n) AS n, "
+                        "(SELECT address_line FROM mocli_cases WHERE seq = min(first)) AS line "
                         "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
                         f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
-                        "GROUP BY address_key HAVING count(*) > 1", [*params, claim_actions])
-            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n in cur.fetchall()]
-            # The overdue follow-ups, each with its agent and how late (the open-follow-up index).
+                        'GROUP BY address_key HAVING count(*) > 1) a ORDER BY w DESC, n DESC, line COLLATE "C" '
+                        "LIMIT %s", [*params, limit])
+            found = cur.fetchall()
+            t.repeat_addresses_total = found[0][3] if found else 0
+            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n, _ in found]
+            # The overdue follow-ups, each with its agent and how late (the open-follow-up index): the `top`
+            # most late, and those up to 7 minutes less late than the last of them, which can round to the
+            # same tenth of an hour late (assemble orders those by id, as the local report does, and keeps
+            # the `top`).
+            cut = (f"AND follow_up_by <= coalesce((SELECT follow_up_by FROM {cases} c WHERE status = 'open' "
+                   "AND follow_up_by < %s ORDER BY follow_up_by OFFSET %s LIMIT 1) + interval '7 minutes', "
+                   "'infinity')") if top else ""
             cur.execute(f"SELECT id, agent, tier, follow_up_by FROM {cases} c "
-                        "WHERE status = 'open' AND follow_up_by < %s", [*params, now])
+                        f"WHERE status = 'open' AND follow_up_by < %s {cut}",
+                        [*params, now, *([*params, now, top - 1] if top else [])])
             t.overdue_cases = [{"id": i, "agent": a, "tier": tier, "follow_up_by": f.astimezone(now.tzinfo).isoformat(),
                                 "hours_late": round((now - f).total_seconds() / 3600, 1)}
                                for i, a, tier, f in cur.fetchall()]
@@ -440,7 +459,7 @@ class PostgresCaseStore:
                 t.weekly[week].update({"opened": int(opened), "resolved": int(resolved),
                                        "settled": int(settled), "breached": int(breached)})
             return t
-        return reporting.assemble(self._run(work), now)
+        return reporting.assemble(self._run(work), now, top=top)
 
     def claim_cases(self, filters: Filters) -> Iterator[Case]:
         """The cases a carrier claim concerns (one filed, or a parcel lost or still claimed), for the
@@ -458,6 +477,36 @@ class PostgresCaseStore:
                             [*params, sorted(reporting.CLAIM_ACTIONS)])
                 for (case,) in cur:
                     yield case
+        except self._pg.Error as exc:
+            raise self._error(exc) from None
+
+    def claim_views(self, filters: Filters) -> Iterator[Case]:
+        """What the report's recovery figures (policy/claims.py `recovery`) read of each case a carrier
+        claim concerns: the resolution, the decision and the claim; the order and the tracking only where
+        no claim is filed (the claim clock needs them). Never the history nor the rest of the case."""
+        from mocli import reporting
+
+        where, params = _where(filters)
+        # A parcel lost, or claimed and not concluded since (narrow columns); and, by migration 2's index,
+        # the other cases with a claim on record: no case's document is opened only to be passed over.
+        missing = "(outcome = 'lost' OR (coalesce(outcome, '') = '' AND action = ANY(%s)))"
+        filed = f"({migrations.FILED} AND doc->'carrier_claim' <> '{{}}'::jsonb)"
+        sql_where = " AND ".join(where) or "true"
+        select = (f"SELECT seq, carrier, action, doc->'resolution', doc->'carrier_claim', {filed}, "
+                  f"CASE WHEN {filed} THEN NULL ELSE doc->'order' END, "
+                  f"CASE WHEN {filed} THEN NULL ELSE doc->'tracking' END FROM mocli_cases")
+        actions = sorted(reporting.CLAIM_ACTIONS)
+        conn = self.connection()
+        try:
+            with conn.transaction(), conn.cursor(name="mocli_claim_views") as cur:
+                cur.itersize = 5000
+                cur.execute(f"{select} WHERE {sql_where} AND {missing} UNION ALL "
+                            f"{select} WHERE {sql_where} AND {migrations.FILED} AND NOT {missing}",
+                            [*params, actions, *params, actions])
+                for _, carrier, action, res, claim, is_filed, order, tracking in cur:
+                    # A filed claim's case comes without its tracking: the carrier column stands in for it.
+                    yield {"decision": {"action": action}, "resolution": res, "carrier_claim": claim,
+                           "order": order, "tracking": {"carrier": carrier} if is_filed else tracking}
         except self._pg.Error as exc:
             raise self._error(exc) from None
 
