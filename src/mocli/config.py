@@ -484,7 +484,7 @@ def load_config(calendar: bool = True, templates: bool = True, lazy: bool = Fals
     for name in CONFIG_FILES[1:] if not lazy else ():
         cfg.validated[name] = _validate(name, models[name], all_layers[name], {})
     if templates:
-        from mocli.messages import check_templates
+        from mocli.templates import check_templates
 
-        check_templates(cfg)
+        check_templates(cfg.messages)
     return cfg

@@ -45,6 +45,15 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def quiet_console() -> Console:
+    """With --json and no terminal the views are not wanted: print them nowhere."""
+    import os
+
+    from rich.console import Console
+
+    return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
+
+
 def pager_wanted() -> bool:
     """Page only a real terminal (never a pipe or a test's captured output)."""
     return sys.stdout.isatty()

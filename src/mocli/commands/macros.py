@@ -19,7 +19,7 @@ def _zendesk_settings(cfg: Config) -> tuple[dict[str, int], dict[str, str]]:
     """`locale_ids` and `placeholders` from [providers.settings.zendesk], checked."""
     from mocli.errors import ConfigError
     from mocli.locales import normalise
-    from mocli.messages import PLACEHOLDERS
+    from mocli.templates import PLACEHOLDERS
 
     settings = cfg.settings.providers.settings.get(HELPDESK) or {}
     where = f"settings.toml: providers.settings.{HELPDESK}"
