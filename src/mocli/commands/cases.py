@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from mocli.commands.common import CASE_HELP, DB_HELP
-from mocli.output import format_option, json_option, pager_option
+from mocli.render.output import format_option, json_option, pager_option
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
 CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
@@ -57,9 +57,10 @@ def cases(
       mocli cases --claimable
       mocli cases --claim-expiring 7d
     """
-    from mocli import output, reporting
+    from mocli import reporting
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
+    from mocli.render import output
 
     if mine:
         if agent is not None:
@@ -173,8 +174,8 @@ def case_columns(now: Any, deadlines: dict[str, Any] | None = None) -> list[Any]
     """The columns of `mocli cases`: id, follow-up, status and order never dropped to fit; with the
     claim filters, the claim deadline first."""
     from mocli import reporting
-    from mocli.output import Column
     from mocli.render import ACTION_STYLE, t
+    from mocli.render.output import Column
 
     def follow_up(c: dict[str, Any]) -> Any:
         follow = reporting.when(c.get("follow_up_by"))
@@ -233,8 +234,8 @@ def case(
       mocli case 7K2QF --message --copy
       mocli case MO-261127-7K2QF --json
     """
-    from mocli import output
     from mocli.commands.common import load, store
+    from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -397,10 +398,10 @@ def note(
     """
     import sys
 
-    from mocli import lifecycle, output
+    from mocli import lifecycle
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
-    from mocli.render import sanitize
+    from mocli.render import output, sanitize
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     if text == "-":

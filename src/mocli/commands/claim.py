@@ -387,8 +387,8 @@ def _carrier_photo(cfg: Any, now: Any, case: dict[str, Any]) -> tuple[Any, str |
     import asyncio
 
     from mocli.errors import MocliError
+    from mocli.lookups import tracking as run
     from mocli.providers.registry import Providers
-    from mocli.tracking import run
 
     try:
         override = run.override_carrier(tracking.get("carrier"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mocli.output import FORMATS, format_option, json_option, pager_option
+from mocli.render.output import FORMATS, format_option, json_option, pager_option
 
 BAR_WIDTH = 28
 
@@ -37,8 +37,9 @@ def report(
       mocli report --since 2026-11-01 --tier VIP --format markdown
       mocli report --db team/ --db ~/ava/cases.db --format json
     """
-    from mocli import output, reporting
+    from mocli import reporting
     from mocli.commands.common import load
+    from mocli.render import output
 
     fmt = output.choose(fmt, json_fields, FORMATS)
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -224,8 +225,8 @@ def _inert(text: str) -> str:
 
 def _rows(figures: dict[str, Any], fmt: str) -> None:
     """The CSV's rows as tab-separated lines (no header, as gh prints piped) or JSON objects per line."""
-    from mocli.output import cell
     from mocli.render import print_ndjson
+    from mocli.render.output import cell
     from mocli.reporting import rows
 
     if fmt == "ndjson":
@@ -419,7 +420,7 @@ def _tables(figures: dict[str, Any]) -> None:
         out.print(_trend_table(trends))
     overdue = figures.get("overdue_cases") or []
     if overdue:
-        from mocli.output import Column, fitted_table
+        from mocli.render.output import Column, fitted_table
 
         shown = overdue[:20]
         cols = [Column("Case", lambda r: r["id"]), Column("Agent", lambda r: r["agent"]),

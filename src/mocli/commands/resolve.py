@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from mocli.commands.common import CASE_HELP
-from mocli.output import json_option
+from mocli.render.output import json_option
 
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
                 "note")
@@ -59,10 +59,11 @@ def resolve(
       mocli resolve 261127-7K2 --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
-    from mocli import lifecycle, output
+    from mocli import lifecycle
     from mocli.commands.cases import CASE_KEYS
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
+    from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load()

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
-from mocli.store.factory import describe_url
 from mocli.store.interface import CaseIdTaken
+from mocli.store.urls import describe_url
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters
