@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "mocli"
 LAYERS = [
     {"errors", "data"},
     {"models", "addresses", "clock", "locales", "config", "templates"},
-    {"policy", "tracking", "messages", "macros", "casework", "lifecycle", "claim_rules", "claim_ledger"},
+    {"policy", "tracking", "messages", "macros", "claim_rules", "claim_ledger"},
     {"wizard", "lookups", "render", "output", "store", "providers", "reporting", "privacy"},
     {"commands"},
     {"cli", "__main__", "mocli"},

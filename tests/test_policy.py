@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mocli.casework import build_case
 from mocli.models import Address, Customer, Order, ProofOfDelivery, Tracking, TrackingEvent
 from mocli.policy.calendar import BusinessCalendar, describe_sla
 from mocli.policy.fraud import Claim
+from mocli.policy.opening import build_case
 from mocli.policy.situation import Situation, classify
 
 NY = ZoneInfo("America/New_York")

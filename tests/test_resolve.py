@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mocli import lifecycle
 from mocli.errors import InvalidInput, MocliError
+from mocli.policy import resolving
 from test_cases_support import ago, build, store
 
 RESOLVED_MACRO = "Retail::Missing Order – Resolved (Refund/Replacement)"
@@ -248,19 +248,19 @@ CASE = {"id": "MO-1", "status": "open", "created_at": "2026-11-26T10:00:00-05:00
     ({"outcome": "lost", "remedy": "refund", "reason": "x", "approved_by": "Lead"}, []),
 ])
 def test_questions_policy_tier(answers, expected):
-    assert [q.name for q in lifecycle.questions(CASE, tier(), answers)] == expected
+    assert [q.name for q in resolving.questions(CASE, tier(), answers)] == expected
 
 
 def test_questions_customer_choice_tier_has_no_default_and_no_reason():
-    [q] = lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost"})
+    [q] = resolving.questions(CASE, tier("customer", 1000), {"outcome": "lost"})
     assert q.default is None and q.choices == ("reship", "refund")
-    assert lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost", "remedy": "refund"}) == []
+    assert resolving.questions(CASE, tier("customer", 1000), {"outcome": "lost", "remedy": "refund"}) == []
 
 
 def test_zero_limit_means_no_approval_needed():
-    assert not lifecycle.needs_approval(CASE, tier(limit=0), "lost", "refund")
-    assert lifecycle.needs_approval(CASE, tier(limit=299.99), "lost", "refund")
-    assert not lifecycle.needs_approval(CASE, tier(limit=300), "lost", "refund")  # "above" the limit
+    assert not resolving.needs_approval(CASE, tier(limit=0), "lost", "refund")
+    assert resolving.needs_approval(CASE, tier(limit=299.99), "lost", "refund")
+    assert not resolving.needs_approval(CASE, tier(limit=300), "lost", "refund")  # "above" the limit
 
 
 def test_resolve_is_pure_and_records_sla():
@@ -268,14 +268,14 @@ def test_resolve_is_pure_and_records_sla():
 
     now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
     answers = {"outcome": "lost", "remedy": "reship", "approved_by": "Lead"}
-    out = lifecycle.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    out = resolving.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
     assert CASE["status"] == "open" and CASE["history"] == []  # input untouched
     assert out["resolution"]["within_sla"] is False  # follow-up was 09:00, resolved 10:00
     assert out["resolution"]["hours_to_resolution"] == 24.0
     with pytest.raises(MocliError):
-        lifecycle.resolve(out, tier(), answers, now=now, agent="a", macro="M", message="msg")
+        resolving.resolve(out, tier(), answers, now=now, agent="a", macro="M", message="msg")
     with pytest.raises(InvalidInput):
-        lifecycle.resolve(CASE, tier(), {"outcome": "lost"}, now=now, agent="a", macro="M", message="msg")
+        resolving.resolve(CASE, tier(), {"outcome": "lost"}, now=now, agent="a", macro="M", message="msg")
 
 
 # ------------------------------------------------------------------ interactive, through real prompts

@@ -275,9 +275,9 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     from rich.text import Text
 
     from mocli import reporting
-    from mocli.casework import sla_text
     from mocli.errors import ConfigError, StoreError
     from mocli.models import Case
+    from mocli.policy.opening import sla_text
     from mocli.render import (
         console,
         customer_panel,
@@ -398,21 +398,21 @@ def note(
     """
     import sys
 
-    from mocli import lifecycle
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
+    from mocli.policy import resolving
     from mocli.render import output, sanitize
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     if text == "-":
         text = sys.stdin.read()
-    cleaned = lifecycle.clean_text(text, "the note")
+    cleaned = resolving.clean_text(text, "the note")
     if cleaned is None:
         raise InvalidInput("the note is empty")
     cfg, now = load(read_only=True)  # no business days, no messages
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(
-        case_ref, lambda c: lifecycle.add_note(c, cleaned, now=now, agent=who))
+        case_ref, lambda c: resolving.add_note(c, cleaned, now=now, agent=who))
     if json_fields is not None:
         from mocli.render import print_json
 

@@ -34,8 +34,8 @@ def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any
 
 def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
     """What `mocli claim status --json` prints (documented in docs/claims.md)."""
-    from mocli.lifecycle import order_value
     from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
+    from mocli.policy.resolving import order_value
 
     clock = claim_state(case, today, rules)
     value, currency = order_value(case)
@@ -174,12 +174,13 @@ def file(
     import re
     import sys
 
-    from mocli import claim_ledger, lifecycle
+    from mocli import claim_ledger
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
+    from mocli.policy import resolving
     from mocli.render import sanitize
 
-    ref = lifecycle.clean_text(carrier_ref, "--carrier-ref")
+    ref = resolving.clean_text(carrier_ref, "--carrier-ref")
     if ref is None:
         raise InvalidInput("--carrier-ref is empty")
     if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
@@ -231,11 +232,12 @@ def update(
     """
     import sys
 
-    from mocli import claim_ledger, lifecycle
+    from mocli import claim_ledger
     from mocli.commands.common import agent_name, load, store
+    from mocli.policy import resolving
     from mocli.render import sanitize
 
-    text = lifecycle.clean_text(note, "--note")
+    text = resolving.clean_text(note, "--note")
     cfg, now = load(read_only=True)
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
@@ -284,14 +286,14 @@ def packet(
     import json
     import sys
 
-    from mocli import lifecycle
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput, MocliError
+    from mocli.policy import resolving
     from mocli.policy.claims import EVIDENCE_LABELS, missing_evidence
     from mocli.render import sanitize
 
-    serials = [s for s in (lifecycle.clean_text(x, "--serial") for x in serial or ()) if s]
-    trace = lifecycle.clean_text(trace_ref, "--trace-ref")
+    serials = [s for s in (resolving.clean_text(x, "--serial") for x in serial or ()) if s]
+    trace = resolving.clean_text(trace_ref, "--trace-ref")
     files = {"invoice": invoice, "receipt": receipt, "pod_photo": pod_photo}
     for i, p in enumerate(photo or ()):
         files[f"photo-{i + 1}"] = p

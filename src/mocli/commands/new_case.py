@@ -176,7 +176,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     else:
         out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)
-    from mocli.casework import message_values
+    from mocli.policy.opening import message_values
     from mocli.templates import long_values
 
     for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,

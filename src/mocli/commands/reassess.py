@@ -56,8 +56,8 @@ REASSESSED_KEYS = ("received_by_someone_else", "checked_drop_off_spots", "theft_
 def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_input: bool, json_out: bool,
                  db: Path | None) -> None:
     """Refresh the lookups, re-run steps 5-9 with the answers that changed, append the decision."""
-    from mocli import lifecycle
     from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.policy import resolving
     from mocli.render import console, quiet_console
     from mocli.wizard.flow import Wizard
     from mocli.wizard.questions import BY_KEY, validate_answer
@@ -66,7 +66,7 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
     who = agent_name(agent)
     cases = store(cfg, str(db) if db else None)
     old = cases.find(case_ref)
-    lifecycle.ensure_open(old)
+    resolving.ensure_open(old)
     prompting = interactive() and not no_input
     # What the customer said before stands unless it is given again (flags) or, on a terminal, re-asked:
     # step 5 and the VIP's choice are what a customer coming back changes.
@@ -96,7 +96,7 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
     new = fresh.model_dump(mode="json")
 
     def reassess(stored: dict[str, Any]) -> dict[str, Any]:
-        lifecycle.ensure_open(stored)
+        resolving.ensure_open(stored)
         merged = dict(stored)
         for key in ("customer", "order", "tracking", "tracking_unavailable", "answers", "signals", "known_issues",
                     "decision", "follow_up_by", "message", "status", "sources", "resolution"):
@@ -112,10 +112,10 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
             detail += f"; tracking {(stored.get('tracking') or {}).get('status')} → {new['tracking']['status']}"
         # The stored history, then this re-assessment (and a resolution made in it), never rewritten.
         merged["history"] = [*(stored.get("history") or []),
-                             lifecycle.history_event(now, who, "reassessed", detail),
+                             resolving.history_event(now, who, "reassessed", detail),
                              *[h for h in new["history"] if h["event"] != "opened"]]
         if notes := flags.get("notes"):
-            merged["history"].append(lifecycle.history_event(now, who, "note", notes))
+            merged["history"].append(resolving.history_event(now, who, "note", notes))
         return merged
 
     record = cases.update(old["id"], reassess)

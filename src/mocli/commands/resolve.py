@@ -59,10 +59,10 @@ def resolve(
       mocli resolve 261127-7K2 --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
-    from mocli import lifecycle
     from mocli.commands.cases import CASE_KEYS
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
+    from mocli.policy import resolving
     from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
@@ -70,7 +70,7 @@ def resolve(
     who = agent_name(agent)
     cases = store(cfg, str(db) if db else None)
     case = cases.find(case_ref)
-    lifecycle.ensure_open(case)
+    resolving.ensure_open(case)
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
 
     answers = _answers_file(answers_file) if answers_file else {}
@@ -80,17 +80,17 @@ def resolve(
         if value is not None:
             answers[key] = value
     answers = _clean(answers)
-    if answers.get("outcome") and answers["outcome"] not in lifecycle.OUTCOMES:
-        raise InvalidInput(f"--outcome must be one of {', '.join(lifecycle.OUTCOMES)} "
+    if answers.get("outcome") and answers["outcome"] not in resolving.OUTCOMES:
+        raise InvalidInput(f"--outcome must be one of {', '.join(resolving.OUTCOMES)} "
                            f"(got {answers['outcome']!r})")
-    if answers.get("remedy") and answers["remedy"] not in lifecycle.ALL_REMEDIES:
-        raise InvalidInput(f"--remedy must be one of {', '.join(lifecycle.ALL_REMEDIES)} "
+    if answers.get("remedy") and answers["remedy"] not in resolving.ALL_REMEDIES:
+        raise InvalidInput(f"--remedy must be one of {', '.join(resolving.ALL_REMEDIES)} "
                            f"(got {answers['remedy']!r})")
 
     prompting = interactive() and not no_input
     if prompting:
         _show_case(case)
-    while qs := lifecycle.questions(case, tier, answers):
+    while qs := resolving.questions(case, tier, answers):
         q = qs[0]
         if prompting:
             answers[q.name] = _ask(q)
@@ -99,20 +99,20 @@ def resolve(
         else:
             raise MissingAnswers([x.missing() for x in qs if x.default is None])
         answers = _clean(answers)
-    lifecycle.check(case, tier, answers, who)
+    resolving.check(case, tier, answers, who)
 
     macro, message, language = _message(cfg, case, answers, who)
     if prompting:
         from mocli.render import console, message_panel
 
         if "note" not in answers:
-            answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
+            answers["note"] = resolving.clean_text(_ask_text("Note for the case history (optional)"), "note")
         console(stderr=True).print(message_panel(message, macro, language), crop=False)
         if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
             raise Cancelled("not resolved: nothing was changed")
 
     def resolved(stored: dict[str, Any]) -> dict[str, Any]:
-        out = lifecycle.resolve(stored, tier, answers, now=now, agent=who, macro=macro, message=message)
+        out = resolving.resolve(stored, tier, answers, now=now, agent=who, macro=macro, message=message)
         out["resolution"]["locale"] = language
         return out
 
@@ -143,7 +143,7 @@ def _claim_line(case: dict[str, Any], now: Any) -> None:
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
-    from mocli.lifecycle import clean_text
+    from mocli.policy.resolving import clean_text
 
     out: dict[str, Any] = {}
     for key, value in answers.items():
@@ -186,11 +186,11 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
     language chosen when the case was opened, and that choice."""
     from pydantic import ValidationError  # noqa: TID253
 
-    from mocli.casework import message_values
     from mocli.errors import StoreError
-    from mocli.lifecycle import template_key
     from mocli.messages import choose_locale, compose_for
     from mocli.models import Case
+    from mocli.policy.opening import message_values
+    from mocli.policy.resolving import template_key
 
     try:
         c = Case.model_validate(case)

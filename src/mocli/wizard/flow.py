@@ -1,7 +1,7 @@
 """The new-case flow: the nine steps in order, answers from flags / file / draft / prompts.
 
 Imported only when `mocli new-case` runs. Lookups are async and shown with a spinner; the policy,
-the follow-up date and the message come from `casework.build_case` (pure).
+the follow-up date and the message come from `opening.build_case` (pure).
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class Wizard:
 
     # -- the steps
     def step1(self) -> None:
-        from mocli.casework import sla_text
+        from mocli.policy.opening import sla_text
 
         self.header(1)
         while True:
@@ -284,7 +284,7 @@ class Wizard:
         return True
 
     def step3(self) -> None:
-        from mocli.casework import classify_case, matching_known_issues
+        from mocli.policy.opening import classify_case, matching_known_issues
 
         self.header(3)
         f = self.facts
@@ -334,7 +334,7 @@ class Wizard:
         return [k for k in keys if k not in self.answers and k not in self.given]
 
     def build(self, case_id: str | None = None):
-        from mocli.casework import build_case, claims_from_cases
+        from mocli.policy.opening import build_case, claims_from_cases
 
         f = self.facts
         asked_if = {q.key: q.asked_if_no for q in QUESTIONS if q.asked_if_no}
@@ -375,7 +375,7 @@ class Wizard:
             self.out.print(render.t("Not done yet (recorded on the case): " + "; ".join(left), "yellow"))
 
     def show_decision(self, case: Any) -> None:
-        from mocli.casework import sla_text
+        from mocli.policy.opening import sla_text
 
         self.header(6)
         self.out.print(render.decision_panel(case, sla_text(self.cfg, case.customer.tier)))

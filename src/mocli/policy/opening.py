@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.addresses import address_key
-from mocli.lifecycle import TEMPLATE_KEYS
 from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, ChecklistItem, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
 from mocli.policy.decide import decide
 from mocli.policy.fraud import Claim, signals
+from mocli.policy.resolving import TEMPLATE_KEYS
 from mocli.policy.situation import classify
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         checklist=[ChecklistItem(item=item) for item in tier.checklist],  # ticked by the wizard
     )
     if remedy:
-        from mocli.lifecycle import resolve
+        from mocli.policy.resolving import resolve
 
         resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": outcome, "remedy": remedy,
                                                                  "reason": "the customer chose in the call"},
@@ -240,7 +240,7 @@ def _remedy_chosen_in_the_call(cfg: Config, tier: Any, order: Order, verdict: An
                                answers: dict[str, Any]) -> str | None:
     """Step 6's offer: the remedy the customer chose in the call, or None (decides later, or a lead
     must approve it first, which keeps the case open with the offer)."""
-    from mocli.lifecycle import needs_approval
+    from mocli.policy.resolving import needs_approval
 
     if verdict.action != "refund_or_replacement":
         return None
