@@ -377,3 +377,46 @@ def test_a_vip_case_resolved_at_step_6_is_not_resolved_again(cli, cfg):
                           "customer_choice": "replacement"})])
     r = cli("resolve", "VIP01", "--no-input", "--outcome", "lost", "--remedy", "reship")
     assert r.code == 1 and "already resolved" in r.err
+
+
+# ------------------------------------------------------------------ step 8 in policy/, typed
+
+
+def test_the_resolution_record_is_a_typed_model_stored_in_its_documented_shape():
+    from datetime import datetime
+
+    from mocli.models import Resolution
+
+    now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
+    answers = {"outcome": "lost", "remedy": "reship", "approved_by": "Lead", "carrier_reference": "TR-1"}
+    res = resolving.resolution_record(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    assert isinstance(res, Resolution)
+    assert (res.outcome, res.remedy, res.carrier_reference, res.within_sla) == ("lost", "reship", "TR-1", False)
+    stored = resolving.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")["resolution"]
+    assert stored == res.model_dump(mode="json", exclude_unset=True)
+    assert "locale" not in stored  # added by `mocli resolve` only when it writes in another language
+
+
+def test_a_resolution_written_by_another_version_still_reads():
+    from mocli.models import Resolution
+
+    old = Resolution.model_validate({"outcome": "found", "remedy": "confirm", "a_later_field": 1})
+    assert (old.outcome, old.remedy, old.value, old.fraud_review) == ("found", "confirm", 0.0, None)
+
+
+def test_every_decision_names_what_closes_its_case():
+    from typing import get_args
+
+    from mocli.models import Action
+    from mocli.policy.resolving import NEXT_STEP
+
+    assert sorted(NEXT_STEP) == sorted(get_args(Action))
+    assert all("{id}" in text for action, text in NEXT_STEP.items() if action != "found")
+
+
+def test_the_decisions_that_are_claims_are_defined_once():
+    from mocli import reporting
+    from mocli.policy import claims, opening
+
+    assert reporting.CLAIM_ACTIONS is claims.CLAIM_ACTIONS is opening.CLAIM_ACTIONS
+    assert claims.CLAIM_ACTIONS == {"refund_or_replacement", "carrier_investigation", "fraud_review"}

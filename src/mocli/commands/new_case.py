@@ -108,9 +108,10 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
                  resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False,
                  locale: str | None = None) -> dict[str, Any]:
     from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.policy.resolving import NEXT_STEP
     from mocli.render import console, quiet_console
     from mocli.store.drafts import save_draft
-    from mocli.wizard.flow import NEXT_STEP, Wizard
+    from mocli.wizard.flow import Wizard
     from mocli.wizard.questions import check_text
 
     prompting = interactive() and not no_input
@@ -172,7 +173,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
     wiz.header(8)
     if case.resolution:  # resolved in the call (the customer chose the remedy offered at step 6)
         res = case.resolution
-        out.print(render.t(f"Resolved now: {res['outcome'].replace('_', ' ')}, {res['remedy']}.", "bold"))
+        out.print(render.t(f"Resolved now: {res.outcome.replace('_', ' ')}, {res.remedy}.", "bold"))
     else:
         out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
     wiz.header(9)

@@ -13,6 +13,7 @@ from mocli.addresses import address_key
 from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, ChecklistItem, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
+from mocli.policy.claims import CLAIM_ACTIONS
 from mocli.policy.decide import decide
 from mocli.policy.fraud import Claim, signals
 from mocli.policy.resolving import TEMPLATE_KEYS
@@ -21,9 +22,6 @@ from mocli.policy.situation import classify
 if TYPE_CHECKING:
     from mocli.config import Config
 
-# Decisions that mean "the customer claims a parcel that should be with them": they count as claims
-# for the repeat-claim rules.
-CLAIM_ACTIONS = {"refund_or_replacement", "carrier_investigation", "fraud_review"}
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 

@@ -25,20 +25,6 @@ from mocli.wizard.questions import (
 # ------------------------------------------------------------------ the session
 
 
-# Step 8 happens later: what closes this case, by decision.
-NEXT_STEP = {
-    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
-                             "--remedy reship|refund",
-    "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
-                      "confirm; not found -> open the carrier investigation with mocli reassess {id}",
-    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found, lost with "
-                             "--carrier-reference, damaged, or not_confirmed)",
-    "fraud_review": "When the fraud review concludes: mocli resolve {id} --fraud-review cleared|confirmed "
-                    "--reviewed-by NAME (no reship or refund before it)",
-    "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
-    "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
-    "found": "Resolved now: the customer found the package.",
-}
 NO_TRACKING = object()
 
 
