@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator  # noqa: TID253 (loaded inside commands)
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator  # noqa: TID253 (loaded inside commands)
 
 TIERS = ("VIP", "Standard", "New Customer", "B2B")
 
@@ -228,6 +228,14 @@ class Resolution(BaseModel):
     macro: str = ""
     message: str = ""
     locale: dict[str, Any] | None = None  # set by `mocli resolve` when written in the customer's language
+
+    @model_serializer(mode="wrap")
+    def _stored_shape(self, handler: Any) -> dict[str, Any]:
+        """The record as stored before it was typed: `locale` only when `mocli resolve` set one."""
+        data = handler(self)
+        if self.locale is None:
+            data.pop("locale", None)
+        return data
 
 
 class Case(Model):

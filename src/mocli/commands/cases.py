@@ -342,17 +342,17 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
-        value = f"{r.get('value', 0):,.2f} {r.get('currency', '')}"
-        for key, shown in (("Outcome", r.get("outcome")), ("Remedy", r.get("remedy")), ("Value", value),
-                           ("Resolved", f"{str(r.get('resolved_at', ''))[:16]} by {r.get('resolved_by')}"),
-                           ("Time to resolution", f"{r.get('hours_to_resolution')} h"),
-                           ("Within SLA", {True: "yes", False: "no"}.get(r.get("within_sla"), "-")),
-                           ("Approved by", r.get("approved_by")), ("Reason", r.get("reason"))):
+        value = f"{r.value:,.2f} {r.currency}"
+        for key, shown in (("Outcome", r.outcome), ("Remedy", r.remedy), ("Value", value),
+                           ("Resolved", f"{(r.resolved_at or '')[:16]} by {r.resolved_by}"),
+                           ("Time to resolution", f"{r.hours_to_resolution} h"),
+                           ("Within SLA", {True: "yes", False: "no"}.get(r.within_sla, "-")),
+                           ("Approved by", r.approved_by), ("Reason", r.reason)):
             if shown:
                 grid.add_row(key, t(shown))
         out.print(Panel(grid, title="Resolution (step 8)", title_align="left", border_style="green"))
-        if r.get("message"):
-            out.print(message_panel(r["message"], r.get("macro", ""), r.get("locale")), crop=False)
+        if r.message:
+            out.print(message_panel(r.message, r.macro, r.locale), crop=False)
     history = Table(title="History", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("When", "Who", "What", "Detail"):
         history.add_column(col, no_wrap=col == "When")
