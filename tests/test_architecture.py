@@ -128,3 +128,13 @@ def test_the_check_finds_a_circle_however_it_is_imported(tmp_path, source, found
     for name, text in source.items():
         (root / name).write_text(text)
     assert cycles(import_graph(root)) == found
+
+
+def test_only_the_prompter_asks_questions():
+    # Everything that prompts goes through wizard/prompter.py, so one fake prompter can answer any command.
+    asking = sorted(m for m, path in module_files().items()
+                    if any(isinstance(node, (ast.Import, ast.ImportFrom))
+                           and any((getattr(node, "module", None) or a.name).split(".")[0]
+                                   in {"questionary", "prompt_toolkit"} for a in node.names)
+                           for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
+    assert asking == ["mocli.wizard.prompter"]

@@ -131,9 +131,9 @@ def diff(
             typer.echo("nothing to apply: the helpdesk is in step with mocli", err=True)
         return
     if not yes:
-        import questionary  # noqa: TID253
+        from mocli.wizard.prompter import Prompter
 
-        if not questionary.confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", default=False).unsafe_ask():
+        if not Prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
             raise Cancelled("nothing was changed")
 
     async def write() -> list[str]:

@@ -89,11 +89,14 @@ def resolve(
 
     prompting = interactive() and not no_input
     if prompting:
+        from mocli.wizard.prompter import Prompter
+
+        prompter = Prompter()
         _show_case(case)
     while qs := resolving.questions(case, tier, answers):
         q = qs[0]
         if prompting:
-            answers[q.name] = _ask(q)
+            answers[q.name] = _ask(prompter, q)
         elif q.default is not None:
             answers[q.name] = q.default
         else:
@@ -106,9 +109,9 @@ def resolve(
         from mocli.render import console, message_panel
 
         if "note" not in answers:
-            answers["note"] = resolving.clean_text(_ask_text("Note for the case history (optional)"), "note")
+            answers["note"] = resolving.clean_text(prompter.text("Note for the case history (optional)"), "note")
         console(stderr=True).print(message_panel(message, macro, language), crop=False)
-        if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
+        if not prompter.confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?", True):
             raise Cancelled("not resolved: nothing was changed")
 
     def resolved(stored: dict[str, Any]) -> dict[str, Any]:
@@ -220,25 +223,11 @@ def _show_case(case: dict[str, Any]) -> None:
         f"{(case.get('decision') or {}).get('action')}", "bold"))
 
 
-def _ask(q: Any) -> str:
-    """One question in the terminal (questionary loads only here)."""
-    import questionary  # noqa: TID253
-
+def _ask(prompter: Any, q: Any) -> str:
+    """One of step 8's questions: a menu when it has choices, else text that may not be empty."""
     if q.choices:
-        return questionary.select(q.prompt, choices=list(q.choices), default=q.default).unsafe_ask()
-    return questionary.text(q.prompt, validate=lambda s: bool(s.strip()) or "an answer is needed").unsafe_ask()
-
-
-def _ask_text(prompt: str) -> str:
-    import questionary  # noqa: TID253
-
-    return questionary.text(prompt).unsafe_ask()
-
-
-def _confirm(prompt: str) -> bool:
-    import questionary  # noqa: TID253
-
-    return bool(questionary.confirm(prompt, default=True).unsafe_ask())
+        return prompter.choose(q.prompt, list(q.choices), q.default)
+    return prompter.text(q.prompt, check=lambda s: None if s.strip() else "an answer is needed")
 
 
 def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:
