@@ -138,3 +138,13 @@ def test_only_the_prompter_asks_questions():
                                    in {"questionary", "prompt_toolkit"} for a in node.names)
                            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
     assert asking == ["mocli.wizard.prompter"]
+
+
+@pytest.mark.parametrize("flag", ["--db", "--no-input", "--agent"])
+def test_shared_flags_are_declared_once(flag):
+    # The same flag means the same thing on every command: declared in commands/common.py, reused.
+    declaring = sorted(m for m, path in module_files().items()
+                       if any(isinstance(node, ast.Constant) and node.value == flag
+                              for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+                       and m.startswith("mocli.commands."))
+    assert declaring == ["mocli.commands.common"]

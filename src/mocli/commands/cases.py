@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, DB_HELP
+from mocli.commands.common import CASE_HELP, agent_option, db_option
 from mocli.render.output import format_option, json_option, pager_option
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
@@ -21,7 +21,7 @@ def cases(
     status: str = typer.Option(None, "--status", metavar="open|resolved|all",
                                help="Which cases to list (default open; with the claim filters, all)."),
     tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
-    agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    agent: str = agent_option("Only cases opened by this agent."),
     mine: bool = typer.Option(False, "--mine", help="Only cases you opened (MOCLI_AGENT or your login)."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
     action: str = typer.Option(None, "--action", help="Only this decision, e.g. carrier_investigation, "
@@ -42,7 +42,7 @@ def cases(
     include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
                                      "numbers and addresses unmasked."),
     no_pager: bool = pager_option(),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """List cases, the most urgent follow-up first.
 
@@ -223,7 +223,7 @@ def case(
     copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
                               "over SSH; a note says when the terminal cannot)."),
     no_pager: bool = pager_option(),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
 
@@ -384,9 +384,9 @@ def t_warn(text: str) -> Any:
 def note(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
+    agent: str = agent_option(),
     json_fields: str = json_option("the updated case"),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
 

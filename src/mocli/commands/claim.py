@@ -9,14 +9,12 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP
+from mocli.commands.common import CASE_HELP, agent_option, db_option
 
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
 CASE_ARG = typer.Argument(..., metavar="CASE", help=CASE_HELP)
-DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
-AGENT_HELP = "Agent name recorded (default: MOCLI_AGENT or your login)."
 
 
 # ---------------------------------------------------------------- shared by case, resolve, cases, report
@@ -99,7 +97,7 @@ def status_line(record: dict[str, Any]) -> str:
 def status(
     case_ref: str = CASE_ARG,
     json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
 
@@ -163,9 +161,9 @@ def file(
                                     help="The claim number the carrier gave."),
     amount: float = typer.Option(..., "--amount", metavar="N", help="The amount claimed."),
     currency: str = typer.Option(None, "--currency", help="Currency of the amount (default: the order's)."),
-    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    agent: str = agent_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
 
@@ -217,9 +215,9 @@ def update(
                                         "submitted)."),
     paid: float = typer.Option(None, "--paid", metavar="N", help="With --status paid: the amount paid."),
     note: str = typer.Option(None, "--note", help="A note recorded with the change."),
-    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    agent: str = agent_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Move a case's carrier claim to its next status; every change is a history entry.
 
@@ -269,7 +267,7 @@ def packet(
     allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
                                           help="Write the packet even while required evidence is missing."),
     json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Write the claim packet for the carrier, and list the evidence it still lacks.
 

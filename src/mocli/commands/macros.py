@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mocli.commands.common import no_input_option
+
 if TYPE_CHECKING:
     from mocli.config import Config
 
@@ -82,7 +84,7 @@ def export(
 def diff(
     apply: bool = typer.Option(False, "--apply", help="Create or update what differs, after a confirmation."),
     yes: bool = typer.Option(False, "--yes", help="With --apply, do not ask (needed with --no-input)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt."),
+    no_input: bool = no_input_option("Never prompt."),
     json_out: bool = typer.Option(False, "--json", help="Print the differences (and what was done) as JSON."),
 ) -> None:
     """Compare mocli's macros and replies with the helpdesk's active macros and dynamic content: missing,

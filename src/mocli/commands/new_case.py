@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from mocli import render
+from mocli.commands.common import agent_option, db_option, no_input_option
 from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError, StoreError
 
 YES_NO = "yes|no"
@@ -35,8 +36,7 @@ def new_case(
     notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys as the flags, with _)."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded on the case (default: MOCLI_AGENT "
-                                                      "or your login)."),
+    agent: str = agent_option("Agent name recorded on the case (default: MOCLI_AGENT or your login)."),
     ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
                                                         "Zendesk provider)."),
     update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
@@ -45,11 +45,10 @@ def new_case(
                                help="Write the customer message in this language (fr-CA, es), instead of the "
                                     "customer's locale from the CRM; falls back fr-CA -> fr -> the default."),
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    no_input: bool = no_input_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
     copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Open a missing-order case: the wizard walks the nine steps of the procedure.
 

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from mocli import render
-from mocli.commands.common import CASE_HELP
+from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
 from mocli.errors import MissingAnswers
 
 YES_NO = "yes|no"
@@ -27,11 +27,10 @@ def reassess(
     customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
                                         help="The customer's choice when a replacement or refund is offered."),
     notes: str = typer.Option(None, "--notes", help="What the customer said, added to the case history."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; earlier answers stand unless given."),
+    agent: str = agent_option(),
+    no_input: bool = no_input_option("Never prompt; earlier answers stand unless given."),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Re-assess an open case: fresh lookups, steps 5-9 again, the new decision added to the history.
 

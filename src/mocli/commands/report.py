@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from mocli.commands.common import agent_option, db_option
 from mocli.render.output import FORMATS, format_option, json_option, pager_option
 
 BAR_WIDTH = 28
@@ -15,14 +16,13 @@ BAR_WIDTH = 28
 def report(
     since: str = typer.Option(None, "--since", help="Cases opened on or after: a date (2026-11-01), or 7d, 30d."),
     until: str = typer.Option(None, "--until", help="Cases opened up to the end of this date (or before 7d ago)."),
-    agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    agent: str = agent_option("Only cases opened by this agent."),
     tier: str = typer.Option(None, "--tier", help="Only this tier."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier."),
     json_fields: str = json_option("the figures (`--json total,by_tier`: only those keys)"),
     fmt: str = format_option(),
-    db: list[Path] = typer.Option(None, "--db", metavar="PATH",
-                                  help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
-                                       "A case found in several files counts once (default: your own file)."),
+    db: list[Path] = db_option("A case file, or a folder of them (*.db); repeat for a team roll-up. A case "
+                               "found in several files counts once (default: your own file).", dir_okay=True),
     include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
                                      "unmasked (masked by default in every format)."),
     no_pager: bool = pager_option(),

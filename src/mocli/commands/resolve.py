@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP
+from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
 from mocli.render.output import json_option
 
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
@@ -41,12 +41,11 @@ def resolve(
                                       help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
                                            "approved_by, carrier_reference, fraud_review, reviewed_by, "
                                            "note); flags win."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    agent: str = agent_option(),
+    no_input: bool = no_input_option(),
     json_fields: str = json_option("the updated case"),
     copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Resolve a case (step 8): what the investigation found, the remedy by policy, the customer message.
 
