@@ -225,7 +225,11 @@ def test_resolved_case_still_validates_against_the_case_model(cli, cfg):
 
     open_case(cfg, "B2B")
     r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship")
-    Case.model_validate(json.loads(r.out))
+    assert r.code == 0, r.err
+    stored = json.loads(r.out)
+    case = Case.model_validate(stored)
+    assert case.status == "resolved" and (case.resolution.outcome, case.resolution.remedy) == ("lost", "reship")
+    assert case.model_dump(mode="json")["resolution"] == stored["resolution"]  # read and written unchanged
 
 
 # ------------------------------------------------------------------ the pure rules
