@@ -12,6 +12,12 @@ from mocli.commands.common import agent_option, db_option, no_input_option
 from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError, StoreError
 
 YES_NO = "yes|no"
+# Step 5's questions, asked again by `mocli reassess` with the same flags.
+RECEIVED_BY_SOMEONE_ELSE = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
+                                        help="A neighbour or household member may have it (step 5).")
+CHECKED_DROP_OFF_SPOTS = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
+                                      help="Porch, mailbox, package room checked (step 5).")
+THEFT_IN_AREA = typer.Option(None, "--theft-in-area", metavar=YES_NO, help="Recent parcel theft in the area (step 5).")
 
 
 def new_case(
@@ -22,12 +28,9 @@ def new_case(
     customer_address: str = typer.Option(None, "--customer-address", metavar="ADDRESS",
                                          help="Where the customer is now, when they do not confirm the "
                                               "order's address (step 2)."),
-    received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
-                                                 help="A neighbour or household member may have it (step 5)."),
-    checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
-                                               help="Porch, mailbox, package room checked (step 5)."),
-    theft_in_area: str = typer.Option(None, "--theft-in-area", metavar=YES_NO,
-                                      help="Recent parcel theft in the area (step 5)."),
+    received_by_someone_else: str = RECEIVED_BY_SOMEONE_ELSE,
+    checked_drop_off_spots: str = CHECKED_DROP_OFF_SPOTS,
+    theft_in_area: str = THEFT_IN_AREA,
     package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
                                       help="The customer found the package after checking (step 5)."),
     customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",

@@ -9,19 +9,15 @@ import typer
 
 from mocli import render
 from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
+from mocli.commands.new_case import CHECKED_DROP_OFF_SPOTS, RECEIVED_BY_SOMEONE_ELSE, THEFT_IN_AREA, YES_NO
 from mocli.errors import MissingAnswers
-
-YES_NO = "yes|no"
 
 
 def reassess(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
-    received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
-                                                 help="A neighbour or household member may have it (step 5)."),
-    checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
-                                               help="Porch, mailbox, package room checked (step 5)."),
-    theft_in_area: str = typer.Option(None, "--theft-in-area", metavar=YES_NO,
-                                      help="Recent parcel theft in the area (step 5)."),
+    received_by_someone_else: str = RECEIVED_BY_SOMEONE_ELSE,
+    checked_drop_off_spots: str = CHECKED_DROP_OFF_SPOTS,
+    theft_in_area: str = THEFT_IN_AREA,
     package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
                                       help="The customer found the package (step 5)."),
     customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
