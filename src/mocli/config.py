@@ -1,5 +1,6 @@
 """Configuration: shipped defaults from config/, a user file of the same name overrides any key,
-MOCLI_* environment variables override both. Validated once, errors name the file and the key."""
+MOCLI_* environment variables override both. Validated once, errors name the file and the key.
+Long because it holds every config file's model, so one place says what a key may be."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`mocli cases` (the list, with follow-ups due and overdue), `mocli case CASE` (one case in full) and
-`mocli note CASE TEXT` (a note in the case's history)."""
+`mocli note CASE TEXT` (a note in the case's history).
+Long because the three commands share their filters, columns and case view."""
 
 from __future__ import annotations
 

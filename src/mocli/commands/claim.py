@@ -1,5 +1,6 @@
 """`mocli claim status | file | update | packet`: the carrier claim for a case, from the claim clock
-to the money recovered."""
+to the money recovered.
+Long because it is four subcommands that share the case lookup and the claim panel."""
 
 from __future__ import annotations
 

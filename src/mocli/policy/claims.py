@@ -1,5 +1,6 @@
 """Carrier claims as pure functions: which rule applies, the claim clock, what is recoverable, what
 evidence is missing, and the recovery ledger's transitions. No I/O, no prompts, no printing.
+Long because each carrier's claim rule has its own clock; they are read side by side.
 
 Works on the stored case dict (JSON shapes) and on `reporting.summary`'s slim view alike: both carry
 the keys `claim_facts` reads.

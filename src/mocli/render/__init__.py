@@ -1,4 +1,5 @@
 """Everything formatted for people: Rich views, and the sanitiser for untrusted text.
+Long because every step's panel lives here, beside the sanitiser they all go through.
 
 Text from APIs, the CRM or customers is untrusted: it goes through `sanitize` (control characters,
 escape sequences and bidi overrides removed) and into Rich as `Text`, never as markup.

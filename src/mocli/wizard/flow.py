@@ -1,7 +1,9 @@
-"""The new-case flow: the nine steps in order, answers from flags / file / draft / prompts.
+"""The wizard's step runner: the nine steps on screen in order, each answer from what was given
+(flags, file, draft) or asked through the prompter; the review before saving.
+Long because it is the steps themselves, one method each; `commands/new_case.py` wires it.
 
-Imported only when `mocli new-case` runs. Lookups are async and shown with a spinner; the policy,
-the follow-up date and the message come from `opening.build_case` (pure).
+Lookups are async and shown with a spinner; the policy, the follow-up date and the message come from
+`policy.opening.build_case` (pure).
 """
 
 from __future__ import annotations
