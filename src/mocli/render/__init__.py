@@ -7,7 +7,6 @@ escape sequences and bidi overrides removed) and into Rich as `Text`, never as m
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterator
@@ -117,12 +116,16 @@ def json_safe(text: str) -> str:
 
 def print_json(data: Any) -> None:
     """Data for scripts on stdout: stable, UTF-8, nothing else on the line."""
+    import json  # here, not at the top: `mocli --help` loads this package (render.output) and needs no JSON
+
     sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 
 def print_ndjson(rows: list[Any]) -> None:
     """One JSON object per line, for streaming tools (jq -c, log shippers)."""
+    import json
+
     for row in rows:
         sys.stdout.write(json_safe(json.dumps(row, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
