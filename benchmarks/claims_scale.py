@@ -2,7 +2,7 @@
 `mocli cases --claimable` filter (both `policy.claims.ClaimBook` over the cached slim views), and the
 extra cost of the claim facts in `reporting.summary` (paid once per case, when the cache is built).
 
-Cases are the demo scenarios built with `casework.build_case`, then varied: first scan and delivery
+Cases are the demo scenarios built with `opening.build_case`, then varied: first scan and delivery
 dates spread over a year, destination regions, and a share sent with Royal Mail (GB) and Canada Post
 (CA), whose rules count working days in the destination's holiday calendar.
 
@@ -33,9 +33,9 @@ ELSEWHERE = [("Royal Mail", "Royal Mail Tracked 48", "GB", "London"),
 
 
 def cases(n: int) -> list[dict]:
-    from mocli.casework import build_case
     from mocli.clock import now
     from mocli.config import load_config
+    from mocli.policy.opening import build_case
     from mocli.providers.registry import Providers
 
     cfg = load_config()

@@ -1,8 +1,8 @@
 """How mocli behaves as the case file grows: 1,000, 50,000 and 200,000 cases, warm and cold.
 
-Generates realistic cases: every demo scenario is built once with `casework.build_case` (the same code
+Generates realistic cases: every demo scenario is built once with `opening.build_case` (the same code
 as `mocli new-case`), then copied with new ids, customers, agents, dates and order numbers; about 60%
-of the claims are resolved with `lifecycle.resolve` (the same code as `mocli resolve`). The cases are
+of the claims are resolved with `resolving.resolve` (the same code as `mocli resolve`). The cases are
 written into a fresh case store (one per size), then timed, each command a real CLI subprocess end to
 end with its peak memory (the child's maximum resident set, from wait4):
 
@@ -52,8 +52,8 @@ ANSWER_VARIANTS = [
 
 
 def base_cases(cfg: Any, now: datetime) -> list[Any]:
-    """One real case per demo scenario and answer variant, built by casework.build_case."""
-    from mocli.casework import build_case
+    """One real case per demo scenario and answer variant, built by opening.build_case."""
+    from mocli.policy.opening import build_case
     from mocli.providers.registry import Providers
 
     demo = Providers(cfg, now.date()).demo.demo
@@ -75,11 +75,11 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def iter_cases(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
     """`n` realistic case dicts in the stored shape, one at a time (200,000 at once would take GiBs)."""
-    from mocli import lifecycle
-    from mocli.casework import message_values
     from mocli.clock import now as clock_now
     from mocli.config import load_config
     from mocli.messages import compose
+    from mocli.policy import resolving
+    from mocli.policy.opening import message_values
     from mocli.reporting import CLAIM_ACTIONS
 
     os.environ.setdefault("MOCLI_NOW", PINNED_NOW)
@@ -118,15 +118,15 @@ def iter_cases(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
                 and rng.random() < 0.6:
             tier = cfg.tier(case["customer"]["tier"])
             outcome = "lost" if rng.random() < 0.55 else "found"
-            remedy = rng.choice(lifecycle.REMEDIES[outcome])
+            remedy = rng.choice(resolving.REMEDIES[outcome])
             answers = {"outcome": outcome, "remedy": remedy}
             if remedy == "refund" and tier.remedy_choice != "customer":
                 answers["reason"] = "item out of stock"
-            if lifecycle.needs_approval(case, tier, outcome, remedy):
+            if resolving.needs_approval(case, tier, outcome, remedy):
                 answers["approved_by"] = "lead01"
-            if lifecycle.under_fraud_review(case) and remedy in lifecycle.PAID_REMEDIES:
+            if resolving.under_fraud_review(case) and remedy in resolving.PAID_REMEDIES:
                 answers.update(fraud_review="cleared", reviewed_by="risk01")
-            key = lifecycle.TEMPLATE_KEYS[(outcome, remedy)]
+            key = resolving.TEMPLATE_KEYS[(outcome, remedy)]
             if (k, key) not in messages:
                 b = bases[k]
                 messages[(k, key)] = compose(cfg, "resolutions", key, message_values(
@@ -134,7 +134,7 @@ def iter_cases(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             macro, message = messages[(k, key)]
             when = created + timedelta(hours=rng.uniform(2, 24 * 10))
             if when < now:
-                case = lifecycle.resolve(case, tier, answers, now=when, agent=case["agent"],
+                case = resolving.resolve(case, tier, answers, now=when, agent=case["agent"],
                                          macro=macro, message=message)
         yield case
 

@@ -1,4 +1,4 @@
-"""Helpers for the lifecycle tests (cases, resolve, report): real cases built by casework.build_case
+"""Helpers for the lifecycle tests (cases, resolve, report): real cases built by opening.build_case
 from the demo data, stored with CaseStore.add. No tests here."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ CLAIM_ANSWERS = {"address_confirmed": True, "received_by_someone_else": False,
 def build(cfg: Any, order: str, *, now: datetime = NOW, agent: str = "test-agent",
           answers: dict[str, Any] | None = None, case_id: str | None = None) -> dict[str, Any]:
     """One case dict in the stored shape, built as `mocli new-case` builds it."""
-    from mocli.casework import build_case
+    from mocli.policy.opening import build_case
     from mocli.providers.registry import Providers
 
     demo = Providers(cfg, NOW.date()).demo.demo
@@ -58,9 +58,9 @@ def iso(moment: datetime) -> str:
 
 def resolved(cfg: Any, case: dict[str, Any], at: datetime, outcome: str, remedy: str,
              **answers: str) -> dict[str, Any]:
-    from mocli import lifecycle
+    from mocli.policy import resolving
 
-    return lifecycle.resolve(case, cfg.tier(case["customer"]["tier"]),
+    return resolving.resolve(case, cfg.tier(case["customer"]["tier"]),
                              {"outcome": outcome, "remedy": remedy, **answers}, now=at,
                              agent=case["agent"], macro="M", message="msg")
 
@@ -101,6 +101,6 @@ def team_set(cfg: Any) -> dict[str, dict[str, Any]]:
 
 
 def add_note(case: dict[str, Any], text: str) -> dict[str, Any]:
-    from mocli import lifecycle
+    from mocli.policy import resolving
 
-    return lifecycle.add_note(case, text, now=NOW, agent="test-agent")
+    return resolving.add_note(case, text, now=NOW, agent="test-agent")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mocli.config import load_config
-from mocli.messages import render
+from mocli.templates import render
 
 
 def test_shipped_defaults_are_valid(cli):

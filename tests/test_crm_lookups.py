@@ -50,6 +50,13 @@ def fake(providers, monkeypatch, customer, order, tracker):
     customer.find_customer = lambda ref: customer._answer()
     order.find_order = lambda number: order._answer()
     tracker.track = lambda number, carrier=None: tracker._answer()
+
+    async def lookup(number, carrier=None, proof=False):  # the one tracking protocol (providers/base.py)
+        from mocli.providers.base import Lookup
+
+        return Lookup(await tracker._answer())
+
+    tracker.lookup = lookup
     monkeypatch.setattr(providers, "customers", lambda: customer)
     monkeypatch.setattr(providers, "orders", lambda: order)
     monkeypatch.setattr(providers, "tracking", lambda carrier: tracker)

@@ -46,7 +46,7 @@ def test_every_format_example_is_valid_and_one_changed_digit_is_mistyped(fmt):
     changed = n[:i] + str((int(n[i]) + 1) % 10) + n[i + 1:]
     after = detect(changed)
     assert fmt.name not in [c.format for c in after.candidates]
-    assert fmt.name in [c.format for c in after.mistyped] or after.candidates
+    assert fmt.name in [c.format for c in after.mistyped]  # said to be mistyped, not merely not found
 
 
 @pytest.mark.parametrize(("number", "carrier"), [

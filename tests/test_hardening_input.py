@@ -247,7 +247,7 @@ def test_an_invalid_utf8_line_on_stdin_costs_only_that_number(mocli_env, monkeyp
 
 
 def test_a_very_long_name_is_bounded_with_a_note_and_the_message_is_never_cut(cli, cfg, tmp_path, monkeypatch):
-    from mocli.messages import MAX_VALUE
+    from mocli.templates import MAX_VALUE
 
     data = json.loads(resources.files("mocli.data").joinpath("demo.json").read_text())
     data["customers"][0]["name"] = "Thompson-" * 600 + " Ava"  # 5,400 characters from the CRM, in a first name

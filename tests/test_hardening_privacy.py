@@ -143,7 +143,7 @@ def test_every_file_mocli_writes_is_private_even_with_a_permissive_umask(cli, mo
     try:
         assert cli(*AVA).code == 0
         assert cli("report").code == 0  # writes the report's projection cache
-        from mocli.wizard.flow import save_draft
+        from mocli.store.drafts import save_draft
 
         save_draft({"customer": "ava.thompson@example.com"}, {})
     finally:
@@ -161,7 +161,7 @@ def test_looser_modes_on_the_lock_cache_and_draft_are_fixed(cli, mocli_env):
     home = mocli_env["home"]
     assert cli(*AVA).code == 0
     assert cli("report").code == 0
-    from mocli.wizard.flow import save_draft
+    from mocli.store.drafts import save_draft
 
     save_draft({"customer": "ava.thompson@example.com"}, {})
     for p in home.rglob("*"):

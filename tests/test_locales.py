@@ -17,8 +17,8 @@ FOLLOW_UP = datetime.fromisoformat("2026-12-03T17:00:00-05:00")  # a Thursday
 
 
 def values_for(cfg, locale):
-    from mocli.casework import message_values
     from mocli.models import Address, Customer, Order, Tracking
+    from mocli.policy.opening import message_values
 
     customer = Customer(id="c1", email="a@example.com", name="Amélie Roy", tier="Standard")
     order = Order(number="#2001", customer_id="c1", placed_at=datetime(2026, 11, 20, 9), value=1249.0,
@@ -201,7 +201,7 @@ def test_resolve_writes_in_the_language_stored_on_the_case(cli, cfg):
 
 
 def test_customer_locale_from_the_crm_is_used_when_no_flag(cfg):
-    from mocli.casework import build_case
+    from mocli.policy.opening import build_case
     from mocli.providers.registry import Providers
 
     demo = Providers(cfg, date(2026, 11, 27)).demo.demo
@@ -240,8 +240,8 @@ def test_an_odd_crm_locale_falls_back_to_the_default_and_is_named_briefly(cfg, o
 ])
 def test_fill_in_words_for_a_nameless_business_and_an_unnamed_exception_follow_the_language(
         cfg, locale, nobody, no_tracking, exception):
-    from mocli.casework import message_values
     from mocli.models import Address, Customer, Order, Tracking
+    from mocli.policy.opening import message_values
 
     business = Customer(id="C-9", email="orders@dunmore.example.com", name="Dunmore Supply Co.", tier="B2B")
     named = business.model_copy(update={"contact_name": "Rosa Alvarez"})

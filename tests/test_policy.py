@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mocli.casework import build_case
 from mocli.models import Address, Customer, Order, ProofOfDelivery, Tracking, TrackingEvent
 from mocli.policy.calendar import BusinessCalendar, describe_sla
 from mocli.policy.fraud import Claim
+from mocli.policy.opening import build_case
 from mocli.policy.situation import Situation, classify
 
 NY = ZoneInfo("America/New_York")
@@ -294,8 +294,9 @@ def test_vip_choice_in_the_call_resolves_the_case_then_and_there(cfg, choice, re
                       answers={**NOT_FOUND, "customer_choice": choice}, claims=[], now=NOW, agent="a")
     assert case.decision.macro == RESOLVED
     assert case.status == "resolved"
-    assert (case.resolution["outcome"], case.resolution["remedy"]) == ("not_received", remedy)
-    assert case.resolution["carrier_reference"] is None
+    assert (case.resolution.outcome, case.resolution.remedy) == ("not_received", remedy)
+    assert case.resolution.carrier_reference is None
+    assert "locale" not in case.model_dump(mode="json")["resolution"]  # stored as before the model
     assert "confirmed" not in case.message.lower()  # nobody established a loss
     assert [h.event for h in case.history] == ["opened", "resolved"]
 
@@ -312,7 +313,7 @@ def test_damaged_parcel_resolved_in_the_call_records_damage_not_loss(cfg):
     case = build_case(cfg, customer=customer("Standard"), order=order(), tracking=tracking("damaged"),
                       answers={"address_confirmed": True, "customer_choice": "replacement"}, claims=[], now=NOW,
                       agent="a")
-    assert case.resolution["outcome"] == "damaged" and case.resolution["remedy"] == "reship"
+    assert case.resolution.outcome == "damaged" and case.resolution.remedy == "reship"
     assert "damaged" in case.message and "lost" not in case.message
 
 

@@ -84,13 +84,13 @@ def test_usps_stalled_check_uses_the_corrected_time():
 
 
 def test_dhl_local_times_stay_local_and_unshifted():
-    from mocli.tracking.run import Result
+    from mocli.lookups.tracking import Result
 
     t = track("dhl", "delivered_local").tracking
     assert t.delivered_at == datetime(2026, 11, 21, 11, 40)  # no offset: local at the place, not UTC
     assert t.delivered_at.tzinfo is None
     assert [e.at.isoformat() for e in t.events] == ["2026-11-21T11:40:00", "2026-11-19T23:05:00"]
-    from mocli.tracking import view
+    from mocli.render import tracking as view
     from mocli.tracking.detect import detect
 
     out = view.to_json(Result(input="7777777770", carrier="dhl",
@@ -188,7 +188,7 @@ def test_real_signers_are_kept(text):
 
 @pytest.mark.parametrize("name", ["not_yet_available", "not_yet_available_2", "not_yet_available_9"])
 def test_usps_status_not_yet_available_is_not_found_not_invalid(name):
-    from mocli.tracking.run import ERROR_CODES
+    from mocli.lookups.tracking import ERROR_CODES
 
     res = track("usps", name)
     assert isinstance(res, NotFound) and not isinstance(res, InvalidInput)
@@ -258,9 +258,9 @@ def test_dhl_delivered_text_with_a_pre_transit_code_is_flagged():
     from rich.console import Console
 
     from mocli import render
-    from mocli.tracking import view
+    from mocli.lookups.tracking import Result
+    from mocli.render import tracking as view
     from mocli.tracking.detect import detect
-    from mocli.tracking.run import Result
 
     t = track("dhl", "delivered_text_pre_transit_code").tracking
     assert t.status == "pre_transit" and t.delivered_at is None  # the code decides...

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mocli import lifecycle
 from mocli.errors import InvalidInput, MocliError
+from mocli.policy import resolving
 from test_cases_support import ago, build, store
 
 RESOLVED_MACRO = "Retail::Missing Order – Resolved (Refund/Replacement)"
@@ -225,7 +225,11 @@ def test_resolved_case_still_validates_against_the_case_model(cli, cfg):
 
     open_case(cfg, "B2B")
     r = cli("resolve", "TST01", "--no-input", "--json", "--outcome", "lost", "--remedy", "reship")
-    Case.model_validate(json.loads(r.out))
+    assert r.code == 0, r.err
+    stored = json.loads(r.out)
+    case = Case.model_validate(stored)
+    assert case.status == "resolved" and (case.resolution.outcome, case.resolution.remedy) == ("lost", "reship")
+    assert case.model_dump(mode="json")["resolution"] == stored["resolution"]  # read and written unchanged
 
 
 # ------------------------------------------------------------------ the pure rules
@@ -248,19 +252,19 @@ CASE = {"id": "MO-1", "status": "open", "created_at": "2026-11-26T10:00:00-05:00
     ({"outcome": "lost", "remedy": "refund", "reason": "x", "approved_by": "Lead"}, []),
 ])
 def test_questions_policy_tier(answers, expected):
-    assert [q.name for q in lifecycle.questions(CASE, tier(), answers)] == expected
+    assert [q.name for q in resolving.questions(CASE, tier(), answers)] == expected
 
 
 def test_questions_customer_choice_tier_has_no_default_and_no_reason():
-    [q] = lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost"})
+    [q] = resolving.questions(CASE, tier("customer", 1000), {"outcome": "lost"})
     assert q.default is None and q.choices == ("reship", "refund")
-    assert lifecycle.questions(CASE, tier("customer", 1000), {"outcome": "lost", "remedy": "refund"}) == []
+    assert resolving.questions(CASE, tier("customer", 1000), {"outcome": "lost", "remedy": "refund"}) == []
 
 
 def test_zero_limit_means_no_approval_needed():
-    assert not lifecycle.needs_approval(CASE, tier(limit=0), "lost", "refund")
-    assert lifecycle.needs_approval(CASE, tier(limit=299.99), "lost", "refund")
-    assert not lifecycle.needs_approval(CASE, tier(limit=300), "lost", "refund")  # "above" the limit
+    assert not resolving.needs_approval(CASE, tier(limit=0), "lost", "refund")
+    assert resolving.needs_approval(CASE, tier(limit=299.99), "lost", "refund")
+    assert not resolving.needs_approval(CASE, tier(limit=300), "lost", "refund")  # "above" the limit
 
 
 def test_resolve_is_pure_and_records_sla():
@@ -268,14 +272,14 @@ def test_resolve_is_pure_and_records_sla():
 
     now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
     answers = {"outcome": "lost", "remedy": "reship", "approved_by": "Lead"}
-    out = lifecycle.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    out = resolving.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
     assert CASE["status"] == "open" and CASE["history"] == []  # input untouched
     assert out["resolution"]["within_sla"] is False  # follow-up was 09:00, resolved 10:00
     assert out["resolution"]["hours_to_resolution"] == 24.0
     with pytest.raises(MocliError):
-        lifecycle.resolve(out, tier(), answers, now=now, agent="a", macro="M", message="msg")
+        resolving.resolve(out, tier(), answers, now=now, agent="a", macro="M", message="msg")
     with pytest.raises(InvalidInput):
-        lifecycle.resolve(CASE, tier(), {"outcome": "lost"}, now=now, agent="a", macro="M", message="msg")
+        resolving.resolve(CASE, tier(), {"outcome": "lost"}, now=now, agent="a", macro="M", message="msg")
 
 
 # ------------------------------------------------------------------ interactive, through real prompts
@@ -377,3 +381,46 @@ def test_a_vip_case_resolved_at_step_6_is_not_resolved_again(cli, cfg):
                           "customer_choice": "replacement"})])
     r = cli("resolve", "VIP01", "--no-input", "--outcome", "lost", "--remedy", "reship")
     assert r.code == 1 and "already resolved" in r.err
+
+
+# ------------------------------------------------------------------ step 8 in policy/, typed
+
+
+def test_the_resolution_record_is_a_typed_model_stored_in_its_documented_shape():
+    from datetime import datetime
+
+    from mocli.models import Resolution
+
+    now = datetime.fromisoformat("2026-11-27T10:00:00-05:00")
+    answers = {"outcome": "lost", "remedy": "reship", "approved_by": "Lead", "carrier_reference": "TR-1"}
+    res = resolving.resolution_record(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")
+    assert isinstance(res, Resolution)
+    assert (res.outcome, res.remedy, res.carrier_reference, res.within_sla) == ("lost", "reship", "TR-1", False)
+    stored = resolving.resolve(CASE, tier(), answers, now=now, agent="a", macro="M", message="msg")["resolution"]
+    assert stored == res.model_dump(mode="json", exclude_unset=True)
+    assert "locale" not in stored  # added by `mocli resolve` only when it writes in another language
+
+
+def test_a_resolution_written_by_another_version_still_reads():
+    from mocli.models import Resolution
+
+    old = Resolution.model_validate({"outcome": "found", "remedy": "confirm", "a_later_field": 1})
+    assert (old.outcome, old.remedy, old.value, old.fraud_review) == ("found", "confirm", 0.0, None)
+
+
+def test_every_decision_names_what_closes_its_case():
+    from typing import get_args
+
+    from mocli.models import Action
+    from mocli.policy.resolving import NEXT_STEP
+
+    assert sorted(NEXT_STEP) == sorted(get_args(Action))
+    assert all("{id}" in text for action, text in NEXT_STEP.items() if action != "found")
+
+
+def test_the_decisions_that_are_claims_are_defined_once():
+    from mocli import reporting
+    from mocli.policy import claims, opening
+
+    assert reporting.CLAIM_ACTIONS is claims.CLAIM_ACTIONS is opening.CLAIM_ACTIONS
+    assert claims.CLAIM_ACTIONS == {"refund_or_replacement", "carrier_investigation", "fraud_review"}

@@ -156,13 +156,13 @@ def test_a_drawn_case_id_that_is_taken_is_drawn_again_under_the_lock(tmp_path):
 def test_new_case_never_reuses_an_id_in_the_file(cli, mocli_env, monkeypatch):
     import json
 
-    from mocli import casework
+    from mocli.policy import opening
 
     args = ("new-case", "--no-input", "--json", "--customer", "ben.carter@example.com", "--order", "1003",
             "--address-confirmed", "yes")
     first = json.loads(cli(*args).out)["id"]
     later = iter([first, first, "MO-261127-ZZZZZ"])  # the dice come up with the taken id twice
-    monkeypatch.setattr(casework, "new_case_id", lambda now: next(later))
+    monkeypatch.setattr(opening, "new_case_id", lambda now: next(later))
     r = cli(*args)
     assert r.code == 0, r.err
     case = json.loads(r.out)

@@ -256,11 +256,11 @@ def test_a_case_id_already_taken_is_refused(cli, team_url):
 
 
 def test_new_case_draws_a_fresh_id_when_its_id_is_taken(cli, team_url, monkeypatch):
-    from mocli import casework
+    from mocli.policy import opening
 
     taken = new_case(cli)["id"]
     draws = iter([taken, "MO-261127-FRESH"])
-    monkeypatch.setattr(casework, "new_case_id", lambda now: next(draws))
+    monkeypatch.setattr(opening, "new_case_id", lambda now: next(draws))
     second = new_case(cli)
     assert second["id"] == "MO-261127-FRESH"
     r = cli("cases", "--json")
@@ -287,9 +287,9 @@ def test_of_eight_agents_resolving_one_case_exactly_one_wins(cli, team_url):
 
 def test_eight_threads_resolving_at_the_same_instant_one_wins(cli, team_url):
     """The same race without process start-up in between: all eight updates start together."""
-    from mocli import lifecycle
     from mocli.commands.common import load
     from mocli.errors import MocliError
+    from mocli.policy import resolving
     from mocli.store.factory import open_store
 
     case = new_case(cli)
@@ -303,7 +303,7 @@ def test_eight_threads_resolving_at_the_same_instant_one_wins(cli, team_url):
         team.connection()
         barrier.wait(timeout=30)
         try:
-            team.update(case["id"], lambda c: lifecycle.resolve(
+            team.update(case["id"], lambda c: resolving.resolve(
                 c, tier, {"outcome": "lost", "remedy": "reship"}, now=now, agent=f"a{i}", macro="m", message="x"))
             outcomes.append("won")
         except MocliError as exc:

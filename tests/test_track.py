@@ -170,3 +170,17 @@ def test_a_batch_shows_progress_on_a_terminal_and_never_in_a_pipe(monkeypatch):
     bar.advance()
     bar.stop()
     assert track_cmd._progress(1, "table") is None  # one number: its result is the display
+
+
+def test_every_tracking_provider_answers_the_same_lookup(cfg):
+    # One protocol for the demo data and the carriers: a lookup gives the tracking and its proof files.
+    import asyncio
+    from datetime import date
+
+    from mocli.providers.base import Lookup
+    from mocli.providers.registry import Providers
+
+    demo = Providers(cfg, date(2026, 11, 27)).tracking_adapter("demo")
+    found = asyncio.run(demo.lookup("1Z4E57A20368154024", "ups", proof=True))
+    assert isinstance(found, Lookup) and found.files == []
+    assert found.tracking.tracking_number == "1Z4E57A20368154024"

@@ -1,5 +1,5 @@
 """The carrier-claim recovery ledger on a stored case: file a claim, move it through the carrier's
-statuses, every change a history entry. Pure functions on the case dict, like lifecycle.py."""
+statuses, every change a history entry. Pure functions on the case dict, like resolving.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mocli.errors import InvalidInput, MocliError
-from mocli.lifecycle import history_event
+from mocli.policy.resolving import history_event
 
 
 def file_claim(case: dict[str, Any], *, carrier: str, carrier_ref: str, amount: float, currency: str,

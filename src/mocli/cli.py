@@ -82,7 +82,7 @@ app.add_typer(store_team.app, name="store")
 app.add_typer(macros.app, name="macros")
 
 
-# Commands whose `--json` takes optional FIELDS (mocli.output), with their JSON keys.
+# Commands whose `--json` takes optional FIELDS (mocli.render.output), with their JSON keys.
 JSON_KEYS = {"demo": demo.SCENARIO_KEYS, "cases": cases.CASE_KEYS, "case": cases.CASE_KEYS,
              "note": cases.CASE_KEYS, "resolve": cases.CASE_KEYS, "track": track.TRACK_KEYS,
              "report": ()}  # report: its figures' keys, checked once computed
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
     if (store := sys.modules.get("mocli.store")) is not None:
         store.forget_warnings()  # warnings are once per command, and tests run many in one process
-    from mocli.output import split_json_flag
+    from mocli.render.output import split_json_flag
 
     args = split_json_flag(sys.argv[1:] if argv is None else list(argv), JSON_KEYS,
                            takes_args={"case", "note", "resolve", "track"})

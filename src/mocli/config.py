@@ -1,5 +1,6 @@
 """Configuration: shipped defaults from config/, a user file of the same name overrides any key,
-MOCLI_* environment variables override both. Validated once, errors name the file and the key."""
+MOCLI_* environment variables override both. Validated once, errors name the file and the key.
+Long because it holds every config file's model, so one place says what a key may be."""
 
 from __future__ import annotations
 
@@ -484,7 +485,7 @@ def load_config(calendar: bool = True, templates: bool = True, lazy: bool = Fals
     for name in CONFIG_FILES[1:] if not lazy else ():
         cfg.validated[name] = _validate(name, models[name], all_layers[name], {})
     if templates:
-        from mocli.messages import check_templates
+        from mocli.templates import check_templates
 
-        check_templates(cfg)
+        check_templates(cfg.messages)
     return cfg

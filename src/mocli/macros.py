@@ -46,7 +46,7 @@ class Text:
 
 def has_blanks(reply: str) -> bool:
     """Whether a reply still has a [marker] for a fact only mocli knows (an exported macro's reply)."""
-    from mocli.messages import PLACEHOLDERS
+    from mocli.templates import PLACEHOLDERS
 
     return any(f"[{name}]" in reply for name in PLACEHOLDERS)
 
@@ -63,7 +63,8 @@ def zendesk_text(source: str, placeholders: dict[str, str]) -> str:
 
 def texts(cfg: Config, placeholders: dict[str, str] | None = None) -> list[Text]:
     """Every outcome's and resolution's reply, with its closing, in the default and each configured locale."""
-    from mocli.messages import SECTIONS, _variant
+    from mocli.messages import _variant
+    from mocli.templates import SECTIONS
 
     out = []
     for section in SECTIONS:

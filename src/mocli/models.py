@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator  # noqa: TID253 (loaded inside commands)
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator  # noqa: TID253 (loaded inside commands)
 
 TIERS = ("VIP", "Standard", "New Customer", "B2B")
 
@@ -199,6 +199,45 @@ class KnownIssue(Model):
     end: date | None = None
 
 
+class FraudReview(BaseModel):
+    result: str
+    reviewed_by: str | None = None
+
+
+class Resolution(BaseModel):
+    """Step 8's record, `case["resolution"]` (docs/lifecycle.md, "The resolution record")."""
+
+    # Keys a later or earlier version wrote are ignored, not refused: a stored case must always read.
+    model_config = ConfigDict(extra="ignore")
+
+    outcome: str
+    remedy: str
+    value: float = 0.0  # what the remedy costs us: the refund, or the replacement's value
+    currency: str = ""
+    resolved_at: str | None = None  # as written, so the stored text is kept to the character
+    resolved_by: str | None = None
+    hours_to_resolution: float | None = None
+    within_sla: bool | None = None
+    remedy_choice: str | None = None
+    approval_limit: float | None = None
+    approved_by: str | None = None
+    reason: str | None = None
+    carrier_reference: str | None = None  # the carrier's confirmation; without it the message claims none
+    fraud_review: FraudReview | None = None
+    note: str | None = None
+    macro: str = ""
+    message: str = ""
+    locale: dict[str, Any] | None = None  # set by `mocli resolve` when written in the customer's language
+
+    @model_serializer(mode="wrap")
+    def _stored_shape(self, handler: Any) -> dict[str, Any]:
+        """The record as stored before it was typed: `locale` only when `mocli resolve` set one."""
+        data = handler(self)
+        if self.locale is None:
+            data.pop("locale", None)
+        return data
+
+
 class Case(Model):
     """A stored missing-order case (schema documented in README, "The case record")."""
 
@@ -219,7 +258,7 @@ class Case(Model):
     status: CaseStatus = "open"
     ticket: str | None = None
     sources: dict[str, str] = Field(default_factory=dict)
-    resolution: dict[str, Any] | None = None
+    resolution: Resolution | None = None
     carrier_claim: dict[str, Any] | None = None  # the recovery ledger (mocli claim file / update)
     # The language of the message and why (README, "Messages in the customer's language").
     locale: dict[str, Any] | None = None

@@ -17,10 +17,8 @@ from typing import Any
 
 from mocli.addresses import address_key
 from mocli.errors import InvalidInput
-from mocli.policy.claims import claim_facts, facts_dict
+from mocli.policy.claims import CLAIM_ACTIONS, claim_facts, facts_dict
 
-# Decisions that mean "a parcel that should be with the customer is not": the claims (as in casework).
-CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 # How many repeat claimants, repeat addresses and overdue follow-ups the report names (`report --top`):

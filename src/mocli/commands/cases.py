@@ -1,5 +1,6 @@
 """`mocli cases` (the list, with follow-ups due and overdue), `mocli case CASE` (one case in full) and
-`mocli note CASE TEXT` (a note in the case's history)."""
+`mocli note CASE TEXT` (a note in the case's history).
+Long because the three commands share their filters, columns and case view."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, DB_HELP
-from mocli.output import format_option, json_option, pager_option
+from mocli.commands.common import CASE_HELP, agent_option, db_option
+from mocli.render.output import format_option, json_option, pager_option
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
 CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
@@ -21,7 +22,7 @@ def cases(
     status: str = typer.Option(None, "--status", metavar="open|resolved|all",
                                help="Which cases to list (default open; with the claim filters, all)."),
     tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
-    agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    agent: str = agent_option("Only cases opened by this agent."),
     mine: bool = typer.Option(False, "--mine", help="Only cases you opened (MOCLI_AGENT or your login)."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
     action: str = typer.Option(None, "--action", help="Only this decision, e.g. carrier_investigation, "
@@ -42,7 +43,7 @@ def cases(
     include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
                                      "numbers and addresses unmasked."),
     no_pager: bool = pager_option(),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """List cases, the most urgent follow-up first.
 
@@ -57,9 +58,10 @@ def cases(
       mocli cases --claimable
       mocli cases --claim-expiring 7d
     """
-    from mocli import output, reporting
+    from mocli import reporting
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
+    from mocli.render import output
 
     if mine:
         if agent is not None:
@@ -173,8 +175,8 @@ def case_columns(now: Any, deadlines: dict[str, Any] | None = None) -> list[Any]
     """The columns of `mocli cases`: id, follow-up, status and order never dropped to fit; with the
     claim filters, the claim deadline first."""
     from mocli import reporting
-    from mocli.output import Column
     from mocli.render import ACTION_STYLE, t
+    from mocli.render.output import Column
 
     def follow_up(c: dict[str, Any]) -> Any:
         follow = reporting.when(c.get("follow_up_by"))
@@ -222,7 +224,7 @@ def case(
     copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
                               "over SSH; a note says when the terminal cannot)."),
     no_pager: bool = pager_option(),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
 
@@ -233,8 +235,8 @@ def case(
       mocli case 7K2QF --message --copy
       mocli case MO-261127-7K2QF --json
     """
-    from mocli import output
     from mocli.commands.common import load, store
+    from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -274,9 +276,9 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
     from rich.text import Text
 
     from mocli import reporting
-    from mocli.casework import sla_text
     from mocli.errors import ConfigError, StoreError
     from mocli.models import Case
+    from mocli.policy.opening import sla_text
     from mocli.render import (
         console,
         customer_panel,
@@ -341,17 +343,17 @@ def _case_view(cfg: Any, record: dict[str, Any], now: Any) -> None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
-        value = f"{r.get('value', 0):,.2f} {r.get('currency', '')}"
-        for key, shown in (("Outcome", r.get("outcome")), ("Remedy", r.get("remedy")), ("Value", value),
-                           ("Resolved", f"{str(r.get('resolved_at', ''))[:16]} by {r.get('resolved_by')}"),
-                           ("Time to resolution", f"{r.get('hours_to_resolution')} h"),
-                           ("Within SLA", {True: "yes", False: "no"}.get(r.get("within_sla"), "-")),
-                           ("Approved by", r.get("approved_by")), ("Reason", r.get("reason"))):
+        value = f"{r.value:,.2f} {r.currency}"
+        for key, shown in (("Outcome", r.outcome), ("Remedy", r.remedy), ("Value", value),
+                           ("Resolved", f"{(r.resolved_at or '')[:16]} by {r.resolved_by}"),
+                           ("Time to resolution", f"{r.hours_to_resolution} h"),
+                           ("Within SLA", {True: "yes", False: "no"}.get(r.within_sla, "-")),
+                           ("Approved by", r.approved_by), ("Reason", r.reason)):
             if shown:
                 grid.add_row(key, t(shown))
         out.print(Panel(grid, title="Resolution (step 8)", title_align="left", border_style="green"))
-        if r.get("message"):
-            out.print(message_panel(r["message"], r.get("macro", ""), r.get("locale")), crop=False)
+        if r.message:
+            out.print(message_panel(r.message, r.macro, r.locale), crop=False)
     history = Table(title="History", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("When", "Who", "What", "Detail"):
         history.add_column(col, no_wrap=col == "When")
@@ -383,9 +385,9 @@ def t_warn(text: str) -> Any:
 def note(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
+    agent: str = agent_option(),
     json_fields: str = json_option("the updated case"),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
 
@@ -397,21 +399,21 @@ def note(
     """
     import sys
 
-    from mocli import lifecycle, output
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
-    from mocli.render import sanitize
+    from mocli.policy import resolving
+    from mocli.render import output, sanitize
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     if text == "-":
         text = sys.stdin.read()
-    cleaned = lifecycle.clean_text(text, "the note")
+    cleaned = resolving.clean_text(text, "the note")
     if cleaned is None:
         raise InvalidInput("the note is empty")
     cfg, now = load(read_only=True)  # no business days, no messages
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(
-        case_ref, lambda c: lifecycle.add_note(c, cleaned, now=now, agent=who))
+        case_ref, lambda c: resolving.add_note(c, cleaned, now=now, agent=who))
     if json_fields is not None:
         from mocli.render import print_json
 

@@ -1,5 +1,6 @@
 """`mocli claim status | file | update | packet`: the carrier claim for a case, from the claim clock
-to the money recovered."""
+to the money recovered.
+Long because it is four subcommands that share the case lookup and the claim panel."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP
+from mocli.commands.common import CASE_HELP, agent_option, db_option
 
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
 CASE_ARG = typer.Argument(..., metavar="CASE", help=CASE_HELP)
-DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
-AGENT_HELP = "Agent name recorded (default: MOCLI_AGENT or your login)."
 
 
 # ---------------------------------------------------------------- shared by case, resolve, cases, report
@@ -34,8 +33,8 @@ def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any
 
 def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
     """What `mocli claim status --json` prints (documented in docs/claims.md)."""
-    from mocli.lifecycle import order_value
     from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
+    from mocli.policy.resolving import order_value
 
     clock = claim_state(case, today, rules)
     value, currency = order_value(case)
@@ -99,7 +98,7 @@ def status_line(record: dict[str, Any]) -> str:
 def status(
     case_ref: str = CASE_ARG,
     json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
 
@@ -163,9 +162,9 @@ def file(
                                     help="The claim number the carrier gave."),
     amount: float = typer.Option(..., "--amount", metavar="N", help="The amount claimed."),
     currency: str = typer.Option(None, "--currency", help="Currency of the amount (default: the order's)."),
-    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    agent: str = agent_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
 
@@ -174,12 +173,13 @@ def file(
     import re
     import sys
 
-    from mocli import claim_ledger, lifecycle
+    from mocli import claim_ledger
     from mocli.commands.common import agent_name, load, store
     from mocli.errors import InvalidInput
+    from mocli.policy import resolving
     from mocli.render import sanitize
 
-    ref = lifecycle.clean_text(carrier_ref, "--carrier-ref")
+    ref = resolving.clean_text(carrier_ref, "--carrier-ref")
     if ref is None:
         raise InvalidInput("--carrier-ref is empty")
     if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
@@ -216,9 +216,9 @@ def update(
                                         "submitted)."),
     paid: float = typer.Option(None, "--paid", metavar="N", help="With --status paid: the amount paid."),
     note: str = typer.Option(None, "--note", help="A note recorded with the change."),
-    agent: str = typer.Option(None, "--agent", help=AGENT_HELP),
+    agent: str = agent_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Move a case's carrier claim to its next status; every change is a history entry.
 
@@ -231,11 +231,12 @@ def update(
     """
     import sys
 
-    from mocli import claim_ledger, lifecycle
+    from mocli import claim_ledger
     from mocli.commands.common import agent_name, load, store
+    from mocli.policy import resolving
     from mocli.render import sanitize
 
-    text = lifecycle.clean_text(note, "--note")
+    text = resolving.clean_text(note, "--note")
     cfg, now = load(read_only=True)
     who = agent_name(agent)
     updated = store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
@@ -267,7 +268,7 @@ def packet(
     allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
                                           help="Write the packet even while required evidence is missing."),
     json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False, help=DB_HELP),
+    db: Path = db_option(),
 ) -> None:
     """Write the claim packet for the carrier, and list the evidence it still lacks.
 
@@ -284,14 +285,14 @@ def packet(
     import json
     import sys
 
-    from mocli import lifecycle
     from mocli.commands.common import load, store
     from mocli.errors import InvalidInput, MocliError
+    from mocli.policy import resolving
     from mocli.policy.claims import EVIDENCE_LABELS, missing_evidence
     from mocli.render import sanitize
 
-    serials = [s for s in (lifecycle.clean_text(x, "--serial") for x in serial or ()) if s]
-    trace = lifecycle.clean_text(trace_ref, "--trace-ref")
+    serials = [s for s in (resolving.clean_text(x, "--serial") for x in serial or ()) if s]
+    trace = resolving.clean_text(trace_ref, "--trace-ref")
     files = {"invoice": invoice, "receipt": receipt, "pod_photo": pod_photo}
     for i, p in enumerate(photo or ()):
         files[f"photo-{i + 1}"] = p
@@ -387,8 +388,8 @@ def _carrier_photo(cfg: Any, now: Any, case: dict[str, Any]) -> tuple[Any, str |
     import asyncio
 
     from mocli.errors import MocliError
+    from mocli.lookups import tracking as run
     from mocli.providers.registry import Providers
-    from mocli.tracking import run
 
     try:
         override = run.override_carrier(tracking.get("carrier"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mocli.output import format_option, json_option
+from mocli.render.output import format_option, json_option
 
 SCENARIO_KEYS = ("order", "customer", "tier", "tracking_number", "expected_action", "title")
 
@@ -19,10 +19,9 @@ def demo(
       mocli demo
       mocli new-case --customer ava.thompson@example.com --order 1001
     """
-    from mocli import output
     from mocli.commands.common import load
     from mocli.providers.registry import Providers
-    from mocli.render import t
+    from mocli.render import output, t
 
     how = output.choose(fmt, json_fields)
     fields = output.pick_fields(json_fields, SCENARIO_KEYS)

@@ -22,7 +22,7 @@ def drafts(
 
     from mocli.errors import NotFound
     from mocli.render import console, print_json, t
-    from mocli.wizard.flow import describe_draft, list_drafts
+    from mocli.store.drafts import describe_draft, list_drafts
 
     kept = list_drafts()
     if discard or discard_all:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mocli.commands.common import no_input_option
+
 if TYPE_CHECKING:
     from mocli.config import Config
 
@@ -19,7 +21,7 @@ def _zendesk_settings(cfg: Config) -> tuple[dict[str, int], dict[str, str]]:
     """`locale_ids` and `placeholders` from [providers.settings.zendesk], checked."""
     from mocli.errors import ConfigError
     from mocli.locales import normalise
-    from mocli.messages import PLACEHOLDERS
+    from mocli.templates import PLACEHOLDERS
 
     settings = cfg.settings.providers.settings.get(HELPDESK) or {}
     where = f"settings.toml: providers.settings.{HELPDESK}"
@@ -82,7 +84,7 @@ def export(
 def diff(
     apply: bool = typer.Option(False, "--apply", help="Create or update what differs, after a confirmation."),
     yes: bool = typer.Option(False, "--yes", help="With --apply, do not ask (needed with --no-input)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt."),
+    no_input: bool = no_input_option("Never prompt."),
     json_out: bool = typer.Option(False, "--json", help="Print the differences (and what was done) as JSON."),
 ) -> None:
     """Compare mocli's macros and replies with the helpdesk's active macros and dynamic content: missing,
@@ -131,9 +133,9 @@ def diff(
             typer.echo("nothing to apply: the helpdesk is in step with mocli", err=True)
         return
     if not yes:
-        import questionary  # noqa: TID253
+        from mocli.wizard.prompter import Prompter
 
-        if not questionary.confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", default=False).unsafe_ask():
+        if not Prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
             raise Cancelled("nothing was changed")
 
     async def write() -> list[str]:

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
+from mocli.commands.common import agent_option, db_option, no_input_option
+
 YES_NO = "yes|no"
+# Step 5's questions, asked again by `mocli reassess` with the same flags.
+RECEIVED_BY_SOMEONE_ELSE = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
+                                        help="A neighbour or household member may have it (step 5).")
+CHECKED_DROP_OFF_SPOTS = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
+                                      help="Porch, mailbox, package room checked (step 5).")
+THEFT_IN_AREA = typer.Option(None, "--theft-in-area", metavar=YES_NO, help="Recent parcel theft in the area (step 5).")
 
 
 def new_case(
@@ -17,12 +25,9 @@ def new_case(
     customer_address: str = typer.Option(None, "--customer-address", metavar="ADDRESS",
                                          help="Where the customer is now, when they do not confirm the "
                                               "order's address (step 2)."),
-    received_by_someone_else: str = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
-                                                 help="A neighbour or household member may have it (step 5)."),
-    checked_drop_off_spots: str = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
-                                               help="Porch, mailbox, package room checked (step 5)."),
-    theft_in_area: str = typer.Option(None, "--theft-in-area", metavar=YES_NO,
-                                      help="Recent parcel theft in the area (step 5)."),
+    received_by_someone_else: str = RECEIVED_BY_SOMEONE_ELSE,
+    checked_drop_off_spots: str = CHECKED_DROP_OFF_SPOTS,
+    theft_in_area: str = THEFT_IN_AREA,
     package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
                                       help="The customer found the package after checking (step 5)."),
     customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
@@ -31,8 +36,7 @@ def new_case(
     notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
     answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
                                       help="Answers from a TOML or JSON file (keys as the flags, with _)."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded on the case (default: MOCLI_AGENT "
-                                                      "or your login)."),
+    agent: str = agent_option("Agent name recorded on the case (default: MOCLI_AGENT or your login)."),
     ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
                                                         "Zendesk provider)."),
     update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
@@ -41,11 +45,10 @@ def new_case(
                                help="Write the customer message in this language (fr-CA, es), instead of the "
                                     "customer's locale from the CRM; falls back fr-CA -> fr -> the default."),
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    no_input: bool = no_input_option(),
     json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
     copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Open a missing-order case: the wizard walks the nine steps of the procedure.
 
@@ -58,8 +61,6 @@ def new_case(
       mocli new-case --no-input --json --answers answers.toml
       mocli new-case --locale fr-CA --customer hana.kim@example.com --order 1006
     """
-    from mocli.wizard.flow import run_new_case
-
     flags = {
         "customer": customer, "order": order, "address_confirmed": address_confirmed,
         "customer_address": customer_address,
@@ -67,6 +68,8 @@ def new_case(
         "checked_drop_off_spots": checked_drop_off_spots, "theft_in_area": theft_in_area,
         "package_found": package_found, "customer_choice": customer_choice, "notes": notes,
     }
+    from mocli.commands.new_case_run import run_new_case
+
     record = run_new_case(flags=flags, answers_file=answers_file, agent=agent, ticket=ticket, resume=resume,
                           no_input=no_input, json_out=json_out, db=db, update_ticket=update_ticket, locale=locale)
     if copy:

@@ -1,4 +1,5 @@
-"""`mocli report`: volume, outcomes, SLA health, carriers, costs, fraud and repeat claimants for leads."""
+"""`mocli report`: volume, outcomes, SLA health, carriers, costs, fraud and repeat claimants for leads.
+Long because it draws the report's sections; the figures are computed in `reporting.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import typer
 
-from mocli.output import FORMATS, format_option, json_option, pager_option
+from mocli.commands.common import agent_option, db_option
+from mocli.render.output import FORMATS, format_option, json_option, pager_option
 
 BAR_WIDTH = 28
 
@@ -15,14 +17,13 @@ BAR_WIDTH = 28
 def report(
     since: str = typer.Option(None, "--since", help="Cases opened on or after: a date (2026-11-01), or 7d, 30d."),
     until: str = typer.Option(None, "--until", help="Cases opened up to the end of this date (or before 7d ago)."),
-    agent: str = typer.Option(None, "--agent", help="Only cases opened by this agent."),
+    agent: str = agent_option("Only cases opened by this agent."),
     tier: str = typer.Option(None, "--tier", help="Only this tier."),
     carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier."),
     json_fields: str = json_option("the figures (`--json total,by_tier`: only those keys)"),
     fmt: str = format_option(),
-    db: list[Path] = typer.Option(None, "--db", metavar="PATH",
-                                  help="A case file, or a folder of them (*.db); repeat for a team roll-up. "
-                                       "A case found in several files counts once (default: your own file)."),
+    db: list[Path] = db_option("A case file, or a folder of them (*.db); repeat for a team roll-up. A case "
+                               "found in several files counts once (default: your own file).", dir_okay=True),
     top: int = typer.Option(20, "--top", min=0, metavar="N",
                             help="Name the N biggest repeat claimants and repeat addresses and the N most late "
                                  "follow-ups, with how many there are in all (0: every one)."),
@@ -41,8 +42,9 @@ def report(
       mocli report --db team/ --db ~/ava/cases.db --format json
       mocli report --top 50 --format csv
     """
-    from mocli import output, reporting
+    from mocli import reporting
     from mocli.commands.common import load
+    from mocli.render import output
 
     fmt = output.choose(fmt, json_fields, FORMATS)
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -228,8 +230,8 @@ def _inert(text: str) -> str:
 
 def _rows(figures: dict[str, Any], fmt: str) -> None:
     """The CSV's rows as tab-separated lines (no header, as gh prints piped) or JSON objects per line."""
-    from mocli.output import cell
     from mocli.render import print_ndjson
+    from mocli.render.output import cell
     from mocli.reporting import rows
 
     if fmt == "ndjson":
@@ -433,7 +435,7 @@ def _tables(figures: dict[str, Any]) -> None:
         out.print(_trend_table(trends))
     overdue = figures.get("overdue_cases") or []
     if overdue:
-        from mocli.output import Column, fitted_table
+        from mocli.render.output import Column, fitted_table
 
         shown = overdue
         cols = [Column("Case", lambda r: r["id"]), Column("Agent", lambda r: r["agent"]),

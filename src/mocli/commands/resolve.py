@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP
-from mocli.output import json_option
+from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
+from mocli.render.output import json_option
 
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
                 "note")
@@ -41,12 +41,11 @@ def resolve(
                                       help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
                                            "approved_by, carrier_reference, fraud_review, reviewed_by, "
                                            "note); flags win."),
-    agent: str = typer.Option(None, "--agent", help="Agent name recorded (default: MOCLI_AGENT or your login)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail naming every missing answer."),
+    agent: str = agent_option(),
+    no_input: bool = no_input_option(),
     json_fields: str = json_option("the updated case"),
     copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Resolve a case (step 8): what the investigation found, the remedy by policy, the customer message.
 
@@ -59,17 +58,18 @@ def resolve(
       mocli resolve 261127-7K2 --no-input --outcome lost --remedy refund --json
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
-    from mocli import lifecycle, output
     from mocli.commands.cases import CASE_KEYS
     from mocli.commands.common import agent_name, interactive, load, store
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
+    from mocli.policy import resolving
+    from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     cfg, now = load()
     who = agent_name(agent)
     cases = store(cfg, str(db) if db else None)
     case = cases.find(case_ref)
-    lifecycle.ensure_open(case)
+    resolving.ensure_open(case)
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
 
     answers = _answers_file(answers_file) if answers_file else {}
@@ -79,39 +79,42 @@ def resolve(
         if value is not None:
             answers[key] = value
     answers = _clean(answers)
-    if answers.get("outcome") and answers["outcome"] not in lifecycle.OUTCOMES:
-        raise InvalidInput(f"--outcome must be one of {', '.join(lifecycle.OUTCOMES)} "
+    if answers.get("outcome") and answers["outcome"] not in resolving.OUTCOMES:
+        raise InvalidInput(f"--outcome must be one of {', '.join(resolving.OUTCOMES)} "
                            f"(got {answers['outcome']!r})")
-    if answers.get("remedy") and answers["remedy"] not in lifecycle.ALL_REMEDIES:
-        raise InvalidInput(f"--remedy must be one of {', '.join(lifecycle.ALL_REMEDIES)} "
+    if answers.get("remedy") and answers["remedy"] not in resolving.ALL_REMEDIES:
+        raise InvalidInput(f"--remedy must be one of {', '.join(resolving.ALL_REMEDIES)} "
                            f"(got {answers['remedy']!r})")
 
     prompting = interactive() and not no_input
     if prompting:
+        from mocli.wizard.prompter import Prompter
+
+        prompter = Prompter()
         _show_case(case)
-    while qs := lifecycle.questions(case, tier, answers):
+    while qs := resolving.questions(case, tier, answers):
         q = qs[0]
         if prompting:
-            answers[q.name] = _ask(q)
+            answers[q.name] = _ask(prompter, q)
         elif q.default is not None:
             answers[q.name] = q.default
         else:
             raise MissingAnswers([x.missing() for x in qs if x.default is None])
         answers = _clean(answers)
-    lifecycle.check(case, tier, answers, who)
+    resolving.check(case, tier, answers, who)
 
     macro, message, language = _message(cfg, case, answers, who)
     if prompting:
         from mocli.render import console, message_panel
 
         if "note" not in answers:
-            answers["note"] = lifecycle.clean_text(_ask_text("Note for the case history (optional)"), "note")
+            answers["note"] = resolving.clean_text(prompter.text("Note for the case history (optional)"), "note")
         console(stderr=True).print(message_panel(message, macro, language), crop=False)
-        if not _confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?"):
+        if not prompter.confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?", True):
             raise Cancelled("not resolved: nothing was changed")
 
     def resolved(stored: dict[str, Any]) -> dict[str, Any]:
-        out = lifecycle.resolve(stored, tier, answers, now=now, agent=who, macro=macro, message=message)
+        out = resolving.resolve(stored, tier, answers, now=now, agent=who, macro=macro, message=message)
         out["resolution"]["locale"] = language
         return out
 
@@ -142,7 +145,7 @@ def _claim_line(case: dict[str, Any], now: Any) -> None:
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
-    from mocli.lifecycle import clean_text
+    from mocli.policy.resolving import clean_text
 
     out: dict[str, Any] = {}
     for key, value in answers.items():
@@ -185,11 +188,11 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
     language chosen when the case was opened, and that choice."""
     from pydantic import ValidationError  # noqa: TID253
 
-    from mocli.casework import message_values
     from mocli.errors import StoreError
-    from mocli.lifecycle import template_key
     from mocli.messages import choose_locale, compose_for
     from mocli.models import Case
+    from mocli.policy.opening import message_values
+    from mocli.policy.resolving import template_key
 
     try:
         c = Case.model_validate(case)
@@ -219,25 +222,11 @@ def _show_case(case: dict[str, Any]) -> None:
         f"{(case.get('decision') or {}).get('action')}", "bold"))
 
 
-def _ask(q: Any) -> str:
-    """One question in the terminal (questionary loads only here)."""
-    import questionary  # noqa: TID253
-
+def _ask(prompter: Any, q: Any) -> str:
+    """One of step 8's questions: a menu when it has choices, else text that may not be empty."""
     if q.choices:
-        return questionary.select(q.prompt, choices=list(q.choices), default=q.default).unsafe_ask()
-    return questionary.text(q.prompt, validate=lambda s: bool(s.strip()) or "an answer is needed").unsafe_ask()
-
-
-def _ask_text(prompt: str) -> str:
-    import questionary  # noqa: TID253
-
-    return questionary.text(prompt).unsafe_ask()
-
-
-def _confirm(prompt: str) -> bool:
-    import questionary  # noqa: TID253
-
-    return bool(questionary.confirm(prompt, default=True).unsafe_ask())
+        return prompter.choose(q.prompt, list(q.choices), q.default)
+    return prompter.text(q.prompt, check=lambda s: None if s.strip() else "an answer is needed")
 
 
 def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:

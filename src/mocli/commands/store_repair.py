@@ -9,10 +9,11 @@ from typing import Any
 
 import typer
 
+from mocli.commands.common import db_option
+
 app = typer.Typer(help="Check and repair the case store.", no_args_is_help=True)
 
-DB_OPTION = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                         help="Case file (default: the data directory, see `mocli config path`).")
+DB_OPTION = db_option()
 
 
 def _path(db: Path | None) -> Path:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP
+from mocli.commands.common import CASE_HELP, db_option
 from mocli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -102,8 +102,7 @@ app = typer.Typer(help="Post a saved case to its helpdesk ticket.", no_args_is_h
 def post(
     case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
     ticket: str = typer.Option(None, "--ticket", help="Ticket id (default: the one linked to the case)."),
-    db: Path = typer.Option(None, "--db", metavar="PATH", dir_okay=False,
-                            help="Case file (default: the data directory, see `mocli config path`)."),
+    db: Path = db_option(),
 ) -> None:
     """Add the case summary as an internal note on its Zendesk ticket and apply the case's macro: the
     retry after `new-case --ticket ID --update-ticket` could not reach the helpdesk (exit 3).

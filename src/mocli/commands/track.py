@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from mocli.output import format_option, json_option, pager_option
+from mocli.render.output import format_option, json_option, pager_option
 
 # The JSON object per number (docs/track.md): what `--json FIELDS` may select.
 TRACK_KEYS = ("tracking_number", "input", "carrier", "status", "raw_status", "raw_description",
@@ -39,8 +39,8 @@ def track(
       mocli track 1Z4E57A20368154024 794123300255
       mocli track - --format ndjson < numbers.txt
     """
-    from mocli import output
     from mocli.errors import InvalidInput
+    from mocli.render import output
 
     fmt = output.choose(fmt, json_fields)
     fields = output.pick_fields(json_fields, TRACK_KEYS)
@@ -77,11 +77,12 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     import asyncio
     import json
 
-    from mocli import output
     from mocli.commands.common import load
+    from mocli.lookups import tracking as run
     from mocli.policy.situation import ON_THE_WAY, late_or_stalled
     from mocli.providers.registry import Providers
-    from mocli.tracking import run, view
+    from mocli.render import output
+    from mocli.render import tracking as view
 
     override = run.override_carrier(carrier)
     if save_proof:

@@ -1,5 +1,6 @@
 """Carrier claims as pure functions: which rule applies, the claim clock, what is recoverable, what
 evidence is missing, and the recovery ledger's transitions. No I/O, no prompts, no printing.
+Long because each carrier's claim rule has its own clock; they are read side by side.
 
 Works on the stored case dict (JSON shapes) and on `reporting.summary`'s slim view alike: both carry
 the keys `claim_facts` reads.
@@ -359,8 +360,9 @@ def no_claim_reason(case: dict[str, Any]) -> str | None:
     return None
 
 
-# Decisions that mean the parcel did not reach the customer (as reporting.CLAIM_ACTIONS): a carrier claim
-# is worth filing for these, and for a case resolved as lost; not for one on its way and on time.
+# Decisions that mean the parcel should be with the customer and is not (the one definition: the
+# repeat-claim rules count these, the report tallies them): a carrier claim is worth filing for these,
+# and for a case resolved as lost; not for one on its way and on time.
 CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
 
 

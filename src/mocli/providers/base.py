@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from mocli.models import Customer, Order, Tracking
+
+
+@dataclass
+class ProofFile:
+    """A proof-of-delivery image or document: never printed, written by ``--save-proof``."""
+
+    kind: str  # "photo", "signature", "pod"
+    extension: str  # "png", "jpg", "gif", "pdf"
+    content: bytes
+
+
+@dataclass
+class Lookup:
+    tracking: Tracking
+    files: list[ProofFile] = field(default_factory=list)
 
 
 class CustomerProvider(Protocol):
@@ -33,8 +49,15 @@ class RecentOrders(Protocol):
 
 
 class TrackingProvider(Protocol):
+    """The carriers' adapters and the demo data alike."""
+
     name: str
 
+    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
+        """The normalised tracking of one parcel and, with `proof`, its proof-of-delivery files;
+        NotFound if the carrier has no such number."""
+        ...
+
     async def track(self, tracking_number: str, carrier: str | None = None) -> Tracking:
-        """The normalised tracking of one parcel; NotFound if the carrier has no such number."""
+        """The tracking alone (the wizard's lookups)."""
         ...

@@ -14,6 +14,7 @@ from typing import Any
 from mocli.errors import ConfigError, NotFound
 from mocli.models import Customer, Order, PriorClaim, Tracking
 from mocli.policy.fraud import Claim
+from mocli.providers.base import Lookup
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)$")
@@ -158,6 +159,10 @@ class DemoProvider:
 
     async def track(self, tracking_number: str, carrier: str | None = None) -> Tracking:
         return self.demo.tracking(tracking_number)
+
+    async def lookup(self, number: str, carrier: str | None = None, proof: bool = False) -> Lookup:
+        """As the carriers answer `mocli track`; the demo data has no proof files to save."""
+        return Lookup(await self.track(number, carrier))
 
     def prior_claims(self) -> list[Claim]:
         return self.demo.claims()

@@ -1,4 +1,5 @@
 """The one way mocli talks HTTP: a shared async client per run, with the manners every API wants.
+Long on purpose: every adapter's retries, limits, tokens and deadlines are here so they are written once.
 
 Every real adapter (carriers, CRM, order systems) goes through this module, so each of these holds
 for all of them and is tested once (tests/test_http.py):

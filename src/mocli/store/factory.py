@@ -20,19 +20,3 @@ def open_store(cfg: Config, path: str | None = None) -> Any:
     from mocli.store.file_backend import LocalCaseStore
 
     return LocalCaseStore(path, lock_timeout=settings.lock_timeout_seconds)
-
-
-def describe_url(url: str) -> str:
-    """"host H, database D" for messages: never the user's password, whatever the URL holds."""
-    import os
-    from urllib.parse import parse_qs, urlsplit
-
-    try:
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
-        host = parts.hostname or (query.get("host") or [None])[0] or os.environ.get("PGHOST") or "localhost"
-        port = parts.port or (query.get("port") or [None])[0] or os.environ.get("PGPORT")
-        db = parts.path.lstrip("/") or (query.get("dbname") or [None])[0] or os.environ.get("PGDATABASE") or "?"
-    except ValueError:
-        return "host ?, database ?"
-    return f"host {host}{f':{port}' if port else ''}, database {db}"

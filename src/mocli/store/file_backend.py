@@ -43,8 +43,8 @@ class LocalCaseStore(CaseStore):
     def claim_history(self, customer_id: str, address_key: str) -> list[dict[str, Any]]:
         """Every claim in this file (a cached projection: a full read of 50,000 cases would hold the
         wizard up for seconds); the fraud rules pick the customer's and the address's."""
-        from mocli.casework import CLAIMS_KEY, claim_fields
         from mocli.errors import NotFound
+        from mocli.policy.opening import CLAIMS_KEY, claim_fields
 
         try:
             return [c for c in read_projection(self.path, claim_fields, CLAIMS_KEY,

@@ -47,7 +47,7 @@ class CaseStoreAPI(Protocol):
         `limit` (0: all); and how many matched in all."""
 
     def claim_history(self, customer_id: str, address_key: str) -> list[dict[str, Any]]:
-        """Earlier claims (casework.claim_fields) by this customer or at this normalised address, from
+        """Earlier claims (opening.claim_fields) by this customer or at this normalised address, from
         every agent who writes to this store: what the repeat-claim rules read."""
 
     def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:

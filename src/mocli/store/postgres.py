@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
-from mocli.store.factory import describe_url
 from mocli.store.interface import CaseIdTaken
+from mocli.store.urls import describe_url
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters
@@ -66,7 +66,7 @@ def columns(case: Case) -> tuple[Any, ...]:
     """The indexed columns of a case (COLUMNS order), computed by the same functions the local
     backend's filters and reports use; StoreError naming the field for a record that cannot be stored."""
     from mocli import reporting
-    from mocli.casework import claim_fields
+    from mocli.policy.opening import claim_fields
 
     if not isinstance(case, dict):
         raise StoreError("not a case record (a JSON object)")

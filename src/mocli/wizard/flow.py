@@ -1,152 +1,32 @@
-"""The new-case flow: the nine steps in order, answers from flags / file / draft / prompts.
+"""The wizard's step runner: the nine steps on screen in order, each answer from what was given
+(flags, file, draft) or asked through the prompter; the review before saving.
+Long because it is the steps themselves, one method each; `commands/new_case.py` wires it.
 
-Imported only when `mocli new-case` runs. Lookups are async and shown with a spinner; the policy,
-the follow-up date and the message come from `casework.build_case` (pure).
+Lookups are async and shown with a spinner; the policy, the follow-up date and the message come from
+`policy.opening.build_case` (pure).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from mocli import render
-from mocli.errors import Cancelled, InvalidInput, MissingAnswers, MocliError, StoreError
+from mocli.errors import InvalidInput
 from mocli.wizard.questions import (
     BY_KEY,
     QUESTIONS,
     STEPS,
     applicable,
-    check_text,
     label,
-    load_answers_file,
     validate_answer,
 )
-
-DRAFTS_DIR = "drafts"
-LEGACY_DRAFT = "draft.json"  # the single draft slot of earlier versions, still listed and resumable
-
-
-# ------------------------------------------------------------------ drafts: one per customer + order
-
-
-def drafts_dir() -> Path:
-    from mocli.config import data_dir
-
-    return data_dir() / DRAFTS_DIR
-
-
-def draft_id(answers: dict[str, Any]) -> str:
-    """The draft's name: its customer and order, so two cases never share (or overwrite) one."""
-    import re
-
-    parts = [str(answers.get("customer") or "no-customer"), str(answers.get("order") or "no-order").lstrip("#")]
-    return re.sub(r"[^A-Za-z0-9@._-]+", "_", "__".join(parts))[:120]
-
-
-def save_draft(answers: dict[str, Any], extra: dict[str, Any]) -> Path | None:
-    """Keep the answers so far (atomic, 0600) for `new-case --resume`; nothing when there are none."""
-    from datetime import UTC, datetime
-
-    from mocli.store import atomic_write, ensure_private_dir
-
-    if not any(v not in (None, "") for v in answers.values()):
-        return None  # an empty wizard leaves nothing, and never overwrites another draft
-    path = drafts_dir() / f"{draft_id(answers)}.json"
-    ensure_private_dir(path.parent.parent)
-    ensure_private_dir(path.parent)
-    payload = {"answers": answers, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               **{k: v for k, v in extra.items() if v is not None}}
-    atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
-    return path
-
-
-def list_drafts() -> list[dict[str, Any]]:
-    """Every kept draft: id, customer, order, saved_at, path (unreadable ones are listed as such)."""
-    from mocli.config import data_dir
-
-    paths = sorted(drafts_dir().glob("*.json")) if drafts_dir().is_dir() else []
-    legacy = data_dir() / LEGACY_DRAFT
-    if legacy.is_file():
-        paths.append(legacy)
-    out = []
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            answers = data.get("answers") if isinstance(data, dict) else None
-            if not isinstance(answers, dict):
-                raise ValueError("no answers")
-        except (OSError, ValueError, UnicodeDecodeError):
-            data, answers = {}, {}
-        out.append({"id": path.stem, "customer": answers.get("customer"), "order": answers.get("order"),
-                    "answers": len(answers), "saved_at": data.get("saved_at"), "path": str(path)})
-    return out
-
-
-def describe_draft(d: dict[str, Any]) -> str:
-    saved = f", saved {d['saved_at'][:16].replace('T', ' ')} UTC" if d.get("saved_at") else ""
-    return f"{d['customer'] or 'no customer yet'}, order {d['order'] or 'not yet given'}{saved}"
-
-
-def load_draft(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C)") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the draft {path} cannot be read ({exc}); discard it with `mocli drafts "
-                           "--discard ID`") from None
-    answers = data.get("answers") if isinstance(data, dict) else None
-    if not isinstance(answers, dict):
-        raise InvalidInput(f"the draft {path} holds no answers; discard it with `mocli drafts --discard ID`")
-    out = {}
-    for key, value in answers.items():
-        if key in BY_KEY and value is not None:
-            out[key] = validate_answer(key, value)
-    return {"answers": out, "agent": data.get("agent"), "ticket": data.get("ticket"),
-            "locale": data.get("locale"), "path": path}
-
-
-def pick_draft(flags: dict[str, Any]) -> Path:
-    """`--resume` without a terminal: the only draft, or the one for the --customer / --order given."""
-    drafts = list_drafts()
-    if flags.get("order"):
-        from mocli.wizard.questions import check_order_number
-
-        order = check_order_number(flags["order"])
-        drafts = [d for d in drafts if d["order"] == order]
-    if flags.get("customer"):
-        drafts = [d for d in drafts if (d["customer"] or "").casefold() == flags["customer"].casefold()]
-    if not drafts:
-        raise InvalidInput("no draft to resume (a draft is kept when a wizard is cancelled with Ctrl-C; "
-                           "`mocli drafts` lists them)")
-    if len(drafts) > 1:
-        raise InvalidInput(f"{len(drafts)} drafts match: name one with --customer and --order "
-                           f"({'; '.join(describe_draft(d) for d in drafts)})")
-    return Path(drafts[0]["path"])
-
 
 # ------------------------------------------------------------------ the session
 
 
-# Step 8 happens later: what closes this case, by decision.
-NEXT_STEP = {
-    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
-                             "--remedy reship|refund",
-    "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
-                      "confirm; not found -> open the carrier investigation with mocli reassess {id}",
-    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found, lost with "
-                             "--carrier-reference, damaged, or not_confirmed)",
-    "fraud_review": "When the fraud review concludes: mocli resolve {id} --fraud-review cleared|confirmed "
-                    "--reviewed-by NAME (no reship or refund before it)",
-    "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
-    "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
-    "found": "Resolved now: the customer found the package.",
-}
 NO_TRACKING = object()
 
 
@@ -282,7 +162,7 @@ class Wizard:
 
     # -- the steps
     def step1(self) -> None:
-        from mocli.casework import sla_text
+        from mocli.policy.opening import sla_text
 
         self.header(1)
         while True:
@@ -392,7 +272,7 @@ class Wizard:
         return True
 
     def step3(self) -> None:
-        from mocli.casework import classify_case, matching_known_issues
+        from mocli.policy.opening import classify_case, matching_known_issues
 
         self.header(3)
         f = self.facts
@@ -442,7 +322,7 @@ class Wizard:
         return [k for k in keys if k not in self.answers and k not in self.given]
 
     def build(self, case_id: str | None = None):
-        from mocli.casework import build_case, claims_from_cases
+        from mocli.policy.opening import build_case, claims_from_cases
 
         f = self.facts
         asked_if = {q.key: q.asked_if_no for q in QUESTIONS if q.asked_if_no}
@@ -483,7 +363,7 @@ class Wizard:
             self.out.print(render.t("Not done yet (recorded on the case): " + "; ".join(left), "yellow"))
 
     def show_decision(self, case: Any) -> None:
-        from mocli.casework import sla_text
+        from mocli.policy.opening import sla_text
 
         self.header(6)
         self.out.print(render.decision_panel(case, sla_text(self.cfg, case.customer.tier)))
@@ -534,287 +414,3 @@ def _order_problem(text: str) -> str | None:
     except Exception as exc:  # noqa: BLE001 - shown to the agent as the reason
         return str(exc)
     return None
-
-
-def _gather_given(flags: dict[str, Any], answers_file: Path | None,
-                  resume: bool | Path) -> tuple[dict[str, Any], dict]:
-    given: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    if resume:
-        draft = load_draft(resume if isinstance(resume, Path) else pick_draft(flags))
-        given.update(draft["answers"])
-        extra = {k: draft[k] for k in ("agent", "ticket", "locale", "path") if draft.get(k)}
-    if answers_file is not None:
-        data = load_answers_file(str(answers_file))
-        for k in ("agent", "ticket", "locale"):
-            if k in data:
-                extra[k] = data.pop(k)
-        given.update(data)
-    for key, value in flags.items():
-        if value is not None:
-            given[key] = validate_answer(key, value)
-    return given, extra
-
-
-def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
-                 resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False,
-                 locale: str | None = None) -> dict[str, Any]:
-    from mocli.commands.common import agent_name, interactive, load, store
-    from mocli.render import console
-
-    prompting = interactive() and not no_input
-    if prompting and not resume and answers_file is None and not any(v is not None for v in flags.values()):
-        resume = _offer_drafts()  # a bare `mocli new-case` says drafts exist and offers to resume one
-    given, extra = _gather_given(flags, answers_file, resume)
-    agent = check_text("agent", agent_name(agent or extra.get("agent")))
-    ticket = ticket or extra.get("ticket")
-    if ticket is not None:
-        check_text("ticket", str(ticket))
-    locale = _locale_flag(locale if locale is not None else extra.get("locale"))
-    if not prompting:
-        early = [k for k in ("customer", "order", "address_confirmed") if k not in given]
-        if early:
-            raise MissingAnswers(early + (["(and step 5's answers if tracking says delivered)"]
-                                          if {"customer", "order"} & set(early) else []))
-    cfg, now = load()
-    cases = store(cfg, str(db) if db else None)
-    out = console(stderr=json_out) if (prompting or not json_out) else _quiet_console()
-    prompter = None
-    if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
-    wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
-    wiz.locale = locale
-    wiz.claim_history = cases.claim_history
-    try:
-        wiz.collect()
-        if prompter is None:
-            missing = wiz.missing()
-            if missing:
-                raise MissingAnswers(missing)
-        case = wiz.build()
-        wiz.show_decision(case)
-        if prompter is not None:
-            while not wiz.review(case):
-                wiz.collect()
-                case = wiz.build()
-                wiz.show_decision(case)
-        if prompter is not None and case.checklist:
-            wiz.tick_checklist(case)
-    except KeyboardInterrupt:
-        if prompter is None:
-            raise
-        answers = {**wiz.given, **wiz.answers}
-        path = save_draft(answers, {"agent": agent, "ticket": ticket, "locale": locale})
-        if path is None:
-            raise Cancelled("cancelled; no answers yet, nothing to keep") from None
-        if extra.get("path") and Path(extra["path"]) != path:
-            Path(extra["path"]).unlink(missing_ok=True)  # resumed under another name: keep only the newer
-        raise Cancelled(f"cancelled; your answers are kept in {path}: `mocli new-case --resume` continues "
-                        "(`mocli drafts` lists drafts)") from None
-    except StoreError as exc:  # e.g. the team's server is down while checking past claims
-        raise _answers_kept(exc, wiz, agent, ticket) from None
-    case, record = _save(cases, wiz, case, agent, ticket)
-    if extra.get("path"):
-        Path(extra["path"]).unlink(missing_ok=True)  # the draft became this case
-    wiz.header(8)
-    if case.resolution:  # resolved in the call (the customer chose the remedy offered at step 6)
-        res = case.resolution
-        out.print(render.t(f"Resolved now: {res['outcome'].replace('_', ' ')}, {res['remedy']}.", "bold"))
-    else:
-        out.print(render.t(NEXT_STEP[case.decision.action].format(id=case.id), "bold"))
-    wiz.header(9)
-    from mocli.casework import message_values
-    from mocli.messages import long_values
-
-    for note in long_values(message_values(cfg, case.customer, case.order, case.tracking, case.follow_up_by,
-                                           case.id, case.agent)):
-        out.print(render.t(f"Note: {note}.", "yellow"))
-    out.print(render.message_panel(case.message, case.decision.macro, case.locale), crop=False)
-    out.print(render.t(f"Saved case {case.id} to {cases.where}", "bold green"))
-    update = _offer_ticket(cfg, record, ticket, prompter, out, update_ticket) if ticket else None
-    if json_out:
-        render.print_json({**record, "ticket_update": update} if update else record)
-    if update and update["status"] == "failed":
-        from mocli.errors import TicketNotUpdated
-
-        raise TicketNotUpdated(f"case {case.id} is saved, but ticket {ticket} was not updated: {update['error']}; "
-                               f"retry with `{update['retry']}`")
-    return record
-
-
-def _locale_flag(value: str | None) -> str | None:
-    """--locale, normalised (fr_ca -> fr-CA); exit 2 for anything CLDR does not know."""
-    if value is None:
-        return None
-    from mocli.locales import normalise
-    from mocli.messages import known_locale
-
-    tag = normalise(value)
-    if tag is None or not known_locale(tag):
-        raise InvalidInput(f"--locale {value!r} is not a locale CLDR knows (like fr, fr-CA, es or es-419)")
-    return tag
-
-
-def _offer_drafts() -> Path | bool:
-    """At start-up: say that drafts exist and offer to resume one (the path), or start afresh (False)."""
-    from mocli.render import console
-    from mocli.wizard.prompter import Prompter
-
-    drafts = list_drafts()
-    if not drafts:
-        return False
-    out = console()
-    out.print(render.t(f"You have {len(drafts)} draft{'s' if len(drafts) > 1 else ''} from cancelled "
-                       "wizards (`mocli drafts` lists and discards them).", "bold"))
-    choices = [f"Resume: {describe_draft(d)}" for d in drafts] + ["Start a new case"]
-    choice = Prompter().choose("Resume a draft?", choices)
-    if choice == choices[-1]:
-        return False
-    return Path(drafts[choices.index(choice)]["path"])
-
-
-def _save(cases: Any, wiz: Wizard, case: Any, agent: str, ticket: str | None) -> tuple[Any, dict[str, Any]]:
-    """Store the case; on an id that is taken (checked under the store's lock, or by the team database),
-    the same case with a fresh id. When the store fails, the agent's answers are kept as a draft so
-    nothing typed is lost."""
-
-    def redrawn() -> dict[str, Any]:
-        nonlocal case
-        case = wiz.build()  # a new id, and the message and history that name it
-        return case.model_dump(mode="json")
-
-    try:
-        record = cases.add(case.model_dump(mode="json"), fresh=redrawn)
-    except StoreError as exc:
-        raise _answers_kept(exc, wiz, agent, ticket) from None
-    return case, record
-
-
-def _answers_kept(exc: StoreError, wiz: Wizard, agent: str, ticket: str | None) -> StoreError:
-    try:
-        path = save_draft({**wiz.given, **wiz.answers}, {"agent": agent, "ticket": ticket, "locale": wiz.locale})
-    except MocliError:  # the disk is full too: the store's error is the one to tell
-        return exc
-    return StoreError(f"{exc}; nothing was saved, your answers are kept in {path}: `mocli new-case --resume` "
-                      "continues")
-
-
-def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, out: Any,
-                  update: bool) -> dict[str, Any]:
-    """Post the case to the helpdesk ticket: after the agent confirms, or with --update-ticket.
-
-    Returns the update's status for `--json`: `updated`, `not_updated` (the agent said no, or no
-    --update-ticket), `no_helpdesk`, or `failed` with the error and the command that retries it.
-    """
-    if not cfg.settings.providers.settings.get("zendesk"):
-        out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk configured to update).", "dim"))
-        return {"status": "no_helpdesk"}
-    from mocli.commands.ticket import offer_ticket_update, retry_command
-
-    def confirm(message: str) -> bool:
-        if prompter is None:
-            return update
-        return prompter.choose(message, ["yes", "no"]) == "yes"
-
-    try:
-        sent = offer_ticket_update(cfg, record, ticket, confirm)
-    except MocliError as exc:  # reported by the caller, after --json has printed the saved case
-        return {"status": "failed", "error": str(exc), "retry": retry_command(record["id"])}
-    if sent is None:
-        hint = "" if prompter is not None else " (add --update-ticket to post it without asking)"
-        out.print(render.t(f"Ticket {ticket} linked; not updated{hint}.", "dim"))
-        return {"status": "not_updated", "retry": retry_command(record["id"])}
-    out.print(render.t(f"Ticket {ticket}: internal note added and macro applied.", "green"))
-    return {"status": "updated"}
-
-
-def _quiet_console():
-    """With --json and no terminal the views are not wanted: print them nowhere."""
-    from rich.console import Console
-
-    return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
-
-
-
-# ------------------------------------------------------------------ re-assessment (mocli reassess)
-
-REASSESSED_KEYS = ("received_by_someone_else", "checked_drop_off_spots", "theft_in_area", "package_found",
-                   "customer_choice")
-
-
-def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_input: bool, json_out: bool,
-                 db: Path | None) -> None:
-    """Refresh the lookups, re-run steps 5-9 with the answers that changed, append the decision."""
-    from mocli import lifecycle
-    from mocli.commands.common import agent_name, interactive, load, store
-    from mocli.render import console
-
-    cfg, now = load()
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
-    old = cases.find(case_ref)
-    lifecycle.ensure_open(old)
-    prompting = interactive() and not no_input
-    # What the customer said before stands unless it is given again (flags) or, on a terminal, re-asked:
-    # step 5 and the VIP's choice are what a customer coming back changes.
-    given = {"customer": old["customer"]["email"], "order": old["order"]["number"]}
-    for key, value in (old.get("answers") or {}).items():
-        if key in BY_KEY and (not prompting or key not in REASSESSED_KEYS):
-            given[key] = validate_answer(key, value)
-    for key, value in flags.items():
-        if value is not None and key != "notes":  # a new note goes to the history; the first notes stay
-            given[key] = validate_answer(key, value)
-    given["notes"] = (old.get("answers") or {}).get("notes", "")
-    out = console(stderr=json_out) if (prompting or not json_out) else _quiet_console()
-    prompter = None
-    if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
-    wiz = Wizard(cfg, now, who, given, prompter, out, old.get("ticket"))
-    # Earlier claims, this case's own left out: reassessing must not count it as a repeat of itself.
-    wiz.claim_history = lambda customer, address: [c for c in cases.claim_history(customer, address)
-                                                   if c and c.get("id") != old["id"]]
-    wiz.collect()
-    if prompter is None and (missing := wiz.missing()):
-        raise MissingAnswers(missing)
-    fresh = wiz.build()
-    wiz.show_decision(fresh)
-    new = fresh.model_dump(mode="json")
-
-    def reassess(stored: dict[str, Any]) -> dict[str, Any]:
-        lifecycle.ensure_open(stored)
-        merged = dict(stored)
-        for key in ("customer", "order", "tracking", "tracking_unavailable", "answers", "signals", "known_issues",
-                    "decision", "follow_up_by", "message", "status", "sources", "resolution"):
-            merged[key] = new.get(key)
-        merged["sources"] = {**(stored.get("sources") or {}), **(new.get("sources") or {})}
-        before, after = stored["decision"]["action"], new["decision"]["action"]
-        changed = [f"{k}: {_shown(stored['answers'].get(k))} → {_shown(v)}" for k, v in new["answers"].items()
-                   if k != "notes" and stored["answers"].get(k) != v]
-        detail = f"{before} → {after}; macro {new['decision']['macro']}"
-        if changed:
-            detail += "; " + ", ".join(changed)
-        if new["tracking"] and (stored.get("tracking") or {}).get("status") != new["tracking"]["status"]:
-            detail += f"; tracking {(stored.get('tracking') or {}).get('status')} → {new['tracking']['status']}"
-        # The stored history, then this re-assessment (and a resolution made in it), never rewritten.
-        merged["history"] = [*(stored.get("history") or []),
-                             lifecycle.history_event(now, who, "reassessed", detail),
-                             *[h for h in new["history"] if h["event"] != "opened"]]
-        if notes := flags.get("notes"):
-            merged["history"].append(lifecycle.history_event(now, who, "note", notes))
-        return merged
-
-    record = cases.update(old["id"], reassess)
-    wiz.header(9)
-    out.print(render.message_panel(record["message"], record["decision"]["macro"]))
-    out.print(render.t(f"Reassessed case {record['id']}: {old['decision']['action']} → "
-                       f"{record['decision']['action']}", "bold green"))
-    if json_out:
-        render.print_json(record)
-
-
-def _shown(value: Any) -> str:
-    return "yes" if value is True else "no" if value is False else "—" if value is None else str(value)

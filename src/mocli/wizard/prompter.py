@@ -79,6 +79,10 @@ class Prompter:
         app.key_bindings = merge_key_bindings([app.key_bindings, keys])
         return q.unsafe_ask()
 
+    def confirm(self, message: str, default: bool) -> bool:
+        """A yes/no question answered y or n, or Enter for the default."""
+        return bool(questionary.confirm(message, default=default).unsafe_ask())
+
     def tick(self, message: str, items: list[str]) -> list[str]:
         """A checklist: the items the agent ticked (space to tick, Enter when done)."""
         return questionary.checkbox(message, choices=items).unsafe_ask() or []

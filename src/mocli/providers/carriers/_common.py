@@ -5,29 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from mocli.errors import ConfigError, ProviderError
 from mocli.models import Tracking  # noqa: TID253 (adapters are imported only inside commands)
 from mocli.providers import http
+from mocli.providers.base import Lookup, ProofFile
 from mocli.providers.crm.common import HTTP_KEYS, Settings
-
-
-@dataclass
-class ProofFile:
-    """A proof-of-delivery image or document: never printed, written by ``--save-proof``."""
-
-    kind: str  # "photo", "signature", "pod"
-    extension: str  # "png", "jpg", "gif", "pdf"
-    content: bytes
-
-
-@dataclass
-class Lookup:
-    tracking: Tracking
-    files: list[ProofFile] = field(default_factory=list)
 
 
 class Adapter:

@@ -1,5 +1,6 @@
 """Shopify Admin GraphQL API: customers (tier from tags or a metafield) and orders (fulfilments,
 tracking, delivery dates, value). Settings: `[providers.settings.shopify]`, see docs/providers.md.
+Long because it is one API: the queries, the throttle and every field's mapping belong together.
 
 Shapes follow the pinned API version's reference (customers / orders queries, Customer, Order,
 Fulfillment, FulfillmentTrackingInfo, MailingAddress, MoneyBag). Throttling is a 200 whose errors

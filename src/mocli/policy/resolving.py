@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mocli.errors import InvalidInput, MocliError
+
+if TYPE_CHECKING:
+    from mocli.models import Resolution
 
 # What the investigation (or the call) established. `not_received`: a remedy given on the customer's
 # word alone (a VIP's proactive offer); nobody established where the parcel is.
@@ -41,6 +44,21 @@ def template_key(outcome: str, remedy: str, carrier_reference: str | None) -> st
     key = TEMPLATE_KEYS[(outcome, remedy)]
     return f"{key}_confirmed" if carrier_reference and outcome in CONFIRMABLE else key
 
+
+# Step 8 for a case left open at step 8 of the wizard: what closes it, by decision.
+NEXT_STEP = {
+    "refund_or_replacement": "When the customer has chosen: mocli resolve {id} --outcome not_received "
+                             "--remedy reship|refund",
+    "customer_check": "When the customer reports back: found -> mocli resolve {id} --outcome found --remedy "
+                      "confirm; not found -> open the carrier investigation with mocli reassess {id}",
+    "carrier_investigation": "When the carrier's trace concludes: mocli resolve {id} (found, lost with "
+                             "--carrier-reference, damaged, or not_confirmed)",
+    "fraud_review": "When the fraud review concludes: mocli resolve {id} --fraud-review cleared|confirmed "
+                    "--reviewed-by NAME (no reship or refund before it)",
+    "awaiting_shipment": "At the follow-up, check the order has shipped; add what you learn: mocli note {id} TEXT",
+    "awaiting_delivery": "If it has not arrived by the follow-up: mocli resolve {id}, or mocli note {id} TEXT",
+    "found": "Resolved now: the customer found the package.",
+}
 
 MAX_TEXT = 2000  # notes, reasons and names: bounded, so a paste accident cannot bloat the store
 
@@ -184,12 +202,14 @@ def hours_between(start: str | datetime, end: datetime) -> float:
 
 
 def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: datetime,
-                      agent: str, macro: str, message: str) -> dict[str, Any]:
+                      agent: str, macro: str, message: str) -> Resolution:
     """What `case["resolution"]` holds (docs/lifecycle.md, "The resolution record")."""
+    from mocli.models import Resolution
+
     outcome, remedy = answers["outcome"], answers["remedy"]
     value, currency = order_value(case)
     follow_up = case.get("follow_up_by")
-    return {
+    return Resolution.model_validate({
         "outcome": outcome,
         "remedy": remedy,
         # What the remedy costs us: the refund, or the value of the replacement; nothing when found.
@@ -211,7 +231,7 @@ def resolution_record(case: dict[str, Any], tier: Any, answers: dict[str, Any], 
         "note": answers.get("note"),
         "macro": macro,
         "message": message,
-    }
+    })
 
 
 def history_event(now: datetime, agent: str, event: str, detail: str | None) -> dict[str, Any]:
@@ -228,8 +248,8 @@ def resolve(case: dict[str, Any], tier: Any, answers: dict[str, Any], *, now: da
     if missing:
         raise InvalidInput("missing answers: " + ", ".join(q.missing() for q in missing))
     out = copy.deepcopy(case)
-    res = resolution_record(case, tier, answers, now=now, agent=agent, macro=macro, message=message)
-    out["resolution"] = res
+    record = resolution_record(case, tier, answers, now=now, agent=agent, macro=macro, message=message)
+    res = out["resolution"] = record.model_dump(mode="json", exclude_unset=True)
     previous = case.get("status", "open")
     out["status"] = "resolved"
     what = f"{res['outcome']}, {res['remedy']}"

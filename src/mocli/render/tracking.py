@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocli.lookups.tracking import Result
 from mocli.tracking.detect import CARRIERS, tracking_page
-from mocli.tracking.run import Result
 
 
 def _iso(dt: Any) -> str | None:
@@ -77,7 +77,7 @@ def render(r: Result) -> Any:
 
 def columns(now: Any) -> list[Any]:
     """`mocli track` as rows (tsv, csv, markdown): the number never cut, the last scan last."""
-    from mocli.output import Column
+    from mocli.render.output import Column
 
     def last(r: Result) -> Any:
         return r.tracking.events[0] if r.tracking.events else None

@@ -91,11 +91,8 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool,
         result.carrier = cid
         try:
             async with asyncio.timeout(lookup_timeout):
-                if hasattr(provider, "lookup"):
-                    found = await provider.lookup(det.number, cid, proof)
-                    tracking, result.files = found.tracking, found.files
-                else:
-                    tracking = await provider.track(det.number, cid)
+                found = await provider.lookup(det.number, cid, proof)
+                tracking, result.files = found.tracking, found.files
         except TimeoutError:
             result.error_code = "provider_error"
             result.error_message = (f"{cid}: no answer within {lookup_timeout:g} s for {det.number} (the "

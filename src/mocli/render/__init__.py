@@ -1,4 +1,5 @@
 """Everything formatted for people: Rich views, and the sanitiser for untrusted text.
+Long because every step's panel lives here, beside the sanitiser they all go through.
 
 Text from APIs, the CRM or customers is untrusted: it goes through `sanitize` (control characters,
 escape sequences and bidi overrides removed) and into Rich as `Text`, never as markup.
@@ -6,7 +7,6 @@ escape sequences and bidi overrides removed) and into Rich as `Text`, never as m
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterator
@@ -43,6 +43,15 @@ def console(stderr: bool = False) -> Console:
     if _PAGING and not stderr:
         return Console(highlight=False, soft_wrap=False, force_terminal=True, width=_PAGING["width"])
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def quiet_console() -> Console:
+    """With --json and no terminal the views are not wanted: print them nowhere."""
+    import os
+
+    from rich.console import Console
+
+    return Console(file=open(os.devnull, "w"), width=100)  # noqa: SIM115 - lives for the command
 
 
 def pager_wanted() -> bool:
@@ -107,12 +116,16 @@ def json_safe(text: str) -> str:
 
 def print_json(data: Any) -> None:
     """Data for scripts on stdout: stable, UTF-8, nothing else on the line."""
+    import json  # here, not at the top: `mocli --help` loads this package (render.output) and needs no JSON
+
     sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 
 def print_ndjson(rows: list[Any]) -> None:
     """One JSON object per line, for streaming tools (jq -c, log shippers)."""
+    import json
+
     for row in rows:
         sys.stdout.write(json_safe(json.dumps(row, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()

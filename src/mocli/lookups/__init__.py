@@ -168,8 +168,8 @@ async def _order_then_tracking(providers: Providers, number: str | None, trackin
 async def _track(providers: Providers, number: str, carrier: str | None) -> Tracking:
     """The tracking of `number`, as `mocli track` finds it: the order's carrier if mocli knows it,
     else the carriers its format and check digit point to, in turn."""
+    from mocli.lookups.tracking import track_one
     from mocli.tracking.detect import carrier_id
-    from mocli.tracking.run import track_one
 
     result = await track_one(providers, number, carrier_id(carrier) if carrier else None, False)
     if result.tracking is not None:

@@ -10,20 +10,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.addresses import address_key
-from mocli.lifecycle import TEMPLATE_KEYS
 from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, ChecklistItem, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
+from mocli.policy.claims import CLAIM_ACTIONS
 from mocli.policy.decide import decide
 from mocli.policy.fraud import Claim, signals
+from mocli.policy.resolving import TEMPLATE_KEYS
 from mocli.policy.situation import classify
 
 if TYPE_CHECKING:
     from mocli.config import Config
 
-# Decisions that mean "the customer claims a parcel that should be with them": they count as claims
-# for the repeat-claim rules.
-CLAIM_ACTIONS = {"refund_or_replacement", "carrier_investigation", "fraud_review"}
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -224,7 +222,7 @@ def build_case(cfg: Config, *, customer: Customer, order: Order, tracking: Track
         checklist=[ChecklistItem(item=item) for item in tier.checklist],  # ticked by the wizard
     )
     if remedy:
-        from mocli.lifecycle import resolve
+        from mocli.policy.resolving import resolve
 
         resolved = resolve(case.model_dump(mode="json"), tier, {"outcome": outcome, "remedy": remedy,
                                                                  "reason": "the customer chose in the call"},
@@ -240,7 +238,7 @@ def _remedy_chosen_in_the_call(cfg: Config, tier: Any, order: Order, verdict: An
                                answers: dict[str, Any]) -> str | None:
     """Step 6's offer: the remedy the customer chose in the call, or None (decides later, or a lead
     must approve it first, which keeps the case open with the offer)."""
-    from mocli.lifecycle import needs_approval
+    from mocli.policy.resolving import needs_approval
 
     if verdict.action != "refund_or_replacement":
         return None
