@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from fixtures.carrier_http import JsonHandler, serve_carrier
 from mocli.errors import InvalidInput, NotFound
 from mocli.providers import http
 from mocli.providers.carriers import registry
@@ -324,7 +323,7 @@ def test_aftership_auto_create_when_opted_in():
 # ----------------------------------------------------------------- through the CLI, over real HTTP
 
 
-class _Usps(BaseHTTPRequestHandler):
+class _Usps(JsonHandler):
     """USPS on a local port: a token, then the published 'status not available' answer or a delivery."""
 
     def do_POST(self):  # the OAuth token
@@ -336,30 +335,11 @@ class _Usps(BaseHTTPRequestHandler):
             else "not_yet_available"
         self._send(spec[name]["status"], spec[name]["body"])
 
-    def _send(self, status, data):
-        raw = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def usps_server(mocli_env, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Usps)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    (mocli_env["conf"] / "settings.toml").write_text(
-        '[providers.tracking]\nusps = "usps"\n\n[providers.settings.usps]\n'
-        f'base_url = "http://127.0.0.1:{server.server_address[1]}"\n')
-    monkeypatch.setenv("USPS_CLIENT_ID", "id")
-    monkeypatch.setenv("USPS_CLIENT_SECRET", "secret")
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from serve_carrier(_Usps, "usps", mocli_env, monkeypatch)
 
 
 def test_usps_not_yet_scanned_through_the_cli_is_exit_1_with_the_reason(cli, usps_server):

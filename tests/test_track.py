@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from fixtures.carrier_http import JsonHandler, serve_carrier
 
 FIX = Path(__file__).parent / "fixtures" / "carriers"
 KEYS = {"tracking_number", "carrier", "status", "estimated_delivery", "delivered_at", "events",
@@ -74,7 +74,7 @@ def test_empty_stdin_is_invalid_input(cli):
 # ----------------------------------------------------------------- a real adapter over real HTTP
 
 
-class _Ups(BaseHTTPRequestHandler):
+class _Ups(JsonHandler):
     def do_POST(self):  # token
         self._send(200, {"access_token": "tok", "expires_in": 3600})
 
@@ -87,30 +87,11 @@ class _Ups(BaseHTTPRequestHandler):
         else:
             self._send(404, body["not_found"]["body"])
 
-    def _send(self, status, data):
-        raw = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def ups_server(mocli_env, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ups)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    (mocli_env["conf"] / "settings.toml").write_text(
-        '[providers.tracking]\nups = "ups"\n\n[providers.settings.ups]\n'
-        f'base_url = "http://127.0.0.1:{server.server_address[1]}"\n')
-    monkeypatch.setenv("UPS_CLIENT_ID", "id")
-    monkeypatch.setenv("UPS_CLIENT_SECRET", "secret")
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from serve_carrier(_Ups, "ups", mocli_env, monkeypatch)
 
 
 def test_real_ups_adapter_through_the_cli_and_save_proof(cli, ups_server, tmp_path):
