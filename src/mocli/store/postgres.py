@@ -563,29 +563,14 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# reporting.Filters' fields and the SQL condition each one adds (the same matching: case-insensitive
+# agent, tier and carrier).
+_FILTER_SQL = (("status", "status = %s"), ("agent", "lower(agent) = lower(%s)"), ("tier", "lower(tier) = lower(%s)"),
+               ("carrier", "lower(carrier) = lower(%s)"), ("action", "action = %s"),
+               ("since", "created_at >= %s"), ("until", "created_at < %s"))
+
+
 def _where(filters: Filters) -> tuple[list[str], list[Any]]:
-    """SQL conditions for reporting.Filters (the same matching: case-insensitive agent, tier, carrier)."""
-    where: list[str] = []
-    params: list[Any] = []
-    if filters.status:
-        where.append("status = %s")
-        params.append(filters.status)
-    if filters.agent:
-        where.append("lower(agent) = lower(%s)")
-        params.append(filters.agent)
-    if filters.tier:
-        where.append("lower(tier) = lower(%s)")
-        params.append(filters.tier)
-    if filters.carrier:
-        where.append("lower(carrier) = lower(%s)")
-        params.append(filters.carrier)
-    if filters.action:
-        where.append("action = %s")
-        params.append(filters.action)
-    if filters.since:
-        where.append("created_at >= %s")
-        params.append(filters.since)
-    if filters.until:
-        where.append("created_at < %s")
-        params.append(filters.until)
-    return where, params
+    """SQL conditions and their parameters for reporting.Filters."""
+    given = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL if getattr(filters, name)]
+    return [sql for sql, _ in given], [value for _, value in given]

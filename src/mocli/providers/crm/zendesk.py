@@ -212,22 +212,10 @@ class ZendeskProvider:
                 "macro_changes": macro_update if changes else None}
 
     async def _update(self, client: http.ProviderClient, tid: str, body: dict[str, Any]) -> None:
-        # Adding a comment is not idempotent: a timed-out update may have landed, so never resend it
-        # blindly. A 429 was refused outright, so waiting and sending again is safe.
-        for _ in range(4):
-            resp = await client.request("PUT", f"/api/v2/tickets/{tid}.json", json=body, idempotent=False,
-                                        accept=(200, 404, 422, 429))
-            if resp.status == 429:
-                wait = http.parse_retry_after(resp.headers)
-                await client.pause(1.0 if wait is None else wait, resp.url_path)
-                continue
-            if resp.status == 404:
-                raise NotFound(f"{NAME}: no ticket {tid}")
-            if resp.status == 422:
-                detail = resp.data.get("description") or resp.data.get("error") if isinstance(resp.data, dict) else ""
-                raise ProviderError(f"{NAME}: ticket {tid} refused the update: {str(detail)[:200]}")
-            return
-        raise ProviderError(f"{NAME}: rate limit reached updating ticket {tid}, even after waiting")
+        # Adding a comment is not idempotent: a timed-out update may have landed, so never resend it blindly.
+        await _send_change(client, "PUT", f"/api/v2/tickets/{tid}.json", body, idempotent=False,
+                           missing=f"no ticket {tid}", refused=f"ticket {tid} refused the update",
+                           limited=f"updating ticket {tid}")
 
 
     # ------------------------------------------------------------------ macros and dynamic content
@@ -276,19 +264,29 @@ class ZendeskProvider:
     async def _write(self, method: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """Send one change; a 429 was refused outright, so waiting and sending again is safe (a timed-out
         POST is never resent: it may have landed, and a second one would duplicate it)."""
-        client = self._client()
-        for _ in range(4):
-            resp = await client.request(method, path, json=body, idempotent=method != "POST",
-                                        accept=(200, 201, 404, 422, 429))
-            if resp.status == 429:
-                wait = http.parse_retry_after(resp.headers)
-                await client.pause(1.0 if wait is None else wait, resp.url_path)
-                continue
-            if resp.status == 404:
-                raise NotFound(f"{NAME}: {path} does not exist (deleted in Zendesk meanwhile?)")
-            if resp.status == 422:
-                data = resp.data if isinstance(resp.data, dict) else {}
-                detail = data.get("description") or data.get("error") or data.get("details") or ""
-                raise ProviderError(f"{NAME}: {path} refused the change: {str(detail)[:200]}")
-            return http.dig(resp.data, key, provider=NAME, expect=dict)
-        raise ProviderError(f"{NAME}: rate limit reached sending {path}, even after waiting")
+        resp = await _send_change(self._client(), method, path, body, idempotent=method != "POST",
+                                  missing=f"{path} does not exist (deleted in Zendesk meanwhile?)",
+                                  refused=f"{path} refused the change", limited=f"sending {path}")
+        return http.dig(resp.data, key, provider=NAME, expect=dict)
+
+
+async def _send_change(client: http.ProviderClient, method: str, path: str, body: dict[str, Any], *,
+                       idempotent: bool, missing: str, refused: str, limited: str) -> Any:
+    """Send one change to Zendesk and return its answer. A 429 was refused outright, so waiting and
+    sending again is safe (a timeout is retried only when `idempotent`: the change may have landed).
+    404 is NotFound(`missing`), 422 a ProviderError(`refused`) with Zendesk's reason."""
+    for _ in range(4):
+        resp = await client.request(method, path, json=body, idempotent=idempotent,
+                                    accept=(200, 201, 404, 422, 429))
+        if resp.status == 429:
+            wait = http.parse_retry_after(resp.headers)
+            await client.pause(1.0 if wait is None else wait, resp.url_path)
+            continue
+        if resp.status == 404:
+            raise NotFound(f"{NAME}: {missing}")
+        if resp.status == 422:
+            data = resp.data if isinstance(resp.data, dict) else {}
+            detail = data.get("description") or data.get("error") or data.get("details") or ""
+            raise ProviderError(f"{NAME}: {refused}: {str(detail)[:200]}")
+        return resp
+    raise ProviderError(f"{NAME}: rate limit reached {limited}, even after waiting")
