@@ -13,17 +13,15 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
 from mocli.models import Customer, Order
 from mocli.providers import http
 from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
+    CRM_KEYS,
+    CrmAdapter,
     SeveralMatches,
-    TierRule,
     address,
     amount,
     carrier_name,
@@ -34,10 +32,13 @@ from mocli.providers.crm.common import (
     text,
 )
 
+if TYPE_CHECKING:
+    from mocli.config import Config
+
 NAME = "shopify"
 # Pinned: Shopify changes shapes between versions (e.g. `email` -> `defaultEmailAddress` in 2025-04).
 API_VERSION = "2025-07"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {"shop", "api_version", "token_env", "tier_metafield", "order_name_prefix",
+ALLOWED = CRM_KEYS | {"shop", "api_version", "token_env", "tier_metafield", "order_name_prefix",
                                    "throttle_retries"}
 
 _ADDRESS = "address1 address2 city provinceCode zip countryCodeV2"
@@ -77,25 +78,23 @@ _ORDER_STATUS: dict[str, tuple[str, str | None]] = {
 }
 
 
-class ShopifyProvider:
+class ShopifyProvider(CrmAdapter):
     """Customers and orders from one Shopify store."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str], timezone: str = "UTC") -> None:
-        s = Settings(NAME, settings, ALLOWED)
+        super().__init__(settings, tiers)
+        s = self.s
         self.timezone = timezone  # the calendar's zone: dates when the store does not say its own
-        base = s.get("base_url")
-        if not base:
-            shop = s.require("shop", 'your store, e.g. shop = "example" for example.myshopify.com')
-            base = f"https://{shop if '.' in shop else shop + '.myshopify.com'}"
-        self.base_url = base.rstrip("/")
+        self.base_url = self.hosted_base_url("shop", "myshopify.com",
+                                             'your store, e.g. shop = "example" for example.myshopify.com')
         self.api_version = s.get("api_version", API_VERSION)
         if not re.fullmatch(r"\d{4}-\d{2}|unstable", self.api_version):
             raise ConfigError(f"{s.where('api_version')}: {self.api_version!r} is not a Shopify API version "
                               f"(like {API_VERSION!r})")
-        self.token = s.secret("token_env", "Admin API access token")
-        self.tiers = TierRule.from_settings(s, tiers)
+        self.headers = {"X-Shopify-Access-Token": s.secret("token_env", "Admin API access token")}
         self.metafield: tuple[str, str] | None = None
         if mf := s.get("tier_metafield"):
             ns, _, key = mf.rpartition(".")
@@ -104,14 +103,14 @@ class ShopifyProvider:
             self.metafield = (ns, key)
         self.order_prefix = s.get("order_name_prefix", "#")
         self.throttle_retries = s.get("throttle_retries", 4, int)
-        self.http_options = s.http_options(default_concurrency=4)
         self.path = f"/admin/api/{self.api_version}/graphql.json"
 
-    # ------------------------------------------------------------------ the API
+    @classmethod
+    def configured(cls, settings: dict[str, Any], cfg: Config | None) -> ShopifyProvider:
+        """Built by the registry: dates in the calendar's zone when the store does not say its own."""
+        return cls(settings, list(cfg.tiers) if cfg else [], timezone=cfg.settings.calendar.timezone if cfg else "UTC")
 
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(
-            NAME, base_url=self.base_url, headers={"X-Shopify-Access-Token": self.token}, **self.http_options)
+    # ------------------------------------------------------------------ the API
 
     async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """Run a read-only query; wait out THROTTLED answers; any other GraphQL error is a ProviderError."""

@@ -23,44 +23,34 @@ from typing import Any
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
 from mocli.models import Customer
 from mocli.providers import http
-from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
-    SeveralMatches,
-    TierRule,
-    parse_date,
-    text,
-)
+from mocli.providers.crm.common import CRM_KEYS, CrmAdapter, SeveralMatches, parse_date, text
 
 NAME = "zendesk"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {"subdomain", "email", "email_env", "token_env", "tier_field",
+ALLOWED = CRM_KEYS | {"subdomain", "email", "email_env", "token_env", "tier_field",
                                    "organization_tier_field", "organization_tier", "macro_ids", "macro_pages",
                                    "locale_ids", "placeholders"}
 # Fields a macro preview returns that describe the ticket rather than change it.
 _READ_ONLY = {"id", "url", "created_at", "updated_at", "via", "requester", "submitter_id", "comment"}
 
 
-class ZendeskProvider:
+class ZendeskProvider(CrmAdapter):
     """Customers from Zendesk Support users; notes and macros on tickets."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
-        s = Settings(NAME, settings, ALLOWED)
-        base = s.get("base_url")
-        if not base:
-            sub = s.require("subdomain", 'your Zendesk subdomain, e.g. subdomain = "example" for example.zendesk.com')
-            base = f"https://{sub if '.' in sub else sub + '.zendesk.com'}"
-        self.base_url = base.rstrip("/")
+        super().__init__(settings, tiers)
+        s = self.s
+        self.base_url = self.hosted_base_url(
+            "subdomain", "zendesk.com", 'your Zendesk subdomain, e.g. subdomain = "example" for example.zendesk.com')
         agent_email = s.get("email") or (s.secret("email_env", "API user's email") if s.get("email_env") else None)
         if not agent_email:
             raise ConfigError(f"{s.where('email')}: required: the email of the Zendesk user the API token belongs "
                               "to (or email_env naming an environment variable that holds it)")
         token = s.secret("token_env", "API token")
         # Zendesk API tokens use Basic auth with '{email}/token' as the user name.
-        self.auth = http.basic_auth_header(f"{agent_email}/token", token)
-        self.tiers = TierRule.from_settings(s, tiers)
+        self.headers = http.basic_auth_header(f"{agent_email}/token", token)
         self.tier_field = s.get("tier_field")
         self.org_tier_field = s.get("organization_tier_field")
         self.org_tier = s.get("organization_tier")
@@ -70,12 +60,8 @@ class ZendeskProvider:
         for title, mid in self.macro_ids.items():
             if not isinstance(mid, int) or isinstance(mid, bool):
                 raise ConfigError(f"{s.where('macro_ids')}: the id for {title!r} must be a number")
+        # Zendesk's Support API allows 200-700 requests a minute by plan; the default few at once is plenty.
         self.macro_pages = s.get("macro_pages", 10, int)
-        # Zendesk's Support API allows 200-700 requests a minute by plan; a few at once is plenty.
-        self.http_options = s.http_options(default_concurrency=4)
-
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(NAME, base_url=self.base_url, headers=self.auth, **self.http_options)
 
     # ------------------------------------------------------------------ customers
 
