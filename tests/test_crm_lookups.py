@@ -167,6 +167,7 @@ def test_one_table_names_every_provider_by_role():
     assert registry.known("customers") == ["demo", "shopify", "zendesk", "hubspot", "generic"]
     assert registry.known("orders") == ["demo", "shopify", "generic"]
     assert registry.known("tracking") == ["demo", "ups", "fedex", "usps", "dhl", "aftership"]
+    assert registry.known("helpdesk") == ["zendesk"]
     # A name known for another role is still unknown for this one, with the same one-line error.
     with pytest.raises(ConfigError, match=r"providers.tracking: unknown provider 'shopify' \(known: demo, ups, "):
         registry.make("shopify", "tracking", {})
@@ -197,7 +198,8 @@ def test_every_provider_in_the_table_answers_its_roles():
 
     from mocli.providers.registry import PROVIDERS
 
-    methods = {"customers": "find_customer", "orders": "find_order", "tracking": "lookup"}
+    methods = {"customers": "find_customer", "orders": "find_order", "tracking": "lookup",
+               "helpdesk": "post_case_to_ticket"}
     for name, entry in PROVIDERS.items():
         module, _, attr = entry.factory.partition(":")
         cls = getattr(import_module(module), attr)

@@ -1,9 +1,10 @@
-"""Config names -> providers: one table for CRMs, order systems and carriers, and the providers of a run.
+"""Config names -> providers: one table for CRMs, order systems, carriers and the helpdesk.
 
 A name in ``[providers]`` of settings.toml is looked up in `PROVIDERS` for the role it is written under
-("customers", "orders" or "tracking"); its class is imported only when a run needs it, so `mocli --help`
-loads none. Every class is built the one way `base.Configured` says. The demo data set fills every role
-and is shared by the run (`Providers.demo`).
+("customers", "orders" or "tracking"; "helpdesk" is where `helpdesk.py` posts cases). Its class is
+imported only when a run needs it, so `mocli --help` loads none, and every class is built the one way
+`base.Configured` says. The demo data set fills every role but the helpdesk and is shared by the run
+(`Providers.demo`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from mocli.config import Config
     from mocli.providers.base import CustomerProvider, OrderProvider, TrackingProvider
 
+# The roles of `[providers]`, each filled by the demo data set unless settings.toml names another.
 ROLES = ("customers", "orders", "tracking")
 
 
@@ -32,7 +34,7 @@ class Entry:
 
 PROVIDERS: dict[str, Entry] = {
     "shopify": Entry(("customers", "orders"), "mocli.providers.crm.shopify:ShopifyProvider"),
-    "zendesk": Entry(("customers",), "mocli.providers.crm.zendesk:ZendeskProvider"),
+    "zendesk": Entry(("customers", "helpdesk"), "mocli.providers.crm.zendesk:ZendeskProvider"),
     "hubspot": Entry(("customers",), "mocli.providers.crm.hubspot:HubSpotProvider"),
     "generic": Entry(("customers", "orders"), "mocli.providers.crm.generic:GenericProvider"),
     "ups": Entry(("tracking",), "mocli.providers.carriers.ups:UpsAdapter"),
@@ -44,8 +46,8 @@ PROVIDERS: dict[str, Entry] = {
 
 
 def known(role: str) -> list[str]:
-    """The names settings.toml may give for `role`, the demo first."""
-    return ["demo", *(name for name, entry in PROVIDERS.items() if role in entry.roles)]
+    """The names settings.toml may give for `role`, the demo first (it posts to no helpdesk)."""
+    return [*(["demo"] if role in ROLES else []), *(name for name, entry in PROVIDERS.items() if role in entry.roles)]
 
 
 def make(name: str, role: str, settings: dict[str, Any], cfg: Config | None = None) -> Any:
