@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from mocli.errors import ConfigError, ProviderError
+from mocli.errors import ConfigError, NotFound, ProviderError
 from mocli.models import Address
 
 if TYPE_CHECKING:
     from mocli.config import Config
-    from mocli.providers.http import ProviderClient
+    from mocli.providers.http import JsonResponse, ProviderClient
 
 # Keys every CRM adapter understands for the tier mapping (docs/providers.md, "Tiers").
 TIER_KEYS = {"tier_tags", "tier_values", "default_tier"}
@@ -182,6 +182,13 @@ class CrmAdapter:
 
         return http.current_session().provider(self.name, base_url=self.base_url, headers=self.headers,
                                                **self.http_options)
+
+    async def get_found(self, path: str, missing: str, **kw: Any) -> JsonResponse:
+        """GET one record: NotFound ("<provider>: `missing`") when the API answers 404."""
+        resp = await self._client().get(path, accept=(200, 404), **kw)
+        if resp.status == 404:
+            raise NotFound(f"{self.name}: {missing}")
+        return resp
 
 
 def _as_list(value: Any) -> list[str]:

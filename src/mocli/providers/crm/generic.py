@@ -88,9 +88,7 @@ class GenericProvider(CrmAdapter):
     async def _fetch(self, template_key: str, values: dict[str, str], results_key: str, what: str, ref: str) -> Any:
         template = self.s.require(template_key, f"the URL template to fetch a {what}")
         url = template.format(**{k: quote(v, safe="") for k, v in values.items()})
-        resp = await self._client().get(url, accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no {what} {ref}")
+        resp = await self.get_found(url, f"no {what} {ref}")
         results = self.s.get(results_key)
         if not results:
             if not isinstance(resp.data, dict):

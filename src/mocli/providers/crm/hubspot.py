@@ -51,10 +51,8 @@ class HubSpotProvider(CrmAdapter):
             return await self._by_email(ref)
         if not ref.isdigit():
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a HubSpot contact id")
-        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}",
-                                        params={"properties": self.properties}, accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no contact {ref}")
+        resp = await self.get_found(f"/crm/v3/objects/contacts/{quote(ref, safe='')}", f"no contact {ref}",
+                                    params={"properties": self.properties})
         return self._customer(resp.data, ref)
 
     async def _by_email(self, email: str) -> Customer:

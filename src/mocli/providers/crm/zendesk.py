@@ -17,7 +17,7 @@ with `{"variant": {...}}`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
@@ -80,9 +80,7 @@ class ZendeskProvider(CrmAdapter):
                 raise SeveralMatches(NAME, "customer", ref, [str(u.get("id")) for u in matches])
             user = matches[0]
         elif ref.isdigit():
-            resp = await client.get(f"/api/v2/users/{ref}.json", accept=(200, 404))
-            if resp.status == 404:
-                raise NotFound(f"{NAME}: no user with id {ref}")
+            resp = await self.get_found(f"/api/v2/users/{ref}.json", f"no user with id {ref}")
             user = http.dig(resp.data, "user", provider=NAME, expect=dict)
         else:
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a Zendesk user id")
@@ -136,20 +134,12 @@ class ZendeskProvider(CrmAdapter):
         title = str(macro)
         if title in self.macro_ids:
             return int(self.macro_ids[title])
-        client = self._client()
-        path: str | None = "/api/v2/macros/active.json"
-        for _ in range(self.macro_pages):
-            if path is None:
-                break
-            resp = await client.get(path)
-            macros = http.dig(resp.data, "macros", provider=NAME, expect=list)
-            found = [m for m in macros if isinstance(m, dict) and m.get("title") == title]
+        async for macros in self._each_page("/api/v2/macros/active.json", "macros"):
+            found = [m for m in macros if m.get("title") == title]
             if len(found) > 1:
                 raise SeveralMatches(NAME, "macro", title, [str(m.get("id")) for m in found])
             if found:
                 return int(http.dig(found[0], "id", provider=NAME))
-            nxt = resp.data.get("next_page") if isinstance(resp.data, dict) else None
-            path = nxt if isinstance(nxt, str) and nxt.startswith(self.base_url) else None
         raise NotFound(f"{NAME}: no active macro titled {title!r}; create it in Zendesk or map its id in "
                        "providers.settings.zendesk.macro_ids")
 
@@ -168,18 +158,15 @@ class ZendeskProvider(CrmAdapter):
             raise InvalidInput(f"{NAME}: ticket id {ticket_id!r} must be a number")
         client = self._client()
         mid = await self.macro_id(macro)
-        resp = await client.get(f"/api/v2/tickets/{tid}/macros/{mid}/apply.json", accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no ticket {tid} or no macro {mid}")
+        resp = await self.get_found(f"/api/v2/tickets/{tid}/macros/{mid}/apply.json",
+                                    f"no ticket {tid} or no macro {mid}")
         result = http.dig(resp.data, "result", provider=NAME, expect=dict)
         preview = result.get("ticket") or {}
         if not isinstance(preview, dict):
             raise ProviderError(f"{NAME}: the response is not what its documentation says (result.ticket)")
         # The preview may be the whole ticket as it would be after the macro: send only what differs,
         # so fields another agent changed meanwhile are not written back.
-        current = await client.get(f"/api/v2/tickets/{tid}.json", accept=(200, 404))
-        if current.status == 404:
-            raise NotFound(f"{NAME}: no ticket {tid}")
+        current = await self.get_found(f"/api/v2/tickets/{tid}.json", f"no ticket {tid}")
         now = http.dig(current.data, "ticket", provider=NAME, expect=dict)
         changes = {k: v for k, v in preview.items() if k not in _READ_ONLY and now.get(k) != v}
         comment = result.get("comment") or preview.get("comment")
@@ -206,19 +193,22 @@ class ZendeskProvider(CrmAdapter):
 
     # ------------------------------------------------------------------ macros and dynamic content
 
-    async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
-        """Every object of a paginated list (`next_page` links on this helpdesk only, at most macro_pages)."""
+    async def _each_page(self, path: str, key: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """The objects of a paginated list, a page at a time (`next_page` links on this helpdesk only, at
+        most macro_pages), so a search can stop at the page that answers it."""
         client = self._client()
-        out: list[dict[str, Any]] = []
         nxt: str | None = path
         for _ in range(self.macro_pages):
             if nxt is None:
                 break
             resp = await client.get(nxt)
-            out += [o for o in http.dig(resp.data, key, provider=NAME, expect=list) if isinstance(o, dict)]
+            yield [o for o in http.dig(resp.data, key, provider=NAME, expect=list) if isinstance(o, dict)]
             link = resp.data.get("next_page") if isinstance(resp.data, dict) else None
             nxt = link if isinstance(link, str) and link.startswith(self.base_url) else None
-        return out
+
+    async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every object of a paginated list."""
+        return [o async for page in self._each_page(path, key) for o in page]
 
     async def active_macros(self) -> list[dict[str, Any]]:
         return await self._pages("/api/v2/macros/active", "macros")
