@@ -1,6 +1,6 @@
 """Shopify Admin GraphQL API: customers (tier from tags or a metafield) and orders (fulfilments,
 tracking, delivery dates, value). Settings: `[providers.settings.shopify]`, see docs/providers.md.
-Long because it is one API: the queries, the throttle and every field's mapping belong together.
+The GraphQL throttle's rules (how long to wait, what an error means) are in `shopify_throttle.py`.
 
 Shapes follow the pinned API version's reference (customers / orders queries, Customer, Order,
 Fulfillment, FulfillmentTrackingInfo, MailingAddress, MoneyBag). Throttling is a 200 whose errors
@@ -31,6 +31,7 @@ from mocli.providers.crm.common import (
     parse_datetime,
     text,
 )
+from mocli.providers.crm.shopify_throttle import graphql_error, throttle_wait, throttled
 
 if TYPE_CHECKING:
     from mocli.config import Config
@@ -127,10 +128,10 @@ class ShopifyProvider(CrmAdapter):
             errors = body.get("errors")
             if not errors:
                 return http.dig(body, "data", provider=NAME, expect=dict)
-            if _throttled(errors) and attempt <= self.throttle_retries:
-                await client.pause(_throttle_wait(body), self.path)  # capped, honours the run's deadline
+            if throttled(errors) and attempt <= self.throttle_retries:
+                await client.pause(throttle_wait(body), self.path)  # capped, honours the run's deadline
                 continue
-            raise ProviderError(_graphql_error(errors, throttled=_throttled(errors)))
+            raise ProviderError(graphql_error(errors, throttled=throttled(errors)))
 
     def _customer_query(self, selector: str) -> tuple[str, dict[str, Any]]:
         params, fields, variables = "", _CUSTOMER_FIELDS, {}
@@ -329,38 +330,3 @@ def _fulfillment_status(node: dict[str, Any], fulfillments: list[Any]) -> tuple[
         return _ORDER_STATUS[display]
     # A status newer than the pinned version: judge by what has shipped, never guess "delivered".
     return ("shipped", None) if live else ("unfulfilled", None)
-
-
-def _throttled(errors: Any) -> bool:
-    if not isinstance(errors, list):
-        return False
-    return any(isinstance(e, dict) and ((e.get("extensions") or {}).get("code") == "THROTTLED"
-                                        or e.get("message") == "Throttled") for e in errors)
-
-
-def _throttle_wait(body: dict[str, Any]) -> float:
-    """Seconds until the cost bucket holds this query's cost again (1 s if Shopify does not say)."""
-    cost = (body.get("extensions") or {}).get("cost") or {}
-    status = cost.get("throttleStatus") or {}
-    try:
-        needed = float(cost.get("requestedQueryCost")) - float(status.get("currentlyAvailable"))
-        rate = float(status.get("restoreRate"))
-    except (TypeError, ValueError):
-        return 1.0
-    if rate <= 0:
-        return 1.0
-    return max(0.1, needed / rate)
-
-
-def _graphql_error(errors: Any, *, throttled: bool) -> str:
-    if throttled:
-        return (f"{NAME}: still throttled after waiting; try again in a minute or lower "
-                "providers.settings.shopify.concurrency")
-    if isinstance(errors, str):
-        return f"{NAME}: {errors[:200]}"
-    codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
-    messages = "; ".join(str(e.get("message"))[:160] for e in errors if isinstance(e, dict))[:400]
-    if "ACCESS_DENIED" in codes:
-        return (f"{NAME}: access denied ({messages}); the app needs the read_customers and read_orders scopes "
-                "(read_all_orders for orders older than 60 days)")
-    return f"{NAME}: GraphQL error: {messages or str(errors)[:200]}"
