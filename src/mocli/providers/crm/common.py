@@ -155,8 +155,8 @@ class CrmAdapter:
     name = "crm"
     allowed: frozenset[str] = frozenset()
     default_rate: float | None = None  # requests a second when the settings give none
-    base_url = ""
-    headers: dict[str, str] = {}
+    base_url: str
+    headers: dict[str, str]
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
         self.s = Settings(self.name, settings, self.allowed)
