@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "mocli"
 # module's first part under mocli: a package (policy, store, ...) or a top-level module (config, ...).
 LAYERS = [
     {"errors", "data"},
-    {"models", "addresses", "clock", "locales", "config", "templates"},
+    {"models", "addresses", "clock", "locales", "config", "config_schema", "config_secrets", "templates"},
     {"policy", "tracking", "messages", "macros", "claim_rules", "claim_ledger"},
     {"wizard", "lookups", "render", "output", "store", "providers", "reporting", "privacy"},
     {"commands"},
@@ -148,3 +148,16 @@ def test_shared_flags_are_declared_once(flag):
                               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
                        and m.startswith("mocli.commands."))
     assert declaring == ["mocli.commands.common"]
+
+
+# Long modules that do not yet say why, left to the issues reworking them now (issue #9's lead folds
+# each out of this set as its split or its reason lands).
+NOT_YET_REASONED = {"mocli.providers.http", "mocli.store.local", "mocli.store.postgres", "mocli.reporting"}
+
+
+def test_a_module_over_350_lines_says_why_at_its_top():
+    unexplained = sorted(m for m, path in module_files().items()
+                         if len(path.read_text(encoding="utf-8").splitlines()) > 350
+                         and "long because" not in (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+                                                    or "").lower())
+    assert [m for m in unexplained if m not in NOT_YET_REASONED] == []

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
-from mocli.providers import http
-from mocli.providers.carriers import registry
+from mocli.providers import http, registry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "carriers"
 FAST = http.RetryPolicy(attempts=3, backoff=0.0, max_wait=0.01)
@@ -71,7 +70,7 @@ class Server:
 
 def lookup(provider: str, server: Server, number: str | None = None, proof: bool = False, count: int = 1):
     num, _, settings = PROVIDERS[provider]
-    adapter = registry.make(provider, {**settings, "base_url": "http://carrier.test"})
+    adapter = registry.make(provider, "tracking", {**settings, "base_url": "http://carrier.test"})
 
     async def main():
         async with http.run_session(transport=httpx.MockTransport(server), retry=FAST):
@@ -240,23 +239,23 @@ def test_missing_secret_names_the_variable(provider, monkeypatch):
     var = next(v for k, v in settings.items() if k.endswith("_env"))
     monkeypatch.delenv(var)
     with pytest.raises(ConfigError, match=var):
-        registry.make(provider, settings)
+        registry.make(provider, "tracking", settings)
 
 
 def test_unknown_provider_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown provider 'pigeon'"):
-        registry.make("pigeon", {})
+        registry.make("pigeon", "tracking", {})
 
 
 def test_aftership_version_is_pinned_and_checked():
     with pytest.raises(ConfigError, match="api_version"):
-        registry.make("aftership", {"api_key_env": "T_AS_KEY", "api_version": "2023-01"})
+        registry.make("aftership", "tracking", {"api_key_env": "T_AS_KEY", "api_version": "2023-01"})
 
 
 def test_aftership_creates_an_unknown_number_once_and_pending_is_unknown():
     server = Server("aftership", "empty_list", "pending_created")
     num, _, settings = PROVIDERS["aftership"]
-    adapter = registry.make("aftership", {**settings, "auto_create": True, "base_url": "http://carrier.test"})
+    adapter = registry.make("aftership", "tracking", {**settings, "auto_create": True, "base_url": "http://carrier.test"})
 
     async def main():
         async with http.run_session(transport=httpx.MockTransport(server), retry=FAST):

@@ -159,3 +159,49 @@ def test_registry_builds_the_configured_crm_and_order_system(providers, cfg, mon
     with pytest.raises(ConfigError, match="known: demo, shopify, zendesk, hubspot, generic"):
         providers.customers()
     assert providers.prior_claims() == []
+
+
+def test_one_table_names_every_provider_by_role():
+    from mocli.providers import registry
+
+    assert registry.known("customers") == ["demo", "shopify", "zendesk", "hubspot", "generic"]
+    assert registry.known("orders") == ["demo", "shopify", "generic"]
+    assert registry.known("tracking") == ["demo", "ups", "fedex", "usps", "dhl", "aftership"]
+    assert registry.known("helpdesk") == ["zendesk"]
+    # A name known for another role is still unknown for this one, with the same one-line error.
+    with pytest.raises(ConfigError, match=r"providers.tracking: unknown provider 'shopify' \(known: demo, ups, "):
+        registry.make("shopify", "tracking", {})
+    with pytest.raises(ConfigError, match=r"providers.orders: unknown provider 'ups' \(known: demo, shopify, gen"):
+        registry.make("ups", "orders", {})
+
+
+def test_the_table_imports_no_provider_until_one_is_made():
+    import subprocess
+    import sys
+
+    heavy = ("mocli.providers.crm", "mocli.providers.carriers", "httpx")
+    code = ("import sys, mocli.providers.registry as r; r.known('tracking'); "
+            f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_config_check_lists_the_providers_mocli_knows(cli):
+    r = cli("config", "check")
+    assert r.code == 0, r.err
+    assert ("providers mocli knows: customers: demo, shopify, zendesk, hubspot, generic; orders: demo, shopify, "
+            "generic; tracking: demo, ups, fedex, usps, dhl, aftership") in r.err
+
+
+def test_every_provider_in_the_table_answers_its_roles():
+    from importlib import import_module
+
+    from mocli.providers.registry import PROVIDERS
+
+    methods = {"customers": "find_customer", "orders": "find_order", "tracking": "lookup",
+               "helpdesk": "post_case_to_ticket"}
+    for name, entry in PROVIDERS.items():
+        module, _, attr = entry.factory.partition(":")
+        cls = getattr(import_module(module), attr)
+        assert cls.name == name and callable(cls.configured)
+        assert all(callable(getattr(cls, methods[role], None)) for role in entry.roles), name

@@ -8,8 +8,9 @@ import pytest
 
 from fixtures.crm.harness import load
 from fixtures.crm.localserver import LocalServer
-from mocli.commands.ticket import case_note, offer_ticket_update
+from mocli.commands.ticket import offer_ticket_update
 from mocli.errors import ConfigError
+from mocli.render.case_note import case_note
 
 
 def zendesk(cfg):
@@ -93,6 +94,40 @@ def test_agent_confirms_note_then_macro_are_sent(cfg, demo_case, monkeypatch):
     assert puts[0] == {"ticket": {"comment": {"body": case_note(demo_case), "public": False}}}
     assert puts[1]["ticket"]["status"] == "pending"
     assert sent["note"] == puts[0] and sent["macro"] == demo_case["decision"]["macro"]
+
+
+def test_the_helpdesk_checks_then_posts_a_note_and_the_macro_to_the_ticket(cfg, demo_case, monkeypatch):
+    from mocli.providers import helpdesk
+
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    with zendesk(cfg) as srv:
+        cfg.settings.providers.settings["zendesk"] = {"base_url": srv.url, "email": "a@b.c",
+                                                      "token_env": "TEST_ZD_TOKEN"}
+        update = helpdesk.ticket_update(cfg, demo_case, " #48213")
+        assert (update.ticket, update.macro, srv.requests) == ("48213", demo_case["decision"]["macro"], [])
+        sent = update.send("the case, in a few lines")
+    puts = [r.json() for r in srv.requests if r.method == "PUT"]
+    assert puts[0] == {"ticket": {"comment": {"body": "the case, in a few lines", "public": False}}}
+    assert sent["ticket"] == "48213" and sent["macro_changes"] == puts[1]
+
+
+def test_a_case_without_a_macro_is_refused_before_asking(cfg, demo_case, monkeypatch):
+    from mocli.providers import helpdesk
+
+    monkeypatch.setenv("TEST_ZD_TOKEN", "t")
+    cfg.settings.providers.settings["zendesk"] = {"base_url": "http://127.0.0.1:1", "email": "a@b.c",
+                                                  "token_env": "TEST_ZD_TOKEN"}
+    demo_case["decision"]["macro"] = None
+    with pytest.raises(ConfigError, match="no macro"):
+        helpdesk.ticket_update(cfg, demo_case, "48213")
+
+
+def test_the_ticket_commands_are_glue_over_the_helpdesk():
+    from test_architecture import imports_of, module_files
+
+    known = module_files()
+    for name in ("mocli.commands.ticket", "mocli.commands.new_case_run", "mocli.commands.macros"):
+        assert not {m for m in imports_of(name, known[name], known) if m.startswith("mocli.providers.crm")}, name
 
 
 def test_without_a_helpdesk_it_says_how_to_configure_one(cfg, demo_case):

@@ -16,8 +16,7 @@ import pytest
 
 from fixtures.carrier_http import JsonHandler, serve_carrier
 from mocli.errors import InvalidInput, NotFound
-from mocli.providers import http
-from mocli.providers.carriers import registry
+from mocli.providers import http, registry
 from test_carriers import FAST, PROVIDERS, Server, lookup, secrets  # noqa: F401 (secrets: autouse fixture)
 
 PUBLISHED = Path(__file__).parent / "fixtures" / "carriers" / "published"
@@ -36,7 +35,7 @@ def ask(provider: str, server: Server, number: str, carrier: str | None = None, 
     """One lookup with a carrier and extra settings; the result or the exception raised."""
     _, _, base = PROVIDERS[provider]
     merged = {k: v for k, v in {**base, **settings}.items() if v is not None}  # None: the setting left out
-    adapter = registry.make(provider, {**merged, "base_url": "http://carrier.test"})
+    adapter = registry.make(provider, "tracking", {**merged, "base_url": "http://carrier.test"})
 
     async def main():
         async with http.run_session(transport=httpx.MockTransport(server), retry=FAST):

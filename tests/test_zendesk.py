@@ -191,3 +191,24 @@ def test_config_needs_email_and_token(monkeypatch):
         ZendeskProvider({"subdomain": "x", "token_env": "ZD"}, TIERS)
     with pytest.raises(ConfigError, match="organization_tier"):
         ZendeskProvider({"subdomain": "x", "email": "a@b.c", "token_env": "ZD", "organization_tier": "Gold"}, TIERS)
+
+
+def test_a_macro_title_is_found_on_a_later_page_and_the_search_stops_there(desk):
+    pages = {
+        "1": {"macros": [{"id": 1, "title": "Other", "active": True}],
+              "next_page": "https://example.zendesk.com/api/v2/macros/active.json?page=2"},
+        "2": {"macros": [{"id": 360011110001, "title": CARRIER_MACRO, "active": True}],
+              "next_page": "https://example.zendesk.com/api/v2/macros/active.json?page=3"},
+    }
+    server = Server(lambda r: reply(200, pages[r.url.params.get("page", "1")]))
+    found, _ = run(lambda: desk.macro_id(CARRIER_MACRO), server)
+    assert found == 360011110001 and len(server.requests) == 2
+
+
+def test_a_next_page_on_another_host_is_not_followed(desk):
+    page = {"macros": [{"id": 1, "title": "Other"}], "next_page": "https://evil.example/api/v2/macros/active.json"}
+    server = Server(lambda r: reply(200, page))
+    exc = raises(lambda: desk.macro_id(CARRIER_MACRO), server)
+    assert isinstance(exc, NotFound) and len(server.requests) == 1
+    listed, _ = run(lambda: desk.active_macros(), server)
+    assert listed == page["macros"] and len(server.requests) == 2

@@ -42,7 +42,7 @@ def check() -> None:
     """
     from mocli.claim_rules import load_claim_rules
     from mocli.commands.common import load
-    from mocli.providers.registry import Providers
+    from mocli.providers.registry import ROLES, Providers, known
 
     cfg, now = load()
     claims = load_claim_rules()
@@ -62,6 +62,7 @@ def check() -> None:
                f"{len(cfg.messages.outcomes) + len(cfg.messages.resolutions)} message templates, "
                f"{len(cfg.known_issues)} known issues, {len(claims.rules)} carrier claim rules; "
                f"providers: {', '.join(used)}; locales: {languages}", err=True)
+    typer.echo("providers mocli knows: " + "; ".join(f"{role}: {', '.join(known(role))}" for role in ROLES), err=True)
     # Not an error: a missing variant is sent in the default language with a note to the agent.
     for tag, keys in missing_variants(cfg).items():
         typer.echo(f"missing variants, sent in {cfg.messages.default_locale} until written: {tag}: "

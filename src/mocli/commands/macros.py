@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mocli.commands.common import no_input_option
+from mocli.providers.helpdesk import HELPDESK
 
 if TYPE_CHECKING:
     from mocli.config import Config
 
 app = typer.Typer(help="Export mocli's macros and customer messages to the helpdesk, and keep them in step.",
                   no_args_is_help=True)
-HELPDESK = "zendesk"
 
 
 def _zendesk_settings(cfg: Config) -> tuple[dict[str, int], dict[str, str]]:
@@ -102,21 +102,19 @@ def diff(
 
     from mocli import macros
     from mocli.commands.common import interactive, load
-    from mocli.errors import Cancelled, ConfigError, InvalidInput
+    from mocli.errors import Cancelled, InvalidInput
 
     cfg, _ = load()
-    settings = cfg.settings.providers.settings.get(HELPDESK)
-    if not settings:
-        raise ConfigError("no helpdesk to compare with: add [providers.settings.zendesk] to settings.toml "
-                          "(docs/providers.md)")
+    from mocli.providers import helpdesk
+
+    helpdesk.helpdesk_settings(cfg, "to compare with")
     ids, placeholders = _zendesk_settings(cfg)
     prompting = interactive() and not no_input
     if apply and not yes and not prompting:
         raise InvalidInput("--apply without a terminal needs --yes (nothing was changed)")
     from mocli.providers import http
-    from mocli.providers.crm.zendesk import ZendeskProvider
 
-    desk = ZendeskProvider(dict(settings), list(cfg.tiers))
+    desk = helpdesk.connect(cfg, "to compare with")
 
     async def read() -> tuple[list[Any], list[Any], list[Any]]:
         async with http.run_session(deadline=120.0):

@@ -202,7 +202,9 @@ def _offer_ticket(cfg: Any, record: dict[str, Any], ticket: str, prompter: Any, 
     Returns the update's status for `--json`: `updated`, `not_updated` (the agent said no, or no
     --update-ticket), `no_helpdesk`, or `failed` with the error and the command that retries it.
     """
-    if not cfg.settings.providers.settings.get("zendesk"):
+    from mocli.providers.helpdesk import has_helpdesk
+
+    if not has_helpdesk(cfg):
         out.print(render.t(f"Ticket {ticket} linked to the case (no helpdesk configured to update).", "dim"))
         return {"status": "no_helpdesk"}
     from mocli.commands.ticket import offer_ticket_update, retry_command

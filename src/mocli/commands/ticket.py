@@ -11,50 +11,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mocli.commands.common import CASE_HELP, db_option
-from mocli.errors import ConfigError
 
 if TYPE_CHECKING:
     from mocli.config import Config
-
-HELPDESK = "zendesk"
-
-
-def case_note(case: dict[str, Any]) -> str:
-    """The internal note: what an agent opening the ticket needs to know about the case, in plain text."""
-    customer = case.get("customer") or {}
-    order = case.get("order") or {}
-    tracking = case.get("tracking") or {}
-    decision = case.get("decision") or {}
-    lines = [
-        f"mocli case {case.get('id')} (opened {str(case.get('created_at', ''))[:16].replace('T', ' ')} "
-        f"by {case.get('agent')})",
-        f"Customer: {customer.get('name')} <{customer.get('email')}>, tier {customer.get('tier')}",
-        f"Order: {order.get('number')}, placed {str(order.get('placed_at', ''))[:10]}, "
-        f"fulfilment {order.get('fulfillment_status')}",
-    ]
-    if tracking or order.get("tracking_number"):
-        number = tracking.get("tracking_number") or order.get("tracking_number")
-        carrier = tracking.get("carrier") or order.get("carrier") or "carrier"
-        lines.append(f"Tracking: {carrier} {number}, status {tracking.get('status', 'not looked up')}")
-    lines.append(f"Situation: {decision.get('situation')}")
-    lines.append(f"Decision: {decision.get('action')} (macro: {decision.get('macro')})")
-    for reason in decision.get("reasons") or []:
-        lines.append(f"  - {reason}")
-    for signal in case.get("signals") or []:
-        lines.append(f"Review signal: {signal.get('rule')}: {signal.get('evidence')}")
-    answers = {k: v for k, v in (case.get("answers") or {}).items() if v not in (None, "")}
-    if answers:
-        shown = "; ".join(f"{k.replace('_', ' ')}: {'yes' if v is True else 'no' if v is False else v}"
-                          for k, v in answers.items())
-        lines.append(f"Answers: {shown}")
-    if case.get("sources"):
-        lines.append("Facts from: " + ", ".join(f"{k} {v}" for k, v in case["sources"].items()))
-    lines.append(f"Follow up by: {str(case.get('follow_up_by', ''))[:16].replace('T', ' ')}")
-    from mocli.render import sanitize
-
-    # Provider data and typed notes are untrusted: the helpdesk gets the text the terminal shows, with
-    # no escape sequences, NUL, C1 controls or bidi overrides.
-    return "\n".join(sanitize(line) for line in "\n".join(lines).split("\n"))
 
 
 def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
@@ -65,29 +24,14 @@ def offer_ticket_update(cfg: Config, case: dict[str, Any], ticket_id: str,
     agent said no. Raises ConfigError when no helpdesk is configured, NotFound / ProviderError when
     the helpdesk refuses; the case itself is already saved by then.
     """
-    import asyncio
+    from mocli.providers.helpdesk import ticket_update
+    from mocli.render.case_note import case_note
 
-    settings = cfg.settings.providers.settings.get(HELPDESK)
-    if not settings:
-        raise ConfigError("no helpdesk to update: add [providers.settings.zendesk] to settings.toml "
-                          "(docs/providers.md) to post cases to tickets")
-    from mocli.providers import http
-    from mocli.providers.crm.zendesk import ZendeskProvider
-
-    desk = ZendeskProvider(dict(settings), list(cfg.tiers))
-    macro = (case.get("decision") or {}).get("macro")
-    if not macro:
-        raise ConfigError("the case has no macro to apply")
-    tid = str(ticket_id).strip().lstrip("#")
-    if not confirm(f"Add the case summary as an internal note on Zendesk ticket #{tid} and apply the macro "
-                   f"\u201c{macro}\u201d?"):
+    update = ticket_update(cfg, case, ticket_id)
+    if not confirm(f"Add the case summary as an internal note on Zendesk ticket #{update.ticket} and apply the "
+                   f"macro \u201c{update.macro}\u201d?"):
         return None
-
-    async def post() -> dict[str, Any]:
-        async with http.run_session(deadline=60.0):
-            return await desk.post_case_to_ticket(tid, case_note(case), macro, reply=case.get("message"))
-
-    return asyncio.run(post())
+    return update.send(case_note(case))
 
 
 def retry_command(case_id: str) -> str:

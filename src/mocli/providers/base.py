@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from typing import Self
+
+    from mocli.config import Config
     from mocli.models import Customer, Order, Tracking
 
 
@@ -22,6 +25,15 @@ class ProofFile:
 class Lookup:
     tracking: Tracking
     files: list[ProofFile] = field(default_factory=list)
+
+
+class Configured(Protocol):
+    """How `registry.make` builds every provider in its table, whatever the role."""
+
+    @classmethod
+    def configured(cls, settings: dict[str, Any], cfg: Config | None) -> Self:
+        """The provider from its ``[providers.settings.<name>]`` table and the run's config (tiers, calendar)."""
+        ...
 
 
 class CustomerProvider(Protocol):

@@ -38,6 +38,11 @@ class Adapter:
                               "rate_per_second must be numbers") from None
         self.check_secrets()
 
+    @classmethod
+    def configured(cls, settings: dict[str, Any], cfg: Any = None) -> Adapter:
+        """Built by the registry: a carrier needs its settings table only."""
+        return cls(settings)
+
     def check_secrets(self) -> None:
         """Fail at construction (before any lookup) if a secret's environment variable is unset."""
 

@@ -6,15 +6,21 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mocli.errors import ConfigError, ProviderError
+from mocli.errors import ConfigError, NotFound, ProviderError
 from mocli.models import Address
+
+if TYPE_CHECKING:
+    from mocli.config import Config
+    from mocli.providers.http import JsonResponse, ProviderClient
 
 # Keys every CRM adapter understands for the tier mapping (docs/providers.md, "Tiers").
 TIER_KEYS = {"tier_tags", "tier_values", "default_tier"}
 # Keys every adapter understands for its HTTP manners.
 HTTP_KEYS = {"base_url", "concurrency", "rate_per_second"}
+# Keys every CRM adapter understands.
+CRM_KEYS = HTTP_KEYS | TIER_KEYS
 
 
 class SeveralMatches(ProviderError):
@@ -137,6 +143,52 @@ class TierRule:
             if tier.casefold() in have:
                 return tier
         return default or self.default
+
+
+class CrmAdapter:
+    """What every CRM adapter does alike: checks its settings table, maps tiers, sends with its headers.
+
+    A subclass names itself (`name`) and its settings keys (`allowed`), calls ``super().__init__``
+    first, then sets `base_url` and `headers` from `self.s`.
+    """
+
+    name = "crm"
+    allowed: frozenset[str] = frozenset()
+    default_rate: float | None = None  # requests a second when the settings give none
+    base_url: str
+    headers: dict[str, str]
+
+    def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
+        self.s = Settings(self.name, settings, self.allowed)
+        self.tiers = TierRule.from_settings(self.s, tiers)
+        self.http_options = self.s.http_options(default_concurrency=4, default_rate=self.default_rate)
+
+    @classmethod
+    def configured(cls, settings: dict[str, Any], cfg: Config | None) -> CrmAdapter:
+        """Built by the registry: a CRM maps its customers onto the tiers of tiers.toml."""
+        return cls(settings, list(cfg.tiers) if cfg else [])
+
+    def hosted_base_url(self, key: str, domain: str, hint: str) -> str:
+        """`base_url` if set, else the vendor's host for the account named by `key` ("example" ->
+        https://example.<domain>; a full host name is kept as it is)."""
+        base = self.s.get("base_url")
+        if not base:
+            account = self.s.require(key, hint)
+            base = f"https://{account if '.' in account else f'{account}.{domain}'}"
+        return base.rstrip("/")
+
+    def _client(self) -> ProviderClient:
+        from mocli.providers import http
+
+        return http.current_session().provider(self.name, base_url=self.base_url, headers=self.headers,
+                                               **self.http_options)
+
+    async def get_found(self, path: str, missing: str, **kw: Any) -> JsonResponse:
+        """GET one record: NotFound ("<provider>: `missing`") when the API answers 404."""
+        resp = await self._client().get(path, accept=(200, 404), **kw)
+        if resp.status == 404:
+            raise NotFound(f"{self.name}: {missing}")
+        return resp
 
 
 def _as_list(value: Any) -> list[str]:

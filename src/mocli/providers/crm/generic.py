@@ -14,13 +14,10 @@ from urllib.parse import quote
 
 from mocli.errors import ConfigError, NotFound, ProviderError
 from mocli.models import Customer, Order
-from mocli.providers import http
 from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
+    CRM_KEYS,
+    CrmAdapter,
     SeveralMatches,
-    TierRule,
     address,
     amount,
     carrier_name,
@@ -30,7 +27,7 @@ from mocli.providers.crm.common import (
 )
 
 NAME = "generic"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {
+ALLOWED = CRM_KEYS | {
     "token_env", "auth_header", "auth_scheme", "headers",
     "customer_url", "customer_by_id_url", "customer_results", "customer_fields",
     "order_url", "order_results", "order_fields", "status_values",
@@ -45,14 +42,15 @@ _PLACEHOLDERS = {"customer_url": {"ref", "email", "id"}, "customer_by_id_url": {
                  "order_url": {"number", "order"}}
 
 
-class GenericProvider:
+class GenericProvider(CrmAdapter):
     """Customers and/or orders from an in-house JSON API described in the config."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
-        s = Settings(NAME, settings, ALLOWED)
-        self.s = s
+        super().__init__(settings, tiers)
+        s = self.s
         self.base_url = s.require("base_url", 'e.g. base_url = "https://crm.internal.example"').rstrip("/")
         headers = {str(k): str(v) for k, v in s.table("headers").items()}
         if s.get("token_env"):
@@ -60,7 +58,6 @@ class GenericProvider:
             scheme = s.get("auth_scheme", "Bearer")
             headers[s.get("auth_header", "Authorization")] = f"{scheme} {token}" if scheme else token
         self.headers = headers
-        self.tiers = TierRule.from_settings(s, tiers)
         for key, allowed in _PLACEHOLDERS.items():
             if template := s.get(key):
                 names = {f for _, f, _, _ in Formatter().parse(template) if f is not None}
@@ -73,7 +70,6 @@ class GenericProvider:
         for k, v in self.status_values.items():
             if v not in FULFILLMENT:
                 raise ConfigError(f"{s.where('status_values.' + k)}: {v!r} is not one of {', '.join(FULFILLMENT)}")
-        self.http_options = s.http_options(default_concurrency=4)
 
     def _fields(self, key: str, allowed: set[str]) -> dict[str, Any]:
         table = self.s.table(key)
@@ -89,15 +85,10 @@ class GenericProvider:
                 raise ConfigError(f"{self.s.where(key + '.' + name)}: must be a field path or a list of paths")
         return table
 
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(NAME, base_url=self.base_url, headers=self.headers, **self.http_options)
-
     async def _fetch(self, template_key: str, values: dict[str, str], results_key: str, what: str, ref: str) -> Any:
         template = self.s.require(template_key, f"the URL template to fetch a {what}")
         url = template.format(**{k: quote(v, safe="") for k, v in values.items()})
-        resp = await self._client().get(url, accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no {what} {ref}")
+        resp = await self.get_found(url, f"no {what} {ref}")
         results = self.s.get(results_key)
         if not results:
             if not isinstance(resp.data, dict):

@@ -16,46 +16,33 @@ from urllib.parse import quote
 from mocli.errors import InvalidInput, NotFound
 from mocli.models import Customer
 from mocli.providers import http
-from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
-    SeveralMatches,
-    TierRule,
-    address,
-    first_last,
-    parse_date,
-    text,
-)
+from mocli.providers.crm.common import CRM_KEYS, CrmAdapter, SeveralMatches, address, first_last, parse_date, text
 
 NAME = "hubspot"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
+ALLOWED = CRM_KEYS | {"token_env", "tier_property", "notes_property", "since_property"}
 # hs_language: the contact's preferred language ("fr", "fr-ca"), for messages in their language.
 _STANDARD = ("email", "hs_additional_emails", "firstname", "lastname", "phone", "createdate", "address", "city",
              "state", "zip", "country", "hs_language")
 
 
-class HubSpotProvider:
+class HubSpotProvider(CrmAdapter):
     """Customers from HubSpot contacts."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
+    # HubSpot allows 100-190 requests per 10 s per app; stay well under it.
+    default_rate = 9.0
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
-        s = Settings(NAME, settings, ALLOWED)
+        super().__init__(settings, tiers)
+        s = self.s
         self.base_url = (s.get("base_url") or "https://api.hubapi.com").rstrip("/")
-        self.token = s.secret("token_env", "private app access token")
-        self.tiers = TierRule.from_settings(s, tiers)
+        self.headers = {"Authorization": f"Bearer {s.secret('token_env', 'private app access token')}"}
         self.tier_property = s.get("tier_property")
         self.notes_property = s.get("notes_property")
         self.since_property = s.get("since_property")
         extra = [p for p in (self.tier_property, self.notes_property, self.since_property) if p]
         self.properties = ",".join(dict.fromkeys([*_STANDARD, *extra]))
-        # HubSpot allows 100-190 requests per 10 s per app; stay well under it.
-        self.http_options = s.http_options(default_concurrency=4, default_rate=9.0)
-
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(
-            NAME, base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, **self.http_options)
 
     async def find_customer(self, ref: str) -> Customer:
         """A contact by email (the search endpoint) or numeric record id; NotFound if HubSpot has none."""
@@ -64,10 +51,8 @@ class HubSpotProvider:
             return await self._by_email(ref)
         if not ref.isdigit():
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a HubSpot contact id")
-        resp = await self._client().get(f"/crm/v3/objects/contacts/{quote(ref, safe='')}",
-                                        params={"properties": self.properties}, accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no contact {ref}")
+        resp = await self.get_found(f"/crm/v3/objects/contacts/{quote(ref, safe='')}", f"no contact {ref}",
+                                    params={"properties": self.properties})
         return self._customer(resp.data, ref)
 
     async def _by_email(self, email: str) -> Customer:

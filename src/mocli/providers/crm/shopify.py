@@ -1,6 +1,6 @@
 """Shopify Admin GraphQL API: customers (tier from tags or a metafield) and orders (fulfilments,
 tracking, delivery dates, value). Settings: `[providers.settings.shopify]`, see docs/providers.md.
-Long because it is one API: the queries, the throttle and every field's mapping belong together.
+The GraphQL throttle's rules (how long to wait, what an error means) are in `shopify_throttle.py`.
 
 Shapes follow the pinned API version's reference (customers / orders queries, Customer, Order,
 Fulfillment, FulfillmentTrackingInfo, MailingAddress, MoneyBag). Throttling is a 200 whose errors
@@ -13,17 +13,15 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
 from mocli.models import Customer, Order
 from mocli.providers import http
 from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
+    CRM_KEYS,
+    CrmAdapter,
     SeveralMatches,
-    TierRule,
     address,
     amount,
     carrier_name,
@@ -33,11 +31,15 @@ from mocli.providers.crm.common import (
     parse_datetime,
     text,
 )
+from mocli.providers.crm.shopify_throttle import graphql_error, throttle_wait, throttled
+
+if TYPE_CHECKING:
+    from mocli.config import Config
 
 NAME = "shopify"
 # Pinned: Shopify changes shapes between versions (e.g. `email` -> `defaultEmailAddress` in 2025-04).
 API_VERSION = "2025-07"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {"shop", "api_version", "token_env", "tier_metafield", "order_name_prefix",
+ALLOWED = CRM_KEYS | {"shop", "api_version", "token_env", "tier_metafield", "order_name_prefix",
                                    "throttle_retries"}
 
 _ADDRESS = "address1 address2 city provinceCode zip countryCodeV2"
@@ -77,25 +79,23 @@ _ORDER_STATUS: dict[str, tuple[str, str | None]] = {
 }
 
 
-class ShopifyProvider:
+class ShopifyProvider(CrmAdapter):
     """Customers and orders from one Shopify store."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str], timezone: str = "UTC") -> None:
-        s = Settings(NAME, settings, ALLOWED)
+        super().__init__(settings, tiers)
+        s = self.s
         self.timezone = timezone  # the calendar's zone: dates when the store does not say its own
-        base = s.get("base_url")
-        if not base:
-            shop = s.require("shop", 'your store, e.g. shop = "example" for example.myshopify.com')
-            base = f"https://{shop if '.' in shop else shop + '.myshopify.com'}"
-        self.base_url = base.rstrip("/")
+        self.base_url = self.hosted_base_url("shop", "myshopify.com",
+                                             'your store, e.g. shop = "example" for example.myshopify.com')
         self.api_version = s.get("api_version", API_VERSION)
         if not re.fullmatch(r"\d{4}-\d{2}|unstable", self.api_version):
             raise ConfigError(f"{s.where('api_version')}: {self.api_version!r} is not a Shopify API version "
                               f"(like {API_VERSION!r})")
-        self.token = s.secret("token_env", "Admin API access token")
-        self.tiers = TierRule.from_settings(s, tiers)
+        self.headers = {"X-Shopify-Access-Token": s.secret("token_env", "Admin API access token")}
         self.metafield: tuple[str, str] | None = None
         if mf := s.get("tier_metafield"):
             ns, _, key = mf.rpartition(".")
@@ -104,14 +104,14 @@ class ShopifyProvider:
             self.metafield = (ns, key)
         self.order_prefix = s.get("order_name_prefix", "#")
         self.throttle_retries = s.get("throttle_retries", 4, int)
-        self.http_options = s.http_options(default_concurrency=4)
         self.path = f"/admin/api/{self.api_version}/graphql.json"
 
-    # ------------------------------------------------------------------ the API
+    @classmethod
+    def configured(cls, settings: dict[str, Any], cfg: Config | None) -> ShopifyProvider:
+        """Built by the registry: dates in the calendar's zone when the store does not say its own."""
+        return cls(settings, list(cfg.tiers) if cfg else [], timezone=cfg.settings.calendar.timezone if cfg else "UTC")
 
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(
-            NAME, base_url=self.base_url, headers={"X-Shopify-Access-Token": self.token}, **self.http_options)
+    # ------------------------------------------------------------------ the API
 
     async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """Run a read-only query; wait out THROTTLED answers; any other GraphQL error is a ProviderError."""
@@ -128,10 +128,10 @@ class ShopifyProvider:
             errors = body.get("errors")
             if not errors:
                 return http.dig(body, "data", provider=NAME, expect=dict)
-            if _throttled(errors) and attempt <= self.throttle_retries:
-                await client.pause(_throttle_wait(body), self.path)  # capped, honours the run's deadline
+            if throttled(errors) and attempt <= self.throttle_retries:
+                await client.pause(throttle_wait(body), self.path)  # capped, honours the run's deadline
                 continue
-            raise ProviderError(_graphql_error(errors, throttled=_throttled(errors)))
+            raise ProviderError(graphql_error(errors, throttled=throttled(errors)))
 
     def _customer_query(self, selector: str) -> tuple[str, dict[str, Any]]:
         params, fields, variables = "", _CUSTOMER_FIELDS, {}
@@ -330,38 +330,3 @@ def _fulfillment_status(node: dict[str, Any], fulfillments: list[Any]) -> tuple[
         return _ORDER_STATUS[display]
     # A status newer than the pinned version: judge by what has shipped, never guess "delivered".
     return ("shipped", None) if live else ("unfulfilled", None)
-
-
-def _throttled(errors: Any) -> bool:
-    if not isinstance(errors, list):
-        return False
-    return any(isinstance(e, dict) and ((e.get("extensions") or {}).get("code") == "THROTTLED"
-                                        or e.get("message") == "Throttled") for e in errors)
-
-
-def _throttle_wait(body: dict[str, Any]) -> float:
-    """Seconds until the cost bucket holds this query's cost again (1 s if Shopify does not say)."""
-    cost = (body.get("extensions") or {}).get("cost") or {}
-    status = cost.get("throttleStatus") or {}
-    try:
-        needed = float(cost.get("requestedQueryCost")) - float(status.get("currentlyAvailable"))
-        rate = float(status.get("restoreRate"))
-    except (TypeError, ValueError):
-        return 1.0
-    if rate <= 0:
-        return 1.0
-    return max(0.1, needed / rate)
-
-
-def _graphql_error(errors: Any, *, throttled: bool) -> str:
-    if throttled:
-        return (f"{NAME}: still throttled after waiting; try again in a minute or lower "
-                "providers.settings.shopify.concurrency")
-    if isinstance(errors, str):
-        return f"{NAME}: {errors[:200]}"
-    codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
-    messages = "; ".join(str(e.get("message"))[:160] for e in errors if isinstance(e, dict))[:400]
-    if "ACCESS_DENIED" in codes:
-        return (f"{NAME}: access denied ({messages}); the app needs the read_customers and read_orders scopes "
-                "(read_all_orders for orders older than 60 days)")
-    return f"{NAME}: GraphQL error: {messages or str(errors)[:200]}"

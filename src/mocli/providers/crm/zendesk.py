@@ -17,50 +17,40 @@ with `{"variant": {...}}`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from mocli.errors import ConfigError, InvalidInput, NotFound, ProviderError
 from mocli.models import Customer
 from mocli.providers import http
-from mocli.providers.crm.common import (
-    HTTP_KEYS,
-    TIER_KEYS,
-    Settings,
-    SeveralMatches,
-    TierRule,
-    parse_date,
-    text,
-)
+from mocli.providers.crm.common import CRM_KEYS, CrmAdapter, SeveralMatches, parse_date, text
 
 NAME = "zendesk"
-ALLOWED = HTTP_KEYS | TIER_KEYS | {"subdomain", "email", "email_env", "token_env", "tier_field",
+ALLOWED = CRM_KEYS | {"subdomain", "email", "email_env", "token_env", "tier_field",
                                    "organization_tier_field", "organization_tier", "macro_ids", "macro_pages",
                                    "locale_ids", "placeholders"}
 # Fields a macro preview returns that describe the ticket rather than change it.
 _READ_ONLY = {"id", "url", "created_at", "updated_at", "via", "requester", "submitter_id", "comment"}
 
 
-class ZendeskProvider:
+class ZendeskProvider(CrmAdapter):
     """Customers from Zendesk Support users; notes and macros on tickets."""
 
     name = NAME
+    allowed = frozenset(ALLOWED)
 
     def __init__(self, settings: dict[str, Any], tiers: Iterable[str]) -> None:
-        s = Settings(NAME, settings, ALLOWED)
-        base = s.get("base_url")
-        if not base:
-            sub = s.require("subdomain", 'your Zendesk subdomain, e.g. subdomain = "example" for example.zendesk.com')
-            base = f"https://{sub if '.' in sub else sub + '.zendesk.com'}"
-        self.base_url = base.rstrip("/")
+        super().__init__(settings, tiers)
+        s = self.s
+        self.base_url = self.hosted_base_url(
+            "subdomain", "zendesk.com", 'your Zendesk subdomain, e.g. subdomain = "example" for example.zendesk.com')
         agent_email = s.get("email") or (s.secret("email_env", "API user's email") if s.get("email_env") else None)
         if not agent_email:
             raise ConfigError(f"{s.where('email')}: required: the email of the Zendesk user the API token belongs "
                               "to (or email_env naming an environment variable that holds it)")
         token = s.secret("token_env", "API token")
         # Zendesk API tokens use Basic auth with '{email}/token' as the user name.
-        self.auth = http.basic_auth_header(f"{agent_email}/token", token)
-        self.tiers = TierRule.from_settings(s, tiers)
+        self.headers = http.basic_auth_header(f"{agent_email}/token", token)
         self.tier_field = s.get("tier_field")
         self.org_tier_field = s.get("organization_tier_field")
         self.org_tier = s.get("organization_tier")
@@ -70,12 +60,8 @@ class ZendeskProvider:
         for title, mid in self.macro_ids.items():
             if not isinstance(mid, int) or isinstance(mid, bool):
                 raise ConfigError(f"{s.where('macro_ids')}: the id for {title!r} must be a number")
+        # Zendesk's Support API allows 200-700 requests a minute by plan; the default few at once is plenty.
         self.macro_pages = s.get("macro_pages", 10, int)
-        # Zendesk's Support API allows 200-700 requests a minute by plan; a few at once is plenty.
-        self.http_options = s.http_options(default_concurrency=4)
-
-    def _client(self) -> http.ProviderClient:
-        return http.current_session().provider(NAME, base_url=self.base_url, headers=self.auth, **self.http_options)
 
     # ------------------------------------------------------------------ customers
 
@@ -94,9 +80,7 @@ class ZendeskProvider:
                 raise SeveralMatches(NAME, "customer", ref, [str(u.get("id")) for u in matches])
             user = matches[0]
         elif ref.isdigit():
-            resp = await client.get(f"/api/v2/users/{ref}.json", accept=(200, 404))
-            if resp.status == 404:
-                raise NotFound(f"{NAME}: no user with id {ref}")
+            resp = await self.get_found(f"/api/v2/users/{ref}.json", f"no user with id {ref}")
             user = http.dig(resp.data, "user", provider=NAME, expect=dict)
         else:
             raise InvalidInput(f"{NAME}: {ref!r} is neither an email nor a Zendesk user id")
@@ -150,20 +134,12 @@ class ZendeskProvider:
         title = str(macro)
         if title in self.macro_ids:
             return int(self.macro_ids[title])
-        client = self._client()
-        path: str | None = "/api/v2/macros/active.json"
-        for _ in range(self.macro_pages):
-            if path is None:
-                break
-            resp = await client.get(path)
-            macros = http.dig(resp.data, "macros", provider=NAME, expect=list)
-            found = [m for m in macros if isinstance(m, dict) and m.get("title") == title]
+        async for macros in self._each_page("/api/v2/macros/active.json", "macros"):
+            found = [m for m in macros if m.get("title") == title]
             if len(found) > 1:
                 raise SeveralMatches(NAME, "macro", title, [str(m.get("id")) for m in found])
             if found:
                 return int(http.dig(found[0], "id", provider=NAME))
-            nxt = resp.data.get("next_page") if isinstance(resp.data, dict) else None
-            path = nxt if isinstance(nxt, str) and nxt.startswith(self.base_url) else None
         raise NotFound(f"{NAME}: no active macro titled {title!r}; create it in Zendesk or map its id in "
                        "providers.settings.zendesk.macro_ids")
 
@@ -182,18 +158,15 @@ class ZendeskProvider:
             raise InvalidInput(f"{NAME}: ticket id {ticket_id!r} must be a number")
         client = self._client()
         mid = await self.macro_id(macro)
-        resp = await client.get(f"/api/v2/tickets/{tid}/macros/{mid}/apply.json", accept=(200, 404))
-        if resp.status == 404:
-            raise NotFound(f"{NAME}: no ticket {tid} or no macro {mid}")
+        resp = await self.get_found(f"/api/v2/tickets/{tid}/macros/{mid}/apply.json",
+                                    f"no ticket {tid} or no macro {mid}")
         result = http.dig(resp.data, "result", provider=NAME, expect=dict)
         preview = result.get("ticket") or {}
         if not isinstance(preview, dict):
             raise ProviderError(f"{NAME}: the response is not what its documentation says (result.ticket)")
         # The preview may be the whole ticket as it would be after the macro: send only what differs,
         # so fields another agent changed meanwhile are not written back.
-        current = await client.get(f"/api/v2/tickets/{tid}.json", accept=(200, 404))
-        if current.status == 404:
-            raise NotFound(f"{NAME}: no ticket {tid}")
+        current = await self.get_found(f"/api/v2/tickets/{tid}.json", f"no ticket {tid}")
         now = http.dig(current.data, "ticket", provider=NAME, expect=dict)
         changes = {k: v for k, v in preview.items() if k not in _READ_ONLY and now.get(k) != v}
         comment = result.get("comment") or preview.get("comment")
@@ -220,19 +193,22 @@ class ZendeskProvider:
 
     # ------------------------------------------------------------------ macros and dynamic content
 
-    async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
-        """Every object of a paginated list (`next_page` links on this helpdesk only, at most macro_pages)."""
+    async def _each_page(self, path: str, key: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """The objects of a paginated list, a page at a time (`next_page` links on this helpdesk only, at
+        most macro_pages), so a search can stop at the page that answers it."""
         client = self._client()
-        out: list[dict[str, Any]] = []
         nxt: str | None = path
         for _ in range(self.macro_pages):
             if nxt is None:
                 break
             resp = await client.get(nxt)
-            out += [o for o in http.dig(resp.data, key, provider=NAME, expect=list) if isinstance(o, dict)]
+            yield [o for o in http.dig(resp.data, key, provider=NAME, expect=list) if isinstance(o, dict)]
             link = resp.data.get("next_page") if isinstance(resp.data, dict) else None
             nxt = link if isinstance(link, str) and link.startswith(self.base_url) else None
-        return out
+
+    async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every object of a paginated list."""
+        return [o async for page in self._each_page(path, key) for o in page]
 
     async def active_macros(self) -> list[dict[str, Any]]:
         return await self._pages("/api/v2/macros/active", "macros")
