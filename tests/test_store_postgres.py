@@ -125,6 +125,14 @@ def test_the_report_indexes_name_the_claims_the_report_counts():
     assert migrations.CLAIMS == f"action IN ({', '.join(repr(a) for a in sorted(reporting.CLAIM_ACTIONS))})"
 
 
+def back_to_schema_2(conn):
+    """Undo migration 3 (the claim columns and their indexes go with them)."""
+    from mocli.store.postgres_claims import CLAIM_COLUMNS
+
+    conn.execute(f"ALTER TABLE mocli_cases {', '.join(f'DROP COLUMN {name}' for name in CLAIM_COLUMNS)}")
+    conn.execute("DELETE FROM mocli_schema_version WHERE version > 2")
+
+
 def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team_url):
     """A store made by the first release (schema 1) is upgraded in place, its cases kept: the report's
     repeat-claimant queries get their covering indexes (migration 2)."""
@@ -134,6 +142,7 @@ def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team
 
     case = new_case(cli)
     with psycopg.connect(team_url, autocommit=True) as conn:  # back to what schema 1 had
+        back_to_schema_2(conn)
         for name in ("mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"):
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM mocli_schema_version WHERE version > 1")

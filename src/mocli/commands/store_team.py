@@ -28,6 +28,9 @@ def _team(cfg: Any) -> Any:
 def init() -> None:
     """Create the team store's tables, or upgrade them to this mocli's schema (safe to run again).
 
+    Also works out again the claim windows of the cases clocked under other claim rules (claims.toml
+    changed since they were stored), which the report and `cases --claimable` otherwise clock slowly.
+
     The store is the one `[store] url` in settings.toml or MOCLI_STORE_URL names; its password comes
     from libpq (PGPASSWORD, ~/.pgpass, PGSERVICE), never from a mocli file.
 
@@ -46,6 +49,13 @@ def init() -> None:
         typer.echo(f"created the team case store's tables ({team.where}), schema version {after}")
     else:
         typer.echo(f"upgraded the team case store ({team.where}) from schema version {before} to {after}")
+    # Claim windows follow claims.toml: cases stored before schema 3, or clocked under other rules, are
+    # worked out again (in batches: the store stays usable meanwhile).
+    refreshed = team.refresh_claims(lambda n: typer.echo(f"  worked out the claim windows of {n} cases ...",
+                                                         err=True))
+    if refreshed:
+        typer.echo(f"worked out the claim windows of {refreshed} cases with the claim rules in use "
+                   f"(claims.toml {team.claim_clock.fingerprint})")
 
 
 @app.command("status")
@@ -93,7 +103,6 @@ def import_(
     from mocli.commands.common import load
     from mocli.errors import StoreError
     from mocli.render import sanitize
-    from mocli.store.postgres import columns
 
     cfg, _ = load(read_only=True)
     team = _team(cfg)
@@ -104,7 +113,7 @@ def import_(
         rows: list[tuple[Any, ...]] = []
         for number, case in enumerate(_read_cases(path), start=1):
             try:
-                rows.append(columns(case))  # refuses what the store cannot hold, naming the field
+                rows.append(team.row(case))  # refuses what the store cannot hold, naming the field
             except StoreError as exc:
                 case_id = case.get("id") if isinstance(case, dict) else None
                 refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})

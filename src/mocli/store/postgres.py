@@ -20,16 +20,18 @@ from typing import TYPE_CHECKING, Any
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
 from mocli.store.interface import CaseIdTaken
+from mocli.store.postgres_claims import CLAIM_COLUMNS
 from mocli.store.urls import describe_url
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters
+    from mocli.store.postgres_claims import ClaimClockRules
 
 Case = dict[str, Any]
 COLUMNS = ("id", "created_at", "agent", "status", "follow_up_by", "tier", "action", "carrier", "customer_id",
            "customer_email", "address_key", "address_line", "is_claim", "claim_on", "order_number",
            "has_resolution", "outcome", "remedy", "value", "currency", "resolved_at", "hours_to_resolution",
-           "signals", "doc")
+           "signals", *CLAIM_COLUMNS, "doc")
 # The whole case: the document and its history, oldest event first.
 WHOLE = ("c.doc || jsonb_build_object('history', coalesce((SELECT jsonb_agg(e.entry ORDER BY e.seq) "
          "FROM mocli_case_events e WHERE e.case_id = c.id), '[]'::jsonb))")
@@ -62,11 +64,13 @@ def _moment(value: Any, what: str) -> datetime | None:
     return moment
 
 
-def columns(case: Case) -> tuple[Any, ...]:
+def columns(case: Case, clock: ClaimClockRules) -> tuple[Any, ...]:
     """The indexed columns of a case (COLUMNS order), computed by the same functions the local
-    backend's filters and reports use; StoreError naming the field for a record that cannot be stored."""
+    backend's filters and reports use (the claim window by `clock`'s rules); StoreError naming the field
+    for a record that cannot be stored."""
     from mocli import reporting
     from mocli.policy.opening import claim_fields
+    from mocli.store.postgres_claims import claim_columns
 
     if not isinstance(case, dict):
         raise StoreError("not a case record (a JSON object)")
@@ -93,7 +97,7 @@ def columns(case: Case) -> tuple[Any, ...]:
             str(res.get("currency") or "USD") if res else None,
             _moment(res.get("resolved_at"), "resolution.resolved_at") if res else None,
             float(hours) if isinstance(hours, int | float) else None,
-            [str(x.get("rule") or "unknown") for x in s["signals"]], doc)
+            [str(x.get("rule") or "unknown") for x in s["signals"]], *claim_columns(s, clock), doc)
 
 
 def _text(value: Any) -> str | None:
@@ -113,6 +117,20 @@ class PostgresCaseStore:
         self.connect_timeout = connect_timeout
         self._pg = _psycopg()
         self._conn: Any = None
+        self._clock: ClaimClockRules | None = None
+
+    @property
+    def claim_clock(self) -> ClaimClockRules:
+        """The claim rules this store's writes clock claims with (read once, on first use)."""
+        if self._clock is None:
+            from mocli.store.postgres_claims import ClaimClockRules
+
+            self._clock = ClaimClockRules()
+        return self._clock
+
+    def row(self, case: Case) -> tuple[Any, ...]:
+        """The case's columns as this store writes them (`columns`)."""
+        return columns(case, self.claim_clock)
 
     # -- connections and errors
     def connection(self, *, check_schema: bool = True) -> Any:
@@ -192,7 +210,7 @@ class PostgresCaseStore:
         """Store a new case; with `fresh` (the case built again with a newly drawn id), an id another agent
         took meanwhile is drawn again instead of failing. Returns the case stored."""
         for _ in range(100):
-            row = columns(case)
+            row = self.row(case)
 
             def work(cur: Any, case: Case = case, row: Any = row) -> None:
                 cur.execute(_INSERT, _params(row))
@@ -214,7 +232,7 @@ class PostgresCaseStore:
         `rows`: their `columns`, when the caller has computed them already."""
         Jsonb = self._pg.types.json.Jsonb
         rows = [(*_params(row), Jsonb(c.get("history") or []), n)
-                for n, (c, row) in enumerate(zip(cases, rows or [columns(c) for c in cases], strict=True))]
+                for n, (c, row) in enumerate(zip(cases, rows or [self.row(c) for c in cases], strict=True))]
         names = ", ".join(COLUMNS)
 
         def work(cur: Any) -> list[str]:
@@ -272,7 +290,7 @@ class PostgresCaseStore:
                 raise StoreError(f"case {case_id}: the history is append-only; an earlier entry was changed")
             if updated.get("id") != case_id:
                 raise StoreError(f"case {case_id}: a case's id never changes")
-            row = columns(updated)
+            row = self.row(updated)
             sets = ", ".join(f"{name} = %s" for name in COLUMNS[1:])
             cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*_params(row)[1:], case_id))
             _append_events(cur, case_id, after[len(before):])
@@ -283,15 +301,8 @@ class PostgresCaseStore:
                    limit: int = 0) -> tuple[list[Case], int]:
         where, params = _where(filters)
         if due or overdue:
-            either = []
-            if due:
-                start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
-                either.append("(status = 'open' AND follow_up_by >= %s AND follow_up_by < %s)")
-                params += [start, start + timedelta(days=1)]
-            if overdue:
-                either.append("(status = 'open' AND follow_up_by < %s)")
-                params.append(now)
-            where.append("(" + " OR ".join(either) + ")")
+            cond, more = _follow_up_due(now, due=due, overdue=overdue)
+            where, params = [*where, cond], [*params, *more]
         sql_where = " AND ".join(where) or "true"
 
         # Sorted as the local backend sorts (no follow-up: as if due now; then the id, byte order). Due and
@@ -461,54 +472,76 @@ class PostgresCaseStore:
             return t
         return reporting.assemble(self._run(work), now, top=top)
 
-    def claim_cases(self, filters: Filters) -> Iterator[Case]:
-        """The cases a carrier claim concerns (one filed, or a parcel lost or still claimed), for the
-        report's recovery figures: streamed, never the whole table."""
-        from mocli import reporting
+    def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
+        """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim
+        columns (postgres_claims.py); and how many cases were clocked under other claim rules (read the
+        slow way: `mocli store init` recomputes them)."""
+        from mocli.store import postgres_claims
 
         where, params = _where(filters)
-        where.append("((doc->'carrier_claim') IS NOT NULL AND jsonb_typeof(doc->'carrier_claim') = 'object' "
-                     "OR outcome = 'lost' OR (NOT has_resolution AND action = ANY(%s)))")
+        clock = self.claim_clock
+        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock, self._claim_views))
+
+    def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,
+                  due: bool = False, overdue: bool = False) -> tuple[list[Case], int, dict[str, Any]]:
+        """`cases --claimable` / `--claim-expiring` (commands/cases.py): the cases whose claim is open for
+        filing and not filed, within `window` days of the deadline, nearest first: at most `limit`, how many
+        in all, and each one's deadline. SQL over the claim columns; cases clocked under other rules than
+        `rules` by the clock in Python."""
+        from mocli.claim_rules import destination_calendar
+        from mocli.policy.claims import ClaimBook
+        from mocli.policy.claims import claimable as pick
+        from mocli.reporting import summary
+        from mocli.store import postgres_claims
+        from mocli.store.postgres_claims import STALE, ClaimClockRules
+
+        where, params = _where(filters)
+        if due or overdue:
+            cond, more = _follow_up_due(now, due=due, overdue=overdue)
+            where, params = [*where, cond], [*params, *more]
+        clock = self.claim_clock if rules == self.claim_clock.rules else ClaimClockRules(rules)
+
+        def work(cur: Any) -> tuple[list[Case], int, dict[str, Any]]:
+            found, matched = postgres_claims.claimable(cur, where, params, now, window, clock, limit=limit)
+            cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join([*where, STALE])} "
+                        "AND claim_status IS NULL", [*params, clock.fingerprint, clock.fingerprint])
+            stale = {c["id"]: c for (c,) in cur.fetchall()}
+            book = ClaimBook(rules.rules, now.date(), expiring_within=rules.expiring_within_days,
+                             calendar_for=destination_calendar)
+            more = [(s["id"], expires) for _, s, expires in pick([(i, summary(c)) for i, c in stale.items()],
+                                                                  book, window)]
+            picked = sorted([*found, *more], key=lambda row: (row[1], row[0]))
+            picked = picked[:limit] if limit else picked
+            wanted = [i for i, _ in picked if i not in stale]
+            cur.execute(f"SELECT c.id, {WHOLE} FROM mocli_cases c WHERE c.id = ANY(%s)", (wanted,))
+            whole = {**dict(cur.fetchall()), **stale}
+            return [whole[i] for i, _ in picked], matched + len(more), dict(picked)
+        return self._run(work)
+
+    def refresh_claims(self, progress: Callable[[int], None] | None = None) -> int:
+        """Work out again the claim columns of the cases clocked under other claim rules than this mocli's
+        (claims.toml changed) or never (stored before schema 3); how many. Part of `mocli store init`."""
+        from mocli.store import postgres_claims
+
         conn = self.connection()
         try:
-            with conn.transaction(), conn.cursor(name="mocli_claims") as cur:
-                cur.itersize = 500
-                cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join(where)} ORDER BY c.seq",
-                            [*params, sorted(reporting.CLAIM_ACTIONS)])
-                for (case,) in cur:
-                    yield case
+            return postgres_claims.refresh(conn, self.claim_clock, progress)
         except self._pg.Error as exc:
             raise self._error(exc) from None
 
-    def claim_views(self, filters: Filters) -> Iterator[Case]:
-        """What the report's recovery figures (policy/claims.py `recovery`) read of each case a carrier
-        claim concerns: the resolution, the decision and the claim; the order and the tracking only where
-        no claim is filed (the claim clock needs them). Never the history nor the rest of the case."""
-        from mocli import reporting
+    def _claim_views(self, where: list[str], params: list[Any]) -> Iterator[Case]:
+        """The slim view (reporting.summary) of the cases `where` selects, from the parts of their
+        documents the claim clock and the recovery figures read: streamed."""
+        from mocli.reporting import summary
 
-        where, params = _where(filters)
-        # A parcel lost, or claimed and not concluded since (narrow columns); and, by migration 2's index,
-        # the other cases with a claim on record: no case's document is opened only to be passed over.
-        missing = "(outcome = 'lost' OR (coalesce(outcome, '') = '' AND action = ANY(%s)))"
-        filed = f"({migrations.FILED} AND doc->'carrier_claim' <> '{{}}'::jsonb)"
-        sql_where = " AND ".join(where) or "true"
-        select = (f"SELECT seq, carrier, action, doc->'resolution', doc->'carrier_claim', {filed}, "
-                  f"CASE WHEN {filed} THEN NULL ELSE doc->'order' END, "
-                  f"CASE WHEN {filed} THEN NULL ELSE doc->'tracking' END FROM mocli_cases")
-        actions = sorted(reporting.CLAIM_ACTIONS)
         conn = self.connection()
-        try:
-            with conn.transaction(), conn.cursor(name="mocli_claim_views") as cur:
-                cur.itersize = 5000
-                cur.execute(f"{select} WHERE {sql_where} AND {missing} UNION ALL "
-                            f"{select} WHERE {sql_where} AND {migrations.FILED} AND NOT {missing}",
-                            [*params, actions, *params, actions])
-                for _, carrier, action, res, claim, is_filed, order, tracking in cur:
-                    # A filed claim's case comes without its tracking: the carrier column stands in for it.
-                    yield {"decision": {"action": action}, "resolution": res, "carrier_claim": claim,
-                           "order": order, "tracking": {"carrier": carrier} if is_filed else tracking}
-        except self._pg.Error as exc:
-            raise self._error(exc) from None
+        with conn.cursor(name="mocli_claim_views") as cur:
+            cur.itersize = 5000
+            cur.execute("SELECT jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', "
+                        "'decision', doc->'decision', 'resolution', doc->'resolution', 'carrier_claim', "
+                        f"doc->'carrier_claim') FROM mocli_cases WHERE {' AND '.join(where)}", params)
+            for (parts,) in cur:
+                yield summary(parts)
 
     def export(self) -> Iterator[Case]:
         conn = self.connection()
@@ -557,6 +590,19 @@ def _append_events(cur: Any, case_id: str, events: list[Any]) -> None:
     if events:
         cur.executemany("INSERT INTO mocli_case_events (case_id, entry) VALUES (%s, %s)",
                         [(case_id, Jsonb(e)) for e in events])
+
+
+def _follow_up_due(now: datetime, *, due: bool, overdue: bool) -> tuple[str, list[Any]]:
+    """The SQL condition (and parameters) of `cases --due` / `--overdue`: due today, or overdue, or either."""
+    either, params = [], []
+    if due:
+        start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+        either.append("(status = 'open' AND follow_up_by >= %s AND follow_up_by < %s)")
+        params += [start, start + timedelta(days=1)]
+    if overdue:
+        either.append("(status = 'open' AND follow_up_by < %s)")
+        params.append(now)
+    return "(" + " OR ".join(either) + ")", params
 
 
 def _like_prefix(text: str) -> str:
