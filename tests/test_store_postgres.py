@@ -126,10 +126,11 @@ def test_the_report_indexes_name_the_claims_the_report_counts():
 
 
 def back_to_schema_2(conn):
-    """Undo migration 3 (the claim columns and their indexes go with them)."""
+    """Undo migration 3 (the claim columns, their indexes with them, and the report's indexes)."""
     from mocli.store.postgres_claims import CLAIM_COLUMNS
 
     conn.execute(f"ALTER TABLE mocli_cases {', '.join(f'DROP COLUMN {name}' for name in CLAIM_COLUMNS)}")
+    conn.execute("DROP INDEX mocli_cases_report, mocli_cases_fraud")
     conn.execute("DELETE FROM mocli_schema_version WHERE version > 2")
 
 

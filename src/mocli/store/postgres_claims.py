@@ -168,6 +168,8 @@ def refresh(conn: Any, clock: ClaimClockRules, progress: Callable[[int], None] |
                         (clock.fingerprint, clock.fingerprint, after, REFRESH_BATCH))
             batch = cur.fetchall()
             if not batch:
+                if done:  # the planner's statistics of the columns just filled in
+                    cur.execute("ANALYZE mocli_cases")
                 return done
             cur.execute("CREATE TEMP TABLE mocli_claim_refresh ON COMMIT DROP AS SELECT seq, "
                         f"{', '.join(CLAIM_COLUMNS)} FROM mocli_cases WITH NO DATA")
