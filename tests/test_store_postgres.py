@@ -237,12 +237,12 @@ def test_a_connection_dropped_mid_write_leaves_no_partial_case(cli, team_url, mo
         team.update(case["id"], note_then_drop)
     assert team.find(case["id"]) == case  # a new connection; the change left nothing behind
 
-    real = postgres._append_events
-    monkeypatch.setattr(postgres, "_append_events", lambda *a: (kill_own_connection(), real(*a)))
+    real = postgres.append_events
+    monkeypatch.setattr(postgres, "append_events", lambda *a: (kill_own_connection(), real(*a)))
     added = {**case, "id": "MO-261127-DROPD"}
     with pytest.raises(StoreError):
         team.add(added)
-    monkeypatch.setattr(postgres, "_append_events", real)
+    monkeypatch.setattr(postgres, "append_events", real)
     with pytest.raises(Exception, match="no case"):
         team.find("DROPD")
 

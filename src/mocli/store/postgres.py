@@ -14,13 +14,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
 from mocli.store.interface import CaseIdTaken
-from mocli.store.postgres_claims import CLAIM_COLUMNS
+from mocli.store.postgres_rows import (
+    COLUMNS,
+    INSERT,
+    WHOLE,
+    append_events,
+    columns,
+    follow_up_due,
+    like_prefix,
+    load_psycopg,
+    sql_params,
+    sql_where_of,
+)
 from mocli.store.urls import describe_url
 
 if TYPE_CHECKING:
@@ -28,80 +39,6 @@ if TYPE_CHECKING:
     from mocli.store.postgres_claims import ClaimClockRules
 
 Case = dict[str, Any]
-COLUMNS = ("id", "created_at", "agent", "status", "follow_up_by", "tier", "action", "carrier", "customer_id",
-           "customer_email", "address_key", "address_line", "is_claim", "claim_on", "order_number",
-           "has_resolution", "outcome", "remedy", "value", "currency", "resolved_at", "hours_to_resolution",
-           "signals", *CLAIM_COLUMNS, "doc")
-# The whole case: the document and its history, oldest event first.
-WHOLE = ("c.doc || jsonb_build_object('history', coalesce((SELECT jsonb_agg(e.entry ORDER BY e.seq) "
-         "FROM mocli_case_events e WHERE e.case_id = c.id), '[]'::jsonb))")
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg  # noqa: TID253
-        import psycopg.conninfo  # noqa: TID253
-        from psycopg.types.json import set_json_dumps, set_json_loads  # noqa: TID253
-    except ImportError:
-        raise StoreError('the team case store (PostgreSQL) needs psycopg: install it with '
-                         'pip install "mocli[postgres]"') from None
-    import orjson  # noqa: TID253
-
-    set_json_dumps(orjson.dumps)
-    set_json_loads(orjson.loads)
-    return psycopg
-
-
-def _moment(value: Any, what: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise StoreError(f"{what} is not an ISO 8601 date-time: {str(value)[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise StoreError(f"{what} has no UTC offset: {str(value)[:40]!r}")
-    return moment
-
-
-def columns(case: Case, clock: ClaimClockRules) -> tuple[Any, ...]:
-    """The indexed columns of a case (COLUMNS order), computed by the same functions the local
-    backend's filters and reports use (the claim window by `clock`'s rules); StoreError naming the field
-    for a record that cannot be stored."""
-    from mocli import reporting
-    from mocli.policy.opening import claim_fields
-    from mocli.store.postgres_claims import claim_columns
-
-    if not isinstance(case, dict):
-        raise StoreError("not a case record (a JSON object)")
-    case_id = case.get("id")
-    if not isinstance(case_id, str) or not case_id.strip():
-        raise StoreError("the case has no id")
-    created = _moment(case.get("created_at"), "created_at")
-    if created is None:
-        raise StoreError("created_at is missing")
-    s = reporting.summary(case)
-    claim = claim_fields(case)
-    res = case.get("resolution") if isinstance(case.get("resolution"), dict) else None
-    customer, order = s["customer"], s["order"]
-    doc = {k: v for k, v in case.items() if k != "history"}
-    value = res.get("value") if res else None
-    hours = res.get("hours_to_resolution") if res else None
-    return (case_id, created, str(case.get("agent") or "unknown"), str(s["status"] or "open"),
-            _moment(case.get("follow_up_by"), "follow_up_by"), reporting.tier_of(case), reporting.action_of(case),
-            reporting.carrier_of(case), _text(customer.get("id")), _text(customer.get("email")),
-            order.get("address_key") or None, order.get("address_line"), claim is not None,
-            date.fromisoformat(claim["on"]) if claim else None, _text((case.get("order") or {}).get("number")),
-            res is not None, _text(res.get("outcome")) if res else None, _text(res.get("remedy")) if res else None,
-            float(value or 0) if isinstance(value, int | float | type(None)) else 0.0,
-            str(res.get("currency") or "USD") if res else None,
-            _moment(res.get("resolved_at"), "resolution.resolved_at") if res else None,
-            float(hours) if isinstance(hours, int | float) else None,
-            [str(x.get("rule") or "unknown") for x in s["signals"]], *claim_columns(s, clock), doc)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 class PostgresCaseStore:
@@ -115,7 +52,7 @@ class PostgresCaseStore:
         self.path = self.where  # what "Saved case X to ..." names
         self.statement_timeout = statement_timeout
         self.connect_timeout = connect_timeout
-        self._pg = _psycopg()
+        self._pg = load_psycopg()
         self._conn: Any = None
         self._clock: ClaimClockRules | None = None
 
@@ -213,10 +150,10 @@ class PostgresCaseStore:
             row = self.row(case)
 
             def work(cur: Any, case: Case = case, row: Any = row) -> None:
-                cur.execute(_INSERT, _params(row))
+                cur.execute(INSERT, sql_params(row))
                 if cur.rowcount == 0:
                     raise CaseIdTaken(f"case id {case['id']} is already taken in the team case store ({self.where})")
-                _append_events(cur, case["id"], case.get("history") or [])
+                append_events(cur, case["id"], case.get("history") or [])
             try:
                 self._run(work)
                 return case
@@ -231,7 +168,7 @@ class PostgresCaseStore:
         one INSERT ... ON CONFLICT DO NOTHING); the ids stored. A case twice in `cases` is stored once.
         `rows`: their `columns`, when the caller has computed them already."""
         Jsonb = self._pg.types.json.Jsonb
-        rows = [(*_params(row), Jsonb(c.get("history") or []), n)
+        rows = [(*sql_params(row), Jsonb(c.get("history") or []), n)
                 for n, (c, row) in enumerate(zip(cases, rows or [self.row(c) for c in cases], strict=True))]
         names = ", ".join(COLUMNS)
 
@@ -261,7 +198,7 @@ class PostgresCaseStore:
         if row is None:
             # A unique end of the id: a prefix of the reversed id (indexed). Ids are upper case.
             cur.execute("SELECT id FROM mocli_cases WHERE reverse(id) LIKE %s ORDER BY id LIMIT 6",
-                        (_like_prefix(ref[::-1]),))
+                        (like_prefix(ref[::-1]),))
             found = [r[0] for r in cur.fetchall()]
             if not found:
                 raise NotFound(f"no case {ref!r} in the team case store ({self.where})")
@@ -292,16 +229,16 @@ class PostgresCaseStore:
                 raise StoreError(f"case {case_id}: a case's id never changes")
             row = self.row(updated)
             sets = ", ".join(f"{name} = %s" for name in COLUMNS[1:])
-            cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*_params(row)[1:], case_id))
-            _append_events(cur, case_id, after[len(before):])
+            cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*sql_params(row)[1:], case_id))
+            append_events(cur, case_id, after[len(before):])
             return updated
         return self._run(work)
 
     def list_cases(self, filters: Filters, *, now: datetime, due: bool = False, overdue: bool = False,
                    limit: int = 0) -> tuple[list[Case], int]:
-        where, params = _where(filters)
+        where, params = sql_where_of(filters)
         if due or overdue:
-            cond, more = _follow_up_due(now, due=due, overdue=overdue)
+            cond, more = follow_up_due(now, due=due, overdue=overdue)
             where, params = [*where, cond], [*params, *more]
         sql_where = " AND ".join(where) or "true"
 
@@ -338,7 +275,7 @@ class PostgresCaseStore:
         from mocli import reporting
         from mocli.store.postgres_report import tally
 
-        where, params = _where(filters)
+        where, params = sql_where_of(filters)
         return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top)), now, top=top)
 
     def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
@@ -347,9 +284,9 @@ class PostgresCaseStore:
         slow way: `mocli store init` recomputes them)."""
         from mocli.store import postgres_claims
 
-        where, params = _where(filters)
+        where, params = sql_where_of(filters)
         clock = self.claim_clock
-        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock, self._claim_views))
+        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock))
 
     def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,
                   due: bool = False, overdue: bool = False) -> tuple[list[Case], int, dict[str, Any]]:
@@ -357,35 +294,14 @@ class PostgresCaseStore:
         filing and not filed, within `window` days of the deadline, nearest first: at most `limit`, how many
         in all, and each one's deadline. SQL over the claim columns; cases clocked under other rules than
         `rules` by the clock in Python."""
-        from mocli.claim_rules import destination_calendar
-        from mocli.policy.claims import ClaimBook
-        from mocli.policy.claims import claimable as pick
-        from mocli.reporting import summary
         from mocli.store import postgres_claims
-        from mocli.store.postgres_claims import STALE, ClaimClockRules
 
-        where, params = _where(filters)
+        where, params = sql_where_of(filters)
         if due or overdue:
-            cond, more = _follow_up_due(now, due=due, overdue=overdue)
+            cond, more = follow_up_due(now, due=due, overdue=overdue)
             where, params = [*where, cond], [*params, *more]
-        clock = self.claim_clock if rules == self.claim_clock.rules else ClaimClockRules(rules)
-
-        def work(cur: Any) -> tuple[list[Case], int, dict[str, Any]]:
-            found, matched = postgres_claims.claimable(cur, where, params, now, window, clock, limit=limit)
-            cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join([*where, STALE])} "
-                        "AND claim_status IS NULL", [*params, clock.fingerprint, clock.fingerprint])
-            stale = {c["id"]: c for (c,) in cur.fetchall()}
-            book = ClaimBook(rules.rules, now.date(), expiring_within=rules.expiring_within_days,
-                             calendar_for=destination_calendar)
-            more = [(s["id"], expires) for _, s, expires in pick([(i, summary(c)) for i, c in stale.items()],
-                                                                  book, window)]
-            picked = sorted([*found, *more], key=lambda row: (row[1], row[0]))
-            picked = picked[:limit] if limit else picked
-            wanted = [i for i, _ in picked if i not in stale]
-            cur.execute(f"SELECT c.id, {WHOLE} FROM mocli_cases c WHERE c.id = ANY(%s)", (wanted,))
-            whole = {**dict(cur.fetchall()), **stale}
-            return [whole[i] for i, _ in picked], matched + len(more), dict(picked)
-        return self._run(work)
+        clock = self.claim_clock if rules == self.claim_clock.rules else postgres_claims.ClaimClockRules(rules)
+        return self._run(lambda cur: postgres_claims.claimable(cur, where, params, now, window, clock, limit=limit))
 
     def refresh_claims(self, progress: Callable[[int], None] | None = None) -> int:
         """Work out again the claim columns of the cases clocked under other claim rules than this mocli's
@@ -397,20 +313,6 @@ class PostgresCaseStore:
             return postgres_claims.refresh(conn, self.claim_clock, progress)
         except self._pg.Error as exc:
             raise self._error(exc) from None
-
-    def _claim_views(self, where: list[str], params: list[Any]) -> Iterator[Case]:
-        """The slim view (reporting.summary) of the cases `where` selects, from the parts of their
-        documents the claim clock and the recovery figures read: streamed."""
-        from mocli.reporting import summary
-
-        conn = self.connection()
-        with conn.cursor(name="mocli_claim_views") as cur:
-            cur.itersize = 5000
-            cur.execute("SELECT jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', "
-                        "'decision', doc->'decision', 'resolution', doc->'resolution', 'carrier_claim', "
-                        f"doc->'carrier_claim') FROM mocli_cases WHERE {' AND '.join(where)}", params)
-            for (parts,) in cur:
-                yield summary(parts)
 
     def export(self) -> Iterator[Case]:
         conn = self.connection()
@@ -441,51 +343,3 @@ class PostgresCaseStore:
         except self._pg.Error as exc:
             out["error"] = str(self._error(exc))
         return out
-
-
-_INSERT = (f"INSERT INTO mocli_cases ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-           "ON CONFLICT (id) DO NOTHING")
-
-
-def _params(row: tuple[Any, ...]) -> list[Any]:
-    from psycopg.types.json import Jsonb  # noqa: TID253
-
-    return [*row[:-1], Jsonb(row[-1])]
-
-
-def _append_events(cur: Any, case_id: str, events: list[Any]) -> None:
-    from psycopg.types.json import Jsonb  # noqa: TID253
-
-    if events:
-        cur.executemany("INSERT INTO mocli_case_events (case_id, entry) VALUES (%s, %s)",
-                        [(case_id, Jsonb(e)) for e in events])
-
-
-def _follow_up_due(now: datetime, *, due: bool, overdue: bool) -> tuple[str, list[Any]]:
-    """The SQL condition (and parameters) of `cases --due` / `--overdue`: due today, or overdue, or either."""
-    either, params = [], []
-    if due:
-        start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
-        either.append("(status = 'open' AND follow_up_by >= %s AND follow_up_by < %s)")
-        params += [start, start + timedelta(days=1)]
-    if overdue:
-        either.append("(status = 'open' AND follow_up_by < %s)")
-        params.append(now)
-    return "(" + " OR ".join(either) + ")", params
-
-
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-# reporting.Filters' fields and the SQL condition each one adds (the same matching: case-insensitive
-# agent, tier and carrier).
-_FILTER_SQL = (("status", "status = %s"), ("agent", "lower(agent) = lower(%s)"), ("tier", "lower(tier) = lower(%s)"),
-               ("carrier", "lower(carrier) = lower(%s)"), ("action", "action = %s"),
-               ("since", "created_at >= %s"), ("until", "created_at < %s"))
-
-
-def _where(filters: Filters) -> tuple[list[str], list[Any]]:
-    """SQL conditions and their parameters for reporting.Filters."""
-    given = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL if getattr(filters, name)]
-    return [sql for sql, _ in given], [value for _, value in given]

@@ -17,19 +17,19 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.store.migrations import CONCERN
+from mocli.store.postgres_rows import CLAIM_COLUMNS, WHOLE, claim_columns
 
 if TYPE_CHECKING:
     from mocli.claim_rules import ClaimRules
 
-CLAIM_COLUMNS = ("claim_status", "claim_currency", "claim_amount", "claim_paid", "claim_opens", "claim_expires",
-                 "claim_recoverable", "order_currency", "claim_rules")
-# `claim_rules` of a row whose claim columns were never worked out (migration 3's default), and of a row
-# with no claim clock to run (nothing lost, or nothing to claim): the rules do not matter to it.
-UNSET, NO_CLOCK = "unset", ""
-# Clocked under other rules than the fingerprint given twice (not '' nor it): two ranges of migration 3's
-# claim_rules index.
+# `claim_rules`: the fingerprint of the rules a case was clocked under; '' when it has no claim clock to run
+# (nothing lost, nothing to claim: the rules do not matter to it); 'unset' (migration 3) when never worked
+# out. Clocked under other rules than the fingerprint given twice: two ranges of migration 3's index.
 STALE = "(claim_rules > '' AND claim_rules < %s OR claim_rules > %s)"
 REFRESH_BATCH = 10_000  # cases recomputed per transaction: a big store stays usable meanwhile
+# What the claim clock and the recovery figures read of a case's document.
+PARTS = ("jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', 'decision', doc->'decision', "
+         "'resolution', doc->'resolution', 'carrier_claim', doc->'carrier_claim')")
 
 
 class ClaimClockRules:
@@ -49,36 +49,11 @@ class ClaimClockRules:
         self.book = ClaimBook(self.rules.rules, date.today(), calendar_for=destination_calendar)
 
 
-def claim_columns(s: dict[str, Any], clock: ClaimClockRules) -> tuple[Any, ...]:
-    """A case's claim columns (CLAIM_COLUMNS order) from its slim view (`reporting.summary`)."""
-    from mocli.policy.claims import no_claim_reason, worth_claiming
-
-    claim = s.get("carrier_claim")
-    filed: tuple[Any, ...] = (None, None, None, None)
-    if claim:
-        filed = (str(claim.get("status") or ""), str(claim.get("currency") or "USD"), _money(claim.get("amount")),
-                 _money(claim.get("paid")))
-    opens = expires = recoverable = None
-    clocked = NO_CLOCK
-    if worth_claiming(s) and not no_claim_reason(s):
-        clocked = clock.fingerprint
-        _, opens, expires = clock.book.window(s)
-        if expires is not None:
-            recoverable = clock.book.recoverable(s)
-    return (*filed, opens, expires, recoverable, str((s.get("order") or {}).get("currency") or "USD"), clocked)
-
-
-def _money(value: Any) -> float:
-    try:
-        return float(value or 0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def recovery(cur: Any, where: list[str], params: list[Any], now: datetime, clock: ClaimClockRules,
-             views: Callable[[list[str], list[Any]], Iterator[dict[str, Any]]]) -> tuple[dict[str, Any], int]:
+def recovery(cur: Any, where: list[str], params: list[Any], now: datetime,
+             clock: ClaimClockRules) -> tuple[dict[str, Any], int]:
     """The report's recovery figures (policy/claims.py `recovery`) by GROUP BY over the claim columns;
-    the cases clocked under other rules by the clock in Python over their `views`. And how many those were."""
+    the cases clocked under other rules by the clock in Python over their slim views. And how many those
+    were."""
     from mocli.claim_rules import destination_calendar
     from mocli.policy.claims import add_money, finish_recovery, merge_recovery, recovery_row, recovery_rows
     from mocli.reporting import carrier_of
@@ -118,18 +93,36 @@ def recovery(cur: Any, where: list[str], params: list[Any], now: datetime, clock
             r["expired_unfiled"] += n
             if n2:  # a window's amount only where the rule's currency is the order's
                 add_money(r["left_with_carrier"], currency, amount)
-    stale = list(views([*where, CONCERN, STALE], [*params, clock.fingerprint, clock.fingerprint]))
+    stale = list(_views(cur.connection, [*where, CONCERN, STALE], [*params, clock.fingerprint, clock.fingerprint]))
     if stale:
         merge_recovery(rows, recovery_rows(stale, clock.rules.rules, today, carrier_of=carrier_of,
                                            calendar_for=destination_calendar))
     return finish_recovery(rows), len(stale)
 
 
+def _views(conn: Any, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
+    """The slim view (reporting.summary) of the cases `where` selects, from the parts of their documents
+    the claim clock and the recovery figures read: streamed."""
+    from mocli.reporting import summary
+
+    with conn.cursor(name="mocli_claim_views") as cur:
+        cur.itersize = 5000
+        cur.execute(f"SELECT {PARTS} FROM mocli_cases WHERE {' AND '.join(where)}", params)
+        for (parts,) in cur:
+            yield summary(parts)
+
+
 def claimable(cur: Any, where: list[str], params: list[Any], now: datetime, window: int | None,
-              clock: ClaimClockRules, *, limit: int) -> tuple[list[tuple[str, date]], int]:
-    """`cases --claimable` / `--claim-expiring` over the claim columns: (id, deadline) of at most `limit`
-    cases whose claim is open for filing and not filed, nearest deadline first, and how many in all.
-    Only rows clocked under `clock`'s rules (the caller reads the others the slow way)."""
+              clock: ClaimClockRules, *, limit: int) -> tuple[list[dict[str, Any]], int, dict[str, date]]:
+    """`cases --claimable` / `--claim-expiring` over the claim columns: at most `limit` whole cases whose
+    claim is open for filing and not filed (within `window` days of the deadline), nearest deadline first;
+    how many in all; each shown one's deadline. Cases clocked under other rules than `clock`'s are
+    clocked here, in Python."""
+    from mocli.claim_rules import destination_calendar
+    from mocli.policy.claims import ClaimBook
+    from mocli.policy.claims import claimable as pick
+    from mocli.reporting import summary
+
     today = now.date()
     cond = [*where, "claim_status IS NULL", "claim_rules = %s", "claim_opens <= %s", "claim_expires >= %s"]
     args = [*params, clock.fingerprint, today, today]
@@ -140,10 +133,22 @@ def claimable(cur: Any, where: list[str], params: list[Any], now: datetime, wind
     cur.execute(f'SELECT id, claim_expires FROM mocli_cases WHERE {sql_where} ORDER BY claim_expires, id COLLATE "C" '
                 f"{'LIMIT %s' if limit else ''}", [*args, *([limit] if limit else [])])
     found = [(i, d) for i, d in cur.fetchall()]
+    matched = len(found)
     if limit and len(found) == limit:
         cur.execute(f"SELECT count(*) FROM mocli_cases WHERE {sql_where}", args)
-        return found, cur.fetchone()[0]
-    return found, len(found)
+        matched = cur.fetchone()[0]
+    cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join([*where, STALE])} AND claim_status IS NULL",
+                [*params, clock.fingerprint, clock.fingerprint])
+    stale = {c["id"]: c for (c,) in cur.fetchall()}
+    book = ClaimBook(clock.rules.rules, today, expiring_within=clock.rules.expiring_within_days,
+                     calendar_for=destination_calendar)
+    more = [(s["id"], expires) for _, s, expires in pick([(i, summary(c)) for i, c in stale.items()], book, window)]
+    picked = sorted([*found, *more], key=lambda row: (row[1], row[0]))
+    picked = picked[:limit] if limit else picked
+    cur.execute(f"SELECT c.id, {WHOLE} FROM mocli_cases c WHERE c.id = ANY(%s)",
+                ([i for i, _ in picked if i not in stale],))
+    whole = {**dict(cur.fetchall()), **stale}
+    return [whole[i] for i, _ in picked], matched + len(more), dict(picked)
 
 
 def stale_count(cur: Any, clock: ClaimClockRules) -> int:
@@ -158,13 +163,11 @@ def refresh(conn: Any, clock: ClaimClockRules, progress: Callable[[int], None] |
     from mocli import reporting
 
     done, after = 0, 0
-    parts = "jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', 'decision', doc->'decision', " \
-            "'resolution', doc->'resolution', 'carrier_claim', doc->'carrier_claim')"
     sets = ", ".join(f"{name} = n.{name}" for name in CLAIM_COLUMNS)
     while True:
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("SET LOCAL statement_timeout = 0")
-            cur.execute(f"SELECT seq, {parts} FROM mocli_cases WHERE {STALE} AND seq > %s ORDER BY seq LIMIT %s",
+            cur.execute(f"SELECT seq, {PARTS} FROM mocli_cases WHERE {STALE} AND seq > %s ORDER BY seq LIMIT %s",
                         (clock.fingerprint, clock.fingerprint, after, REFRESH_BATCH))
             batch = cur.fetchall()
             if not batch:
