@@ -396,3 +396,26 @@ def test_import_moves_local_files_in_once_and_says_what_it_refused(cli, team_url
     assert "hana.kim@example.com" not in json.dumps(exported)
     whole = [json.loads(line) for line in cli("store", "export", "--include-pii").out.splitlines()]
     assert whole == [a1, a2, b1]
+
+
+def test_import_in_many_batches_counts_and_stores_every_case_once(cli, team_url, tmp_path, monkeypatch, base_case):
+    """Batches are stored while the next is prepared: the counts and the cases are those of one by one."""
+    import copy
+
+    from mocli.commands import store_team
+    from mocli.store.file_backend import LocalCaseStore
+
+    monkeypatch.setattr(store_team, "IMPORT_BATCH", 2)
+    cases = []
+    for n in range(7):
+        c = copy.deepcopy(base_case)
+        c["id"] = f"MO-BATCH-{n:03d}"
+        cases.append(c)
+    local = LocalCaseStore(tmp_path / "many.db")
+    for c in [*cases[:4], cases[1], *cases[4:]]:  # one case twice: stored once
+        local.add(c)
+    first = json.loads(cli("store", "import", str(tmp_path / "many.db"), "--json").out)
+    again = json.loads(cli("store", "import", str(tmp_path / "many.db"), "--json").out)
+    assert (first["imported"], first["already_present"]) == (7, 1)
+    assert (again["imported"], again["already_present"]) == (0, 8)
+    assert [json.loads(line)["id"] for line in cli("store", "export").out.splitlines()] == [c["id"] for c in cases]

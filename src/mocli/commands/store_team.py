@@ -108,23 +108,41 @@ def import_(
     team = _team(cfg)
     imported = present = 0
     refused: list[dict[str, str]] = []
-    for path in files:
-        batch: list[dict[str, Any]] = []
-        rows: list[tuple[Any, ...]] = []
-        for number, case in enumerate(_read_cases(path), start=1):
-            try:
-                rows.append(team.row(case))  # refuses what the store cannot hold, naming the field
-            except StoreError as exc:
-                case_id = case.get("id") if isinstance(case, dict) else None
-                refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})
-                continue
-            batch.append(case)
-            if len(batch) >= IMPORT_BATCH:
-                added = len(team.add_many(batch, rows))
-                imported, present, batch, rows = imported + added, present + len(batch) - added, [], []
-        if batch:
-            added = len(team.add_many(batch, rows))
-            imported, present = imported + added, present + len(batch) - added
+    # One batch is stored (by the database, in another thread) while the next one's columns are worked out
+    # here: the two take about as long, so the import takes half as long as doing them in turn.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as storing:
+        pending: list[tuple[Any, int]] = []  # the batch being stored: (its future ids, its size)
+
+        def stored() -> None:
+            nonlocal imported, present
+            for future, size in pending:
+                added = len(future.result())
+                imported, present = imported + added, present + size - added
+            pending.clear()
+
+        def store_batch(batch: list[dict[str, Any]], rows: list[tuple[Any, ...]]) -> None:
+            stored()  # at most one batch in flight: bounded memory, and an error stops the import
+            pending.append((storing.submit(team.add_many, batch, rows), len(batch)))
+
+        for path in files:
+            batch: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
+            for number, case in enumerate(_read_cases(path), start=1):
+                try:
+                    rows.append(team.row(case))  # refuses what the store cannot hold, naming the field
+                except StoreError as exc:
+                    case_id = case.get("id") if isinstance(case, dict) else None
+                    refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})
+                    continue
+                batch.append(case)
+                if len(batch) >= IMPORT_BATCH:
+                    store_batch(batch, rows)
+                    batch, rows = [], []
+            if batch:
+                store_batch(batch, rows)
+        stored()
     counts = {"imported": imported, "already_present": present, "refused": len(refused), "refusals": refused}
     if json_out:
         from mocli.render import print_json
