@@ -419,3 +419,17 @@ def test_import_in_many_batches_counts_and_stores_every_case_once(cli, team_url,
     assert (first["imported"], first["already_present"]) == (7, 1)
     assert (again["imported"], again["already_present"]) == (0, 8)
     assert [json.loads(line)["id"] for line in cli("store", "export").out.splitlines()] == [c["id"] for c in cases]
+
+
+def test_the_times_to_resolution_counted_give_the_median_and_90th_percentile_of_the_list():
+    """The team report counts each time to resolution (a histogram); the figures are the local report's."""
+    import random
+    from collections import Counter
+
+    from mocli import reporting
+    from mocli.store.postgres_report import _hours
+
+    rng = random.Random(13)
+    for size in (0, 1, 2, 3, 10, 11, 999):
+        values = [rng.choice([0.5, 1.25, 2.0, 7.5, 24.0, 48.75, 100.0]) for _ in range(size)]
+        assert _hours(Counter(values)) == (size, reporting.median(values), reporting.percentile(values, 90))

@@ -2,10 +2,10 @@
 columns (a few thousand grouped rows come back, never the cases); `reporting.assemble` turns them into
 the same figures as the local report.
 
-At a million cases every pass over the cases costs half a second or more, so the counts and the
-time-to-resolution histogram are one pass (GROUPING SETS), the weekly trend another, both over
-migration 3's narrow covering index rather than the 3 GB table; the claims' groupings read migration 2's
-indexes.
+At a million cases every pass over the cases costs half a second or more: the counts are one pass (in
+parallel), the weekly trend and the time-to-resolution histogram another (GROUPING SETS), both over
+migration 3's narrow covering index rather than the table; the claims' groupings read migration 2's
+indexes (benchmarks/team_store.py; EXPLAIN ANALYZE).
 """
 
 from __future__ import annotations
@@ -21,35 +21,35 @@ from mocli.store import migrations
 # three per case in SQL.
 STEP = "date_bin('15 minutes', {}, timestamptz '2000-01-03 00:00+00')"
 
-# Each case once: its counts (grouping set 0) and its time to resolution (1).
+# Each kind of case: how many, their value, and their SLA (plain GROUP BY: the database spreads it over
+# its parallel workers, which it cannot do for grouping sets).
 COUNTS = """
-SELECT GROUPING(status, tier, action, carrier, agent, outcome, remedy, currency, hours),
-       status, tier, action, carrier, agent, outcome, remedy, currency, hours,
-       count(*), sum(value), count(*) FILTER (WHERE overdue), count(*) FILTER (WHERE met),
-       count(*) FILTER (WHERE overdue OR (met AND late))
+SELECT status, tier, action, carrier, agent, outcome, remedy, currency, count(*), sum(value),
+       count(*) FILTER (WHERE overdue), count(*) FILTER (WHERE met), count(*) FILTER (WHERE overdue OR (met AND late))
 FROM (SELECT status, tier, action, carrier, agent, currency, value,
              CASE WHEN has_resolution THEN outcome WHEN status = 'resolved' THEN 'found' END AS outcome,
              CASE WHEN has_resolution THEN nullif(remedy, '') END AS remedy,
-             CASE WHEN has_resolution THEN hours_to_resolution END AS hours,
              status = 'open' AND follow_up_by < %s AS overdue,
              follow_up_by IS NOT NULL AND status <> 'open' AND NOT (status = 'resolved' AND NOT has_resolution)
                  AS met,
              coalesce(resolved_at > follow_up_by, false) AS late
       FROM mocli_cases WHERE {where}) c
-GROUP BY GROUPING SETS ((status, tier, action, carrier, agent, outcome, remedy, currency), (hours))"""
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""
 
-# The weekly trend in one pass: the 15-minute steps each case was opened in, resolved in, and had its
-# follow-up settled in (met or breached), as reporting.tally counts them.
+# The weekly trend and the times to resolution in one pass (GROUPING SETS): the 15-minute steps each
+# case was opened in, resolved in, and had its follow-up settled in (met or breached), as reporting.tally
+# counts them; and how often each time to resolution occurs.
 TREND = f"""
-SELECT GROUPING(opened, resolved, settled, breached), opened, resolved, settled, breached, count(*)
+SELECT GROUPING(opened, resolved, settled, breached, hours), opened, resolved, settled, breached, hours, count(*)
 FROM (SELECT {STEP.format("created_at")} AS opened,
              CASE WHEN has_resolution THEN {STEP.format("resolved_at")} END AS resolved,
              CASE WHEN follow_up_by IS NOT NULL AND NOT (status = 'resolved' AND NOT has_resolution)
                        AND (status = 'resolved' OR follow_up_by < %s)
                   THEN {STEP.format("least(follow_up_by, %s)")} END AS settled,
-             status = 'open' OR coalesce(resolved_at > follow_up_by, false) AS breached
+             status = 'open' OR coalesce(resolved_at > follow_up_by, false) AS breached,
+             CASE WHEN has_resolution THEN hours_to_resolution END AS hours
       FROM mocli_cases WHERE {{where}}) c
-GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached))"""
+GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached), (hours))"""
 
 
 def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int) -> Any:
@@ -60,18 +60,15 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
     # sorted instead. Compiling these statements (JIT) costs more than it saves: a second at a million.
     cur.execute("SET LOCAL work_mem = '256MB'")
     cur.execute("SET LOCAL jit = off")
+    # A team store's indexes live in memory: at the default random_page_cost (4, for spinning disks) the
+    # planner reads the claims from the 600 MB table instead of migration 2's 60 MB index, twice as slow.
+    cur.execute("SET LOCAL random_page_cost = 1.1")
     t = reporting.Tally(*(Counter() for _ in range(11)), defaultdict(Counter), (0, None, None), 0,
                         Counter(), 0, Counter(), 0, Counter(), 0, [], [])
     sql_where = " AND ".join(where) or "true"
     cur.execute(COUNTS.format(where=sql_where), [now, *params])
-    hours: Counter = Counter()
-    for (sets, status, tier, action, carrier, agent, outcome, remedy, currency, hrs, n, value, overdue, met,
-         breach) in cur.fetchall():
-        if sets == 0b000000001:  # status ... currency grouped: one kind of case
-            _count(t, status, tier, action, carrier, agent, outcome, remedy, currency, n, value, overdue, met,
-                   breach)
-        elif hrs is not None:
-            hours[hrs] += n
+    for row in cur.fetchall():
+        _count(t, *row)
     weeks: dict[datetime, date] = {}
 
     def week(step: datetime) -> date:
@@ -80,16 +77,20 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
             weeks[step] = day - timedelta(days=day.weekday())
         return weeks[step]
 
+    hours: Counter = Counter()
     cur.execute(TREND.format(where=sql_where), [now, now, *params])
-    for sets, opened, resolved, settled, breached, n in cur.fetchall():
-        if sets == 0b0111:
+    for sets, opened, resolved, settled, breached, hrs, n in cur.fetchall():
+        if sets == 0b01111:
             t.weekly[week(opened)]["opened"] += n
-        elif sets == 0b1011:
+        elif sets == 0b10111:
             if resolved is not None:
                 t.weekly[week(resolved)]["resolved"] += n
-        elif settled is not None:
-            t.weekly[week(settled)]["settled"] += n
-            t.weekly[week(settled)]["breached"] += n if breached else 0
+        elif sets == 0b11001:
+            if settled is not None:
+                t.weekly[week(settled)]["settled"] += n
+                t.weekly[week(settled)]["breached"] += n if breached else 0
+        elif hrs is not None:
+            hours[hrs] += n
     t.hours = _hours(hours)
     _signals(cur, t, where, params)
     _repeats(cur, t, where, params, top)
