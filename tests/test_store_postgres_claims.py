@@ -96,3 +96,15 @@ def test_a_claim_rule_edit_is_read_the_slow_way_until_store_init_works_the_windo
     assert claimable_everywhere(store, every, NOW)[0] == expected
     r = cli("report", "--format", "json")
     assert r.code == 0 and r.err == ""
+
+
+def test_a_claim_rule_edit_that_moves_no_window_leaves_the_windows_as_they_are(team_url, base_case, mocli_env):
+    from mocli.config import shipped_config_dir
+    from mocli.store.postgres import PostgresCaseStore
+
+    cases = claim_cases(base_case)
+    team_with(team_url, cases).close()
+    shipped = (shipped_config_dir() / "claims.toml").read_text()
+    (mocli_env["conf"] / "claims.toml").write_text(shipped.replace('next_step = "', 'next_step = "Call first. ', 1))
+    every = [reporting.summary(c) for c in cases]
+    assert PostgresCaseStore(team_url).recovery(reporting.Filters(), NOW) == (recovery_figures(every, NOW), 0)

@@ -32,6 +32,10 @@ PARTS = ("jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking',
          "'resolution', doc->'resolution', 'carrier_claim', doc->'carrier_claim')")
 
 
+WINDOW_FIELDS = ("carrier", "service", "earliest_from", "earliest_days", "earliest_unit", "deadline_from",
+                 "deadline_days", "deadline_months", "deadline_unit", "liability", "currency")
+
+
 class ClaimClockRules:
     """The claim rules this mocli clocks claims with, their fingerprint, and a ClaimBook over them."""
 
@@ -42,8 +46,10 @@ class ClaimClockRules:
         from mocli.policy.claims import ClaimBook
 
         self.rules = rules or load_claim_rules()
-        # The holiday calendars count working-day rules: a new release may move a window too.
-        text = repr((self.rules.rules, version("holidays")))
+        # What moves a window or the amount left with the carrier (not a rule's wording, source or evidence);
+        # the holiday calendars count working-day rules: a new release of them may move a window too.
+        text = repr(([tuple(getattr(r, name) for name in WINDOW_FIELDS) for r in self.rules.rules],
+                     version("holidays")))
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
         # Only the windows are kept, never a state: the day does not matter here.
         self.book = ClaimBook(self.rules.rules, date.today(), calendar_for=destination_calendar)
