@@ -30,8 +30,7 @@ REFRESH_BATCH = 10_000  # cases recomputed per transaction: a big store stays us
 # What the claim clock and the recovery figures read of a case's document.
 PARTS = ("jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', 'decision', doc->'decision', "
          "'resolution', doc->'resolution', 'carrier_claim', doc->'carrier_claim')")
-
-
+# The fields of a claim rule (policy/claims.py ClaimRule) that a stored window or amount depends on.
 WINDOW_FIELDS = ("carrier", "service", "earliest_from", "earliest_days", "earliest_unit", "deadline_from",
                  "deadline_days", "deadline_months", "deadline_unit", "liability", "currency")
 
