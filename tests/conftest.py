@@ -76,6 +76,24 @@ def cfg():
 # ---------------------------------------------------------------- a real PostgreSQL server (issue #13)
 
 
+@pytest.fixture(scope="session")
+def base_case(tmp_path_factory):
+    """One real case record, made by the wizard from the demo data (Hana Kim, #1006, UPS, a claim)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("base")
+    env = {**os.environ, "MOCLI_HOME": str(home), "MOCLI_NOW": "2026-11-27T10:00:00-05:00",
+           "MOCLI_AGENT": "ava", "MOCLI_CONFIG_DIR": str(home / "conf")}
+    env.pop("MOCLI_STORE_URL", None)
+    out = subprocess.run([sys.executable, "-m", "mocli", "new-case", "--no-input", "--json", "--customer",
+                          "hana.kim@example.com", "--order", "1006", "--address-confirmed", "yes"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
 def postgres_url() -> str:
     """MOCLI_TEST_POSTGRES_URL; a skip with the reason on a laptop without it, a failure under CI (`.ci/run`
     starts a server), so the PostgreSQL tests never silently skip there."""

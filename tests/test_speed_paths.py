@@ -131,3 +131,9 @@ def test_the_http_client_is_made_at_the_first_request_and_closed_with_the_run():
 
     before, client = asyncio.run(run())
     assert before is None and client.is_closed
+
+
+def test_cases_on_the_team_store_loads_no_local_backend(mocli_env, team_url):
+    # `cases --overdue` on PostgreSQL: nothing of the local journal file (TinyDB, its lock) is loaded.
+    assert loaded_by(mocli_env, "cases", "--overdue", "--json", watch=("tinydb", "filelock", "mocli.store.local")) \
+        == []

@@ -4,7 +4,6 @@ agent's local file and a team's PostgreSQL database (MOCLI_TEST_POSTGRES_URL; se
 from __future__ import annotations
 
 import copy
-import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -28,23 +27,6 @@ def store(request):
     yield s
     if hasattr(s, "close"):
         s.close()
-
-
-@pytest.fixture(scope="session")
-def base_case(tmp_path_factory):
-    """One real case record, made by the wizard from the demo data (Hana Kim, #1006, UPS, a claim)."""
-    import os
-    import subprocess
-    import sys
-
-    home = tmp_path_factory.mktemp("base")
-    env = {**os.environ, "MOCLI_HOME": str(home), "MOCLI_NOW": "2026-11-27T10:00:00-05:00",
-           "MOCLI_AGENT": "ava", "MOCLI_CONFIG_DIR": str(home / "conf")}
-    env.pop("MOCLI_STORE_URL", None)
-    out = subprocess.run([sys.executable, "-m", "mocli", "new-case", "--no-input", "--json", "--customer",
-                          "hana.kim@example.com", "--order", "1006", "--address-confirmed", "yes"],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
 
 
 def make(base, n, *, agent="ava", status="open", tier="Standard", carrier="UPS", action="carrier_investigation",
@@ -225,3 +207,85 @@ def test_the_report_names_the_top_repeat_claimants_and_overdue_cases_with_their_
         == ["C-D", "C-B"]
     every_row = store.report(reporting.Filters(), NOW, top=0)  # 0: every one
     assert len(every_row["repeat_claimants"]["customers"]) == 5 and len(every_row["overdue_cases"]) == len(cases)
+
+
+def claim_cases(base):
+    """Claim cases around the UPS rule's window (opens the day after the expected delivery, closes 60 days
+    after it), NOW being 2026-11-27: expired, expiring today, opening today; lost, filed, found, not claims."""
+    def on(n, expected, **kw):
+        c = make(base, n, **kw)
+        c["order"]["expected_delivery"] = expected
+        return c
+
+    cases = [on(1, "2026-09-01"),  # expired 2026-10-31, unfiled: 96 USD left with UPS
+             on(2, "2026-09-28", customer="C-2"),  # closes 2026-11-27: expired from tomorrow
+             on(3, "2026-09-27", status="resolved", action="refund_or_replacement"),  # lost, closed yesterday
+             on(4, "2026-10-20"), on(5, "2026-10-21", tier="VIP"), on(6, "2026-10-22", agent="ben"),  # filed
+             on(7, "2026-08-01", carrier="FedEx", action="fraud_review", customer="C-3"),  # EUR order
+             on(8, "2026-09-01", status="resolved", action="found"),  # found: nothing to claim
+             on(9, "2026-09-01", action="awaiting_delivery"),  # not a claim
+             on(10, "2026-11-26", customer="C-4"),  # opens today
+             on(11, "2026-11-10", status="resolved", customer="C-5"),  # lost in EUR, window open
+             on(12, "2026-11-20", agent="ben", action="fraud_review")]
+    cases[2]["resolution"] = {"outcome": "lost", "remedy": "refund", "value": 120.5, "currency": "USD",
+                              "resolved_at": NOW.isoformat(), "hours_to_resolution": 7.5}
+    cases[10]["resolution"] = {"outcome": "lost", "remedy": "reship", "value": 80.1, "currency": "EUR",
+                               "resolved_at": NOW.isoformat(), "hours_to_resolution": 2}
+    cases[7]["resolution"] = {"outcome": "found", "remedy": "none", "value": 0, "currency": "USD",
+                              "resolved_at": NOW.isoformat(), "hours_to_resolution": 1}
+    cases[3]["carrier_claim"] = {"status": "paid", "amount": 96, "paid": 80.25, "currency": "USD", "carrier": "UPS"}
+    cases[4]["carrier_claim"] = {"status": "denied", "amount": 50.5, "paid": None, "currency": "EUR", "carrier": "UPS"}
+    cases[5]["carrier_claim"] = {"status": "submitted", "amount": 12.34, "currency": "USD", "carrier": "UPS"}
+    cases[6]["order"]["currency"] = "EUR"
+    return cases
+
+
+# Around the window edges: the day before NOW (case 10 too early), NOW (case 2's last day, case 10's first),
+# the day after (case 2 expired), and two months on (every window closed).
+CLAIM_DAYS = (NOW - timedelta(days=1), NOW, NOW + timedelta(days=1), NOW + timedelta(days=62))
+
+
+def test_the_recovery_figures_are_the_same_as_the_claim_clock_gives_around_window_edges(store, base_case):
+    from mocli.reporting import recovery_figures
+
+    cases = claim_cases(base_case)
+    for c in cases:
+        store.add(c)
+    every = [reporting.summary(c) for c in cases]
+    for now in CLAIM_DAYS:
+        for filters in (reporting.Filters(), reporting.Filters(carrier="ups"), reporting.Filters(agent="ben")):
+            expected = recovery_figures(reporting.select(every, filters), now)
+            assert store.recovery(filters, now) == (expected, 0), (now, filters)
+    ups = [store.recovery(reporting.Filters(), now)[0]["UPS"] for now in CLAIM_DAYS]
+    assert [r["expired_unfiled"] for r in ups] == [1, 2, 3, 6]  # the edges fall where the clock puts them
+    assert ups[1]["left_with_carrier"] == {"USD": 192.0} and ups[1]["recovered"] == {"USD": 80.25}
+    assert ups[1]["lost"] == {"USD": 120.5, "EUR": 80.1} and (ups[1]["paid"], ups[1]["denied"]) == (1, 1)
+    later = NOW + timedelta(days=365)  # FedEx counts nine months from the first scan
+    fedex = store.recovery(reporting.Filters(), later)[0]["FedEx"]
+    assert store.recovery(reporting.Filters(), later)[0] == recovery_figures(every, later)
+    assert fedex["expired_unfiled"] == 1 and fedex["left_with_carrier"] == {}  # the rule's USD, an EUR order
+
+
+def test_claimable_cases_are_the_same_as_the_claim_clock_gives_around_window_edges(store, base_case):
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.commands.cases import _claims_to_file
+    from mocli.policy.claims import ClaimBook, claimable
+
+    cases = claim_cases(base_case)
+    for c in cases:
+        store.add(c)
+    every = [(c["id"], reporting.summary(c)) for c in cases]
+    rules = load_claim_rules()
+    for now in CLAIM_DAYS:
+        book = ClaimBook(rules.rules, now.date(), calendar_for=destination_calendar)
+        for window, limit, overdue in ((None, 0, False), (7, 0, False), (None, 2, False), (None, 0, True)):
+            keep = claimable([(i, s) for i, s in every if not overdue or reporting.is_overdue(s, now)], book, window)
+            shown, matched, deadlines = _claims_to_file(store, reporting.Filters(), now, window, limit=limit,
+                                                        due=False, overdue=overdue)
+            assert [c["id"] for c in shown] == [i for i, _, _ in keep][:limit or None], (now, window, limit)
+            assert matched == len(keep) and deadlines == {i: d for i, _, d in keep[:limit or None]}
+            assert shown == [store.find(c["id"]) for c in shown]  # whole cases
+    today, _, _ = _claims_to_file(store, reporting.Filters(), NOW, None, limit=0, due=False, overdue=False)
+    before, _, _ = _claims_to_file(store, reporting.Filters(), NOW - timedelta(days=1), None, limit=0, due=False,
+                                   overdue=False)
+    assert "MO-261127-00010" in {c["id"] for c in today} - {c["id"] for c in before}  # opens today

@@ -125,6 +125,15 @@ def test_the_report_indexes_name_the_claims_the_report_counts():
     assert migrations.CLAIMS == f"action IN ({', '.join(repr(a) for a in sorted(reporting.CLAIM_ACTIONS))})"
 
 
+def back_to_schema_2(conn):
+    """Undo migration 3 (the claim columns, their indexes with them, and the report's indexes)."""
+    from mocli.store.postgres_claims import CLAIM_COLUMNS
+
+    conn.execute(f"ALTER TABLE mocli_cases {', '.join(f'DROP COLUMN {name}' for name in CLAIM_COLUMNS)}")
+    conn.execute("DROP INDEX mocli_cases_report, mocli_cases_fraud")
+    conn.execute("DELETE FROM mocli_schema_version WHERE version > 2")
+
+
 def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team_url):
     """A store made by the first release (schema 1) is upgraded in place, its cases kept: the report's
     repeat-claimant queries get their covering indexes (migration 2)."""
@@ -134,6 +143,7 @@ def test_store_init_upgrades_a_version_1_store_with_the_report_indexes(cli, team
 
     case = new_case(cli)
     with psycopg.connect(team_url, autocommit=True) as conn:  # back to what schema 1 had
+        back_to_schema_2(conn)
         for name in ("mocli_cases_claimant", "mocli_cases_claim_address", "mocli_cases_claim_filed"):
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM mocli_schema_version WHERE version > 1")
@@ -227,12 +237,12 @@ def test_a_connection_dropped_mid_write_leaves_no_partial_case(cli, team_url, mo
         team.update(case["id"], note_then_drop)
     assert team.find(case["id"]) == case  # a new connection; the change left nothing behind
 
-    real = postgres._append_events
-    monkeypatch.setattr(postgres, "_append_events", lambda *a: (kill_own_connection(), real(*a)))
+    real = postgres.append_events
+    monkeypatch.setattr(postgres, "append_events", lambda *a: (kill_own_connection(), real(*a)))
     added = {**case, "id": "MO-261127-DROPD"}
     with pytest.raises(StoreError):
         team.add(added)
-    monkeypatch.setattr(postgres, "_append_events", real)
+    monkeypatch.setattr(postgres, "append_events", real)
     with pytest.raises(Exception, match="no case"):
         team.find("DROPD")
 
@@ -386,3 +396,40 @@ def test_import_moves_local_files_in_once_and_says_what_it_refused(cli, team_url
     assert "hana.kim@example.com" not in json.dumps(exported)
     whole = [json.loads(line) for line in cli("store", "export", "--include-pii").out.splitlines()]
     assert whole == [a1, a2, b1]
+
+
+def test_import_in_many_batches_counts_and_stores_every_case_once(cli, team_url, tmp_path, monkeypatch, base_case):
+    """Batches are stored while the next is prepared: the counts and the cases are those of one by one."""
+    import copy
+
+    from mocli.commands import store_team
+    from mocli.store.file_backend import LocalCaseStore
+
+    monkeypatch.setattr(store_team, "IMPORT_BATCH", 2)
+    cases = []
+    for n in range(7):
+        c = copy.deepcopy(base_case)
+        c["id"] = f"MO-BATCH-{n:03d}"
+        cases.append(c)
+    local = LocalCaseStore(tmp_path / "many.db")
+    for c in [*cases[:4], cases[1], *cases[4:]]:  # one case twice: stored once
+        local.add(c)
+    first = json.loads(cli("store", "import", str(tmp_path / "many.db"), "--json").out)
+    again = json.loads(cli("store", "import", str(tmp_path / "many.db"), "--json").out)
+    assert (first["imported"], first["already_present"]) == (7, 1)
+    assert (again["imported"], again["already_present"]) == (0, 8)
+    assert [json.loads(line)["id"] for line in cli("store", "export").out.splitlines()] == [c["id"] for c in cases]
+
+
+def test_the_times_to_resolution_counted_give_the_median_and_90th_percentile_of_the_list():
+    """The team report counts each time to resolution (a histogram); the figures are the local report's."""
+    import random
+    from collections import Counter
+
+    from mocli import reporting
+    from mocli.store.postgres_report import _hours
+
+    rng = random.Random(13)
+    for size in (0, 1, 2, 3, 10, 11, 999):
+        values = [rng.choice([0.5, 1.25, 2.0, 7.5, 24.0, 48.75, 100.0]) for _ in range(size)]
+        assert _hours(Counter(values)) == (size, reporting.median(values), reporting.percentile(values, 90))

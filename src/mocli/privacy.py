@@ -15,6 +15,7 @@ recognised.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"']+@([^@\s<>(),;:\"']+\.[A-Za-z]{2,})")
@@ -136,6 +137,7 @@ def _replace_known(text: str, known: dict[str, str]) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # asked for every string of every case exported: the same few hundred paths
 def _is_free_text(path: tuple[str, ...]) -> bool:
     return any(len(path) >= len(p) and all(a in ("*", b) for a, b in zip(p, path, strict=False))
                for p in FREE_TEXT)

@@ -642,3 +642,12 @@ def late(hours: float) -> str:
     """How late a follow-up is, as people say it: `2d 5h`, `7h`."""
     days, rest = divmod(int(hours), 24)
     return f"{days}d {rest}h" if days else f"{rest}h"
+
+
+def recovery_figures(cases: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Carrier-claim recovery by carrier (policy/claims.py `recovery`) with the configured claim rules."""
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import recovery
+
+    return recovery(cases, load_claim_rules().rules, now.date(), carrier_of=carrier_of,
+                    calendar_for=destination_calendar)

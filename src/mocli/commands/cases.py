@@ -124,44 +124,27 @@ def _claims_to_file(cases_store: Any, filters: Any, now: Any, window: int | None
                     overdue: bool) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
     """The cases whose carrier claim is open for filing and not filed yet (within `window` days of its
     deadline when given), nearest deadline first: at most `limit` of them, how many matched, and each
-    one's deadline. A local file is read through its cached slim view; the team store streams only the
-    cases a claim concerns."""
+    shown one's deadline. A local file is read through its cached slim view; the team store filters its claim
+    columns (store/postgres_claims.py)."""
     from mocli import reporting
     from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import ClaimBook, claim_facts, facts_dict, worth_claiming
+    from mocli.policy.claims import ClaimBook, claimable
 
-    if hasattr(cases_store, "scan"):  # the local file: its cached slim view carries the claim facts
-        scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
-        rows = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
-
-        def fetch(ids: list[Any]) -> list[dict[str, Any]]:
-            return cases_store.records(scan, ids)
-    else:
-        whole = {c["id"]: c for c in cases_store.claim_cases(filters)}
-        rows = [(i, {**c, "claim_facts": facts_dict(claim_facts(c))}) for i, c in whole.items()]
-
-        def fetch(ids: list[Any]) -> list[dict[str, Any]]:
-            return [whole[i] for i in ids]
+    rules, today = load_claim_rules(), now.date()
+    if not hasattr(cases_store, "scan"):  # the team store: its claim columns are filtered in SQL
+        return cases_store.claimable(filters, now, window, rules, limit=limit, due=due, overdue=overdue)
+    # The local file: its cached slim view carries the claim facts.
+    scan = cases_store.scan(reporting.summary, reporting.SUMMARY_KEY)
+    rows = [(doc_id, s) for doc_id, s in scan.docs.items() if filters.matches(s)]
     if due or overdue:
         rows = [(i, s) for i, s in rows if (due and reporting.is_due_today(s, now))
                 or (overdue and reporting.is_overdue(s, now))]
-    rules, today = load_claim_rules(), now.date()
     book = ClaimBook(rules.rules, today, expiring_within=rules.expiring_within_days,
                      calendar_for=destination_calendar)
-    keep, deadlines = [], {}
-    for doc_id, s in rows:
-        if s.get("carrier_claim") or not s.get("claim_facts") or not worth_claiming(s):
-            continue
-        state, _, expires = book.window(s)
-        if state not in ("eligible", "expiring"):
-            continue
-        if window is not None and (expires - today).days > window:
-            continue
-        keep.append((doc_id, s))
-        deadlines[s.get("id")] = expires
-    keep.sort(key=lambda row: (deadlines[row[1].get("id")], str(row[1].get("id"))))
+    keep = claimable(rows, book, window)
     picked = keep[:limit] if limit else keep
-    return fetch([doc_id for doc_id, _ in picked]), len(keep), deadlines
+    return cases_store.records(scan, [doc_id for doc_id, _, _ in picked]), len(keep), \
+        {s.get("id"): expires for _, s, expires in picked}
 
 
 def case_status(c: dict[str, Any], now: Any) -> str:

@@ -45,6 +45,7 @@ def report(
     from mocli import reporting
     from mocli.commands.common import load
     from mocli.render import output
+    from mocli.reporting import recovery_figures
 
     fmt = output.choose(fmt, json_fields, FORMATS)
     cfg, now = load(read_only=True)  # no business days, no messages
@@ -64,7 +65,11 @@ def report(
                                         filters={"agent": agent, "tier": tier, "carrier": carrier})
             figures.update({k: v for k, v in team.report(filters, now, top=top).items()
                             if k not in ("generated_at", "period", "filters", "sources")})
-            figures["recovery"] = _recovery(list(team.claim_views(filters)), now)
+            figures["recovery"], stale = team.recovery(filters, now)
+            if stale:
+                typer.echo(f"mocli: warning: {stale} case(s) in the team store had their claim windows worked out "
+                           "under other claim rules (claims.toml changed): run `mocli store init` to recompute "
+                           "them (this report clocked them itself, more slowly)", err=True)
             figures["duplicate_ids"] = []  # one table, the id its primary key
         else:
             sources, loaded = _load(cfg, db or [])
@@ -73,7 +78,7 @@ def report(
                                         else (loaded[0] if loaded else []), filters)
             figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
                                         filters={"agent": agent, "tier": tier, "carrier": carrier}, top=top)
-            figures["recovery"] = _recovery(selected, now)
+            figures["recovery"] = recovery_figures(selected, now)
             figures["duplicate_ids"] = reporting.duplicate_ids(selected)
     finally:
         if collecting:
@@ -122,16 +127,6 @@ def _check_filters(cfg: Any, loaded: list[list[dict[str, Any]]], *, tier: str | 
         agents = sorted({str(c.get("agent")) for cases in loaded for c in cases if c.get("agent")})
         if agents and agent.casefold() not in {a.casefold() for a in agents}:
             raise InvalidInput(f"--agent {agent!r}: no cases by this agent (agents: {', '.join(agents)})")
-
-
-def _recovery(cases: list[dict[str, Any]], now: Any) -> dict[str, Any]:
-    """Carrier-claim recovery by carrier (policy/claims.py `recovery`), with the configured claim rules."""
-    from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import recovery
-    from mocli.reporting import carrier_of
-
-    return recovery(cases, load_claim_rules().rules, now.date(), carrier_of=carrier_of,
-                    calendar_for=destination_calendar)
 
 
 def _case_files(paths: list[Path]) -> list[Path]:

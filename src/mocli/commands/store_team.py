@@ -28,6 +28,9 @@ def _team(cfg: Any) -> Any:
 def init() -> None:
     """Create the team store's tables, or upgrade them to this mocli's schema (safe to run again).
 
+    Also works out again the claim windows of the cases clocked under other claim rules (claims.toml
+    changed since they were stored), which the report and `cases --claimable` otherwise clock slowly.
+
     The store is the one `[store] url` in settings.toml or MOCLI_STORE_URL names; its password comes
     from libpq (PGPASSWORD, ~/.pgpass, PGSERVICE), never from a mocli file.
 
@@ -46,6 +49,13 @@ def init() -> None:
         typer.echo(f"created the team case store's tables ({team.where}), schema version {after}")
     else:
         typer.echo(f"upgraded the team case store ({team.where}) from schema version {before} to {after}")
+    # Claim windows follow claims.toml: cases stored before schema 3, or clocked under other rules, are
+    # worked out again (in batches: the store stays usable meanwhile).
+    refreshed = team.refresh_claims(lambda n: typer.echo(f"  worked out the claim windows of {n} cases ...",
+                                                         err=True))
+    if refreshed:
+        typer.echo(f"worked out the claim windows of {refreshed} cases with the claim rules in use "
+                   f"(claims.toml {team.claim_clock.fingerprint})")
 
 
 @app.command("status")
@@ -93,29 +103,46 @@ def import_(
     from mocli.commands.common import load
     from mocli.errors import StoreError
     from mocli.render import sanitize
-    from mocli.store.postgres import columns
 
     cfg, _ = load(read_only=True)
     team = _team(cfg)
     imported = present = 0
     refused: list[dict[str, str]] = []
-    for path in files:
-        batch: list[dict[str, Any]] = []
-        rows: list[tuple[Any, ...]] = []
-        for number, case in enumerate(_read_cases(path), start=1):
-            try:
-                rows.append(columns(case))  # refuses what the store cannot hold, naming the field
-            except StoreError as exc:
-                case_id = case.get("id") if isinstance(case, dict) else None
-                refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})
-                continue
-            batch.append(case)
-            if len(batch) >= IMPORT_BATCH:
-                added = len(team.add_many(batch, rows))
-                imported, present, batch, rows = imported + added, present + len(batch) - added, [], []
-        if batch:
-            added = len(team.add_many(batch, rows))
-            imported, present = imported + added, present + len(batch) - added
+    # One batch is stored (by the database, in another thread) while the next one's columns are worked out
+    # here: the two take about as long, so the import takes half as long as doing them in turn.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as storing:
+        pending: list[tuple[Any, int]] = []  # the batch being stored: (its future ids, its size)
+
+        def stored() -> None:
+            nonlocal imported, present
+            for future, size in pending:
+                added = len(future.result())
+                imported, present = imported + added, present + size - added
+            pending.clear()
+
+        def store_batch(batch: list[dict[str, Any]], rows: list[tuple[Any, ...]]) -> None:
+            stored()  # at most one batch in flight: bounded memory, and an error stops the import
+            pending.append((storing.submit(team.add_many, batch, rows), len(batch)))
+
+        for path in files:
+            batch: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
+            for number, case in enumerate(_read_cases(path), start=1):
+                try:
+                    rows.append(team.row(case))  # refuses what the store cannot hold, naming the field
+                except StoreError as exc:
+                    case_id = case.get("id") if isinstance(case, dict) else None
+                    refused.append({"file": str(path), "case": str(case_id or f"#{number}"), "reason": str(exc)})
+                    continue
+                batch.append(case)
+                if len(batch) >= IMPORT_BATCH:
+                    store_batch(batch, rows)
+                    batch, rows = [], []
+            if batch:
+                store_batch(batch, rows)
+        stored()
     counts = {"imported": imported, "already_present": present, "refused": len(refused), "refusals": refused}
     if json_out:
         from mocli.render import print_json

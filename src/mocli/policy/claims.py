@@ -245,6 +245,16 @@ class ClaimBook:
             return "unknown", None, None
         return _state(opens, expires, self.today, self.within), opens, expires
 
+    def recoverable(self, case: dict[str, Any]) -> float | None:
+        """What the carrier pays at most for a slim view's order (as `recoverable`, without its sentence:
+        this runs for every case a report or a store write clocks); None without a rule in its currency."""
+        order = case.get("order") or {}
+        rule = self.rule(case.get("claim_facts") or {})
+        currency = str(order.get("currency") or "USD")
+        if rule is None or rule.currency.upper() != currency.upper():
+            return None
+        return min(rule.liability, float(order.get("value") or 0))
+
     def rule(self, cf: dict[str, Any]) -> ClaimRule | None:
         """The rule for a slim view's carrier and service."""
         key = (cf.get("carrier"), cf.get("service"))
@@ -391,6 +401,24 @@ def assess(case: dict[str, Any], rules: list[ClaimRule], today: date, *, expirin
     return claim_clock(rules, facts, today, expiring_within=expiring_within, working_calendar=working, rule=rule)
 
 
+def claimable(rows: list[tuple[Any, dict[str, Any]]], book: ClaimBook,
+              window: int | None = None) -> list[tuple[Any, dict[str, Any], date]]:
+    """(key, view, deadline) of the slim views whose carrier claim is open for filing and not filed yet
+    (within `window` days of its deadline when given), nearest deadline first (then the case id)."""
+    keep = []
+    for key, s in rows:
+        if s.get("carrier_claim") or not s.get("claim_facts") or not worth_claiming(s):
+            continue
+        state, _, expires = book.window(s)
+        if state not in ("eligible", "expiring"):
+            continue
+        if window is not None and (expires - book.today).days > window:
+            continue
+        keep.append((key, s, expires))
+    keep.sort(key=lambda row: (row[2], str(row[1].get("id"))))
+    return keep
+
+
 def recovery(cases: list[dict[str, Any]], rules: list[ClaimRule], today: date, *, carrier_of: Any,
              calendar_for: Any = None) -> dict[str, Any]:
     """`mocli report`'s recovery figures by carrier: claims filed and paid, money claimed, recovered
@@ -398,47 +426,69 @@ def recovery(cases: list[dict[str, Any]], rules: list[ClaimRule], today: date, *
 
     Works on stored cases or their slim view (which carries `claim_facts`). Amounts are per currency.
     """
+    return finish_recovery(recovery_rows(cases, rules, today, carrier_of=carrier_of, calendar_for=calendar_for))
+
+
+def recovery_row(rows: dict[str, dict[str, Any]], carrier: str) -> dict[str, Any]:
+    """The carrier's row of the recovery figures, made empty on first use."""
+    return rows.setdefault(carrier, {"filed": 0, "paid": 0, "denied": 0, "pending": 0, "claimed": {},
+                                     "recovered": {}, "lost": {}, "expired_unfiled": 0, "left_with_carrier": {}})
+
+
+def add_money(money: dict[str, float], currency: Any, amount: Any) -> None:
+    """Add an amount to a per-currency total (USD when the case names none), to the cent."""
+    cur = str(currency or "USD")
+    money[cur] = round(money.get(cur, 0.0) + float(amount or 0), 2)
+
+
+def recovery_rows(cases: list[dict[str, Any]], rules: list[ClaimRule], today: date, *, carrier_of: Any,
+                  calendar_for: Any = None) -> dict[str, dict[str, Any]]:
+    """`recovery`'s rows by carrier, before the rates and the order (`finish_recovery`)."""
     rows: dict[str, dict[str, Any]] = {}
     book = ClaimBook(rules, today, calendar_for=calendar_for)
-
-    def row(name: str) -> dict[str, Any]:
-        return rows.setdefault(name, {"filed": 0, "paid": 0, "denied": 0, "pending": 0, "claimed": {},
-                                      "recovered": {}, "lost": {}, "expired_unfiled": 0, "left_with_carrier": {}})
-
-    def add(money: dict[str, float], currency: Any, amount: Any) -> None:
-        cur = str(currency or "USD")
-        money[cur] = round(money.get(cur, 0.0) + float(amount or 0), 2)
-
     for case in cases:
         carrier = carrier_of(case)
         res = case.get("resolution") or {}
         claim = case.get("carrier_claim")
         if res.get("outcome") == "lost":
-            add(row(carrier)["lost"], res.get("currency"), res.get("value"))
+            add_money(recovery_row(rows, carrier)["lost"], res.get("currency"), res.get("value"))
         if claim:
-            r = row(carrier)
+            r = recovery_row(rows, carrier)
             r["filed"] += 1
             status = claim.get("status")
             r["paid" if status == "paid" else "denied" if status == "denied" else "pending"] += 1
-            add(r["claimed"], claim.get("currency"), claim.get("amount"))
+            add_money(r["claimed"], claim.get("currency"), claim.get("amount"))
             if status == "paid":
-                add(r["recovered"], claim.get("currency"), claim.get("paid"))
+                add_money(r["recovered"], claim.get("currency"), claim.get("paid"))
             continue
         if not worth_claiming(case):
             continue
         if "claim_facts" not in case:  # a whole stored case rather than its slim view
             case = {**case, "claim_facts": facts_dict(claim_facts(case))}
         if book.window(case)[0] == "expired":
-            r = row(carrier)
+            r = recovery_row(rows, carrier)
             r["expired_unfiled"] += 1
-            order = case.get("order") or {}
-            rule = book.rule(case["claim_facts"])
-            currency = str(order.get("currency") or "USD")
-            # As `recoverable`, without its sentence: this runs for every expired case in a report.
-            amount = min(rule.liability, float(order.get("value") or 0)) \
-                if rule and rule.currency.upper() == currency.upper() else None
+            amount = book.recoverable(case)
             if amount is not None:
-                add(r["left_with_carrier"], order.get("currency"), amount)
+                add_money(r["left_with_carrier"], (case.get("order") or {}).get("currency"), amount)
+    return rows
+
+
+def merge_recovery(rows: dict[str, dict[str, Any]], more: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`recovery_rows` of two sets of cases added together (counts summed, money per currency)."""
+    for carrier, extra in more.items():
+        r = recovery_row(rows, carrier)
+        for key, value in extra.items():
+            if isinstance(value, dict):
+                for cur, amount in value.items():
+                    add_money(r[key], cur, amount)
+            else:
+                r[key] += value
+    return rows
+
+
+def finish_recovery(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The recovery figures from their rows: each carrier's recovery rate, biggest carriers first."""
     for r in rows.values():
         # A rate only where one currency is both lost and recovered: mocli does not convert money.
         cur = set(r["lost"]) | set(r["recovered"])

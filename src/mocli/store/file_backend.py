@@ -54,6 +54,17 @@ class LocalCaseStore(CaseStore):
 
     def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
         from mocli import reporting
+
+        return reporting.figures(self._selected(filters), now, top=top)
+
+    def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
+        from mocli.reporting import recovery_figures
+
+        return recovery_figures(self._selected(filters), now), 0
+
+    def _selected(self, filters: Filters) -> list[dict[str, Any]]:
+        """The slim views (reporting.summary, cached) of the cases `filters` selects."""
+        from mocli import reporting
         from mocli.errors import NotFound
 
         try:
@@ -61,7 +72,7 @@ class LocalCaseStore(CaseStore):
                                         lock_timeout=self.storage.lock_timeout, move_corrupt=False)
         except NotFound:  # no case file yet: an empty report
             summaries = []
-        return reporting.figures(reporting.select(summaries, filters), now, top=top)
+        return reporting.select(summaries, filters)
 
     def export(self) -> Iterator[dict[str, Any]]:
         if self.path.exists():

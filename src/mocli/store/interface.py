@@ -54,6 +54,10 @@ class CaseStoreAPI(Protocol):
         """reporting.figures over the cases `filters` selects (without the period / sources keys), naming
         the `top` repeat claimants, addresses and overdue follow-ups (0: all)."""
 
+    def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
+        """The report's carrier-claim recovery figures (policy/claims.py `recovery`) over the cases `filters`
+        selects, with the configured claim rules; and how many cases had to be clocked the slow way."""
+
     def export(self) -> Iterator[Case]:
         """Every case, whole, in the order they were added."""
 

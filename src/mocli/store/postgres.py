@@ -14,90 +14,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
 from mocli.store.interface import CaseIdTaken
+from mocli.store.postgres_rows import (
+    COLUMNS,
+    INSERT,
+    WHOLE,
+    append_events,
+    columns,
+    follow_up_due,
+    like_prefix,
+    load_psycopg,
+    sql_params,
+    sql_where_of,
+)
 from mocli.store.urls import describe_url
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters
+    from mocli.store.postgres_claims import ClaimClockRules
 
 Case = dict[str, Any]
-COLUMNS = ("id", "created_at", "agent", "status", "follow_up_by", "tier", "action", "carrier", "customer_id",
-           "customer_email", "address_key", "address_line", "is_claim", "claim_on", "order_number",
-           "has_resolution", "outcome", "remedy", "value", "currency", "resolved_at", "hours_to_resolution",
-           "signals", "doc")
-# The whole case: the document and its history, oldest event first.
-WHOLE = ("c.doc || jsonb_build_object('history', coalesce((SELECT jsonb_agg(e.entry ORDER BY e.seq) "
-         "FROM mocli_case_events e WHERE e.case_id = c.id), '[]'::jsonb))")
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg  # noqa: TID253
-        import psycopg.conninfo  # noqa: TID253
-        from psycopg.types.json import set_json_dumps, set_json_loads  # noqa: TID253
-    except ImportError:
-        raise StoreError('the team case store (PostgreSQL) needs psycopg: install it with '
-                         'pip install "mocli[postgres]"') from None
-    import orjson  # noqa: TID253
-
-    set_json_dumps(orjson.dumps)
-    set_json_loads(orjson.loads)
-    return psycopg
-
-
-def _moment(value: Any, what: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise StoreError(f"{what} is not an ISO 8601 date-time: {str(value)[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise StoreError(f"{what} has no UTC offset: {str(value)[:40]!r}")
-    return moment
-
-
-def columns(case: Case) -> tuple[Any, ...]:
-    """The indexed columns of a case (COLUMNS order), computed by the same functions the local
-    backend's filters and reports use; StoreError naming the field for a record that cannot be stored."""
-    from mocli import reporting
-    from mocli.policy.opening import claim_fields
-
-    if not isinstance(case, dict):
-        raise StoreError("not a case record (a JSON object)")
-    case_id = case.get("id")
-    if not isinstance(case_id, str) or not case_id.strip():
-        raise StoreError("the case has no id")
-    created = _moment(case.get("created_at"), "created_at")
-    if created is None:
-        raise StoreError("created_at is missing")
-    s = reporting.summary(case)
-    claim = claim_fields(case)
-    res = case.get("resolution") if isinstance(case.get("resolution"), dict) else None
-    customer, order = s["customer"], s["order"]
-    doc = {k: v for k, v in case.items() if k != "history"}
-    value = res.get("value") if res else None
-    hours = res.get("hours_to_resolution") if res else None
-    return (case_id, created, str(case.get("agent") or "unknown"), str(s["status"] or "open"),
-            _moment(case.get("follow_up_by"), "follow_up_by"), reporting.tier_of(case), reporting.action_of(case),
-            reporting.carrier_of(case), _text(customer.get("id")), _text(customer.get("email")),
-            order.get("address_key") or None, order.get("address_line"), claim is not None,
-            date.fromisoformat(claim["on"]) if claim else None, _text((case.get("order") or {}).get("number")),
-            res is not None, _text(res.get("outcome")) if res else None, _text(res.get("remedy")) if res else None,
-            float(value or 0) if isinstance(value, int | float | type(None)) else 0.0,
-            str(res.get("currency") or "USD") if res else None,
-            _moment(res.get("resolved_at"), "resolution.resolved_at") if res else None,
-            float(hours) if isinstance(hours, int | float) else None,
-            [str(x.get("rule") or "unknown") for x in s["signals"]], doc)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 class PostgresCaseStore:
@@ -111,8 +52,22 @@ class PostgresCaseStore:
         self.path = self.where  # what "Saved case X to ..." names
         self.statement_timeout = statement_timeout
         self.connect_timeout = connect_timeout
-        self._pg = _psycopg()
+        self._pg = load_psycopg()
         self._conn: Any = None
+        self._clock: ClaimClockRules | None = None
+
+    @property
+    def claim_clock(self) -> ClaimClockRules:
+        """The claim rules this store's writes clock claims with (read once, on first use)."""
+        if self._clock is None:
+            from mocli.store.postgres_claims import ClaimClockRules
+
+            self._clock = ClaimClockRules()
+        return self._clock
+
+    def row(self, case: Case) -> tuple[Any, ...]:
+        """The case's columns as this store writes them (`columns`)."""
+        return columns(case, self.claim_clock)
 
     # -- connections and errors
     def connection(self, *, check_schema: bool = True) -> Any:
@@ -192,13 +147,13 @@ class PostgresCaseStore:
         """Store a new case; with `fresh` (the case built again with a newly drawn id), an id another agent
         took meanwhile is drawn again instead of failing. Returns the case stored."""
         for _ in range(100):
-            row = columns(case)
+            row = self.row(case)
 
             def work(cur: Any, case: Case = case, row: Any = row) -> None:
-                cur.execute(_INSERT, _params(row))
+                cur.execute(INSERT, sql_params(row))
                 if cur.rowcount == 0:
                     raise CaseIdTaken(f"case id {case['id']} is already taken in the team case store ({self.where})")
-                _append_events(cur, case["id"], case.get("history") or [])
+                append_events(cur, case["id"], case.get("history") or [])
             try:
                 self._run(work)
                 return case
@@ -213,8 +168,8 @@ class PostgresCaseStore:
         one INSERT ... ON CONFLICT DO NOTHING); the ids stored. A case twice in `cases` is stored once.
         `rows`: their `columns`, when the caller has computed them already."""
         Jsonb = self._pg.types.json.Jsonb
-        rows = [(*_params(row), Jsonb(c.get("history") or []), n)
-                for n, (c, row) in enumerate(zip(cases, rows or [columns(c) for c in cases], strict=True))]
+        rows = [(*sql_params(row), Jsonb(c.get("history") or []), n)
+                for n, (c, row) in enumerate(zip(cases, rows or [self.row(c) for c in cases], strict=True))]
         names = ", ".join(COLUMNS)
 
         def work(cur: Any) -> list[str]:
@@ -243,7 +198,7 @@ class PostgresCaseStore:
         if row is None:
             # A unique end of the id: a prefix of the reversed id (indexed). Ids are upper case.
             cur.execute("SELECT id FROM mocli_cases WHERE reverse(id) LIKE %s ORDER BY id LIMIT 6",
-                        (_like_prefix(ref[::-1]),))
+                        (like_prefix(ref[::-1]),))
             found = [r[0] for r in cur.fetchall()]
             if not found:
                 raise NotFound(f"no case {ref!r} in the team case store ({self.where})")
@@ -272,26 +227,19 @@ class PostgresCaseStore:
                 raise StoreError(f"case {case_id}: the history is append-only; an earlier entry was changed")
             if updated.get("id") != case_id:
                 raise StoreError(f"case {case_id}: a case's id never changes")
-            row = columns(updated)
+            row = self.row(updated)
             sets = ", ".join(f"{name} = %s" for name in COLUMNS[1:])
-            cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*_params(row)[1:], case_id))
-            _append_events(cur, case_id, after[len(before):])
+            cur.execute(f"UPDATE mocli_cases SET {sets} WHERE id = %s", (*sql_params(row)[1:], case_id))
+            append_events(cur, case_id, after[len(before):])
             return updated
         return self._run(work)
 
     def list_cases(self, filters: Filters, *, now: datetime, due: bool = False, overdue: bool = False,
                    limit: int = 0) -> tuple[list[Case], int]:
-        where, params = _where(filters)
+        where, params = sql_where_of(filters)
         if due or overdue:
-            either = []
-            if due:
-                start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
-                either.append("(status = 'open' AND follow_up_by >= %s AND follow_up_by < %s)")
-                params += [start, start + timedelta(days=1)]
-            if overdue:
-                either.append("(status = 'open' AND follow_up_by < %s)")
-                params.append(now)
-            where.append("(" + " OR ".join(either) + ")")
+            cond, more = follow_up_due(now, due=due, overdue=overdue)
+            where, params = [*where, cond], [*params, *more]
         sql_where = " AND ".join(where) or "true"
 
         # Sorted as the local backend sorts (no follow-up: as if due now; then the id, byte order). Due and
@@ -322,191 +270,47 @@ class PostgresCaseStore:
         return self._run(work)
 
     def report(self, filters: Filters, now: datetime, *, top: int = 20) -> dict[str, Any]:
-        """The report's counts by SQL aggregates over the indexed columns (a few hundred grouped rows come
+        """The report's counts by SQL aggregates over the indexed columns (a few thousand grouped rows come
         back, never the cases), assembled into figures by the same code as the local report."""
-        from collections import Counter, defaultdict
-
         from mocli import reporting
+        from mocli.store.postgres_report import tally
 
-        where, params = _where(filters)
-        cases = f"(SELECT * FROM mocli_cases WHERE {' AND '.join(where) or 'true'})"
-        # The claims, each with its claimant, stated as migration 2's indexes are (so that they are used).
-        claims = (f"(SELECT id, seq, customer_email, address_key, address_line, {migrations.CLAIMANT} AS who "
-                  f"FROM mocli_cases WHERE {' AND '.join([*where, migrations.CLAIMS])})")
+        where, params = sql_where_of(filters)
+        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top)), now, top=top)
 
-        def work(cur: Any) -> reporting.Tally:
-            # The aggregates below hash a million rows into a few hundred thousand groups: with the default
-            # 4 MB they spill to disk and take about four times as long (benchmarks/team_store.py).
-            cur.execute("SET LOCAL work_mem = '64MB'")
-            # Which cases have met or missed their SLA, as reporting.tally decides it.
-            cur.execute(f"""
-                SELECT status, tier, action, carrier, agent, outcome, remedy, currency, count(*), sum(value),
-                       count(*) FILTER (WHERE overdue), count(*) FILTER (WHERE settled),
-                       count(*) FILTER (WHERE overdue OR (settled AND resolved_at > follow_up_by))
-                FROM (SELECT status, tier, action, carrier, agent, currency, value, resolved_at, follow_up_by,
-                             CASE WHEN has_resolution THEN outcome WHEN status = 'resolved' THEN 'found' END
-                                 AS outcome,
-                             CASE WHEN has_resolution THEN nullif(remedy, '') END AS remedy,
-                             status = 'open' AND follow_up_by < %s AS overdue,
-                             follow_up_by IS NOT NULL AND status <> 'open'
-                                 AND NOT (status = 'resolved' AND NOT has_resolution) AS settled
-                      FROM {cases} c) x
-                GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""", [now, *params])
-            t = reporting.Tally(*(Counter() for _ in range(11)), defaultdict(Counter), (0, None, None), 0,
-                                Counter(), 0, Counter(), 0, Counter(), 0, [], [])
-            for (status, tier, action, carrier, agent, outcome, remedy, currency, n, value, overdue, settled,
-                 breached) in cur.fetchall():
-                t.by_status[status] += n
-                t.by_tier[tier] += n
-                t.by_action[action] += n
-                t.by_carrier[carrier] += n
-                load = t.agents[agent]
-                load["opened"] += n
-                load[status] += n
-                load["overdue"] += overdue
-                t.overdue += overdue
-                t.sla_settled[tier] += overdue + settled
-                t.sla_breached[tier] += breached
-                if outcome:
-                    t.by_outcome[outcome] += n
-                    if outcome == "lost":
-                        t.carrier_lost[carrier] += n
-                    elif outcome == "found":
-                        t.carrier_found[carrier] += n
-                if remedy:
-                    t.by_remedy[remedy] += n
-                    if remedy == "refund":
-                        t.refund_count += n
-                        t.refund_total[currency] += value or 0
-                    elif remedy == "reship":
-                        t.reship_count += n
-                        t.reship_value[currency] += value or 0
-                if action in reporting.CLAIM_ACTIONS:
-                    t.carrier_claims[carrier] += n
-                if action == "fraud_review":
-                    t.fraud_opened += n
-            cur.execute(f"SELECT count(hours_to_resolution), "
-                        "percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_resolution), "
-                        "percentile_disc(0.9) WITHIN GROUP (ORDER BY hours_to_resolution) "
-                        f"FROM {cases} c WHERE has_resolution AND hours_to_resolution IS NOT NULL", params)
-            t.hours = cur.fetchone()
-            cur.execute(f"SELECT rule, count(*) FROM {cases} c, unnest(c.signals) AS rule "
-                        "WHERE action = 'fraud_review' GROUP BY rule", params)
-            t.fraud_signals.update(dict(cur.fetchall()))
-            # Repeat claimants: the `top` customers with the most claims (more than one), and how many there
-            # are; the email first seen (looked up by its row's seq, only for them: an ordered aggregate per
-            # group would sort each one). Their case ids are read for those customers only.
-            limit = top or None  # LIMIT NULL: every one
-            cur.execute("SELECT who, (SELECT coalesce(customer_email, '') FROM mocli_cases WHERE seq = g.first), "
-                        "n, count(*) OVER () FROM (SELECT who, count(*) AS n, min(seq) AS first "
-                        f"FROM {claims} c GROUP BY who HAVING count(*) > 1) g "
-                        'ORDER BY n DESC, who COLLATE "C" LIMIT %s', [*params, limit])
-            found = cur.fetchall()
-            t.repeat_customers_total = found[0][3] if found else 0
-            cur.execute(f"SELECT who, array_agg(id) FROM {claims} c WHERE who = ANY(%s) GROUP BY who",
-                        [*params, [r[0] for r in found]])
-            ids = dict(cur.fetchall())
-            t.repeat_customers = [{"customer": who, "email": email, "claims": n, "cases": sorted(ids[who])}
-                                  for who, email, n, _ in found]
-            # Addresses claimed at by more than one customer: per (address, customer) first, then per address
-            # (cheaper than count(DISTINCT)); the address as first written; the `top` of them, and how many.
-            cur.execute("SELECT line, w, n, count(*) OVER () FROM (SELECT count(*) AS w, sum(n) AS n, "
-                        "(SELECT address_line FROM mocli_cases WHERE seq = min(first)) AS line "
-                        "FROM (SELECT address_key, count(*) AS n, min(seq) AS first "
-                        f"FROM {claims} c WHERE address_key <> '' GROUP BY address_key, who) per_customer "
-                        'GROUP BY address_key HAVING count(*) > 1) a ORDER BY w DESC, n DESC, line COLLATE "C" '
-                        "LIMIT %s", [*params, limit])
-            found = cur.fetchall()
-            t.repeat_addresses_total = found[0][3] if found else 0
-            t.repeat_addresses = [{"address": a, "customers": w, "claims": int(n)} for a, w, n, _ in found]
-            # The overdue follow-ups, each with its agent and how late (the open-follow-up index): the `top`
-            # most late, and those up to 7 minutes less late than the last of them, which can round to the
-            # same tenth of an hour late (assemble orders those by id, as the local report does, and keeps
-            # the `top`).
-            cut = (f"AND follow_up_by <= coalesce((SELECT follow_up_by FROM {cases} c WHERE status = 'open' "
-                   "AND follow_up_by < %s ORDER BY follow_up_by OFFSET %s LIMIT 1) + interval '7 minutes', "
-                   "'infinity')") if top else ""
-            cur.execute(f"SELECT id, agent, tier, follow_up_by FROM {cases} c "
-                        f"WHERE status = 'open' AND follow_up_by < %s {cut}",
-                        [*params, now, *([*params, now, top - 1] if top else [])])
-            t.overdue_cases = [{"id": i, "agent": a, "tier": tier, "follow_up_by": f.astimezone(now.tzinfo).isoformat(),
-                                "hours_late": round((now - f).total_seconds() / 3600, 1)}
-                               for i, a, tier, f in cur.fetchall()]
-            # The weekly trend, by the week (Monday) of each date in the agent's time zone, as reporting.tally
-            # counts it: opened, resolved, and follow-ups settled (due, or met early) and breached.
-            # The zone's name; else its fixed offset as an interval (a text offset would read as POSIX,
-            # its sign reversed).
-            name = getattr(now.tzinfo, "key", None)
-            offset = now.utcoffset() or timedelta(0)
-            zone = name or f"{'-' if offset < timedelta(0) else ''}{abs(offset)}"
-            tz = "%s" if name else "%s::interval"
-            cur.execute(f"""
-                SELECT week, sum(opened), sum(resolved), sum(settled), sum(breached) FROM (
-                    SELECT date_trunc('week', created_at AT TIME ZONE {tz})::date AS week,
-                           1 AS opened, 0 AS resolved, 0 AS settled, 0 AS breached FROM {cases} c
-                    UNION ALL
-                    SELECT date_trunc('week', resolved_at AT TIME ZONE {tz})::date, 0, 1, 0, 0
-                    FROM {cases} c WHERE has_resolution AND resolved_at IS NOT NULL
-                    UNION ALL
-                    SELECT date_trunc('week', least(follow_up_by, %s) AT TIME ZONE {tz})::date, 0, 0, 1,
-                           CASE WHEN status = 'open' OR resolved_at > follow_up_by THEN 1 ELSE 0 END
-                    FROM {cases} c
-                    WHERE follow_up_by IS NOT NULL AND NOT (status = 'resolved' AND NOT has_resolution)
-                      AND (status = 'resolved' OR follow_up_by < %s)
-                ) w WHERE week IS NOT NULL GROUP BY week""",
-                        [zone, *params, zone, *params, now, zone, *params, now])
-            for week, opened, resolved, settled, breached in cur.fetchall():
-                t.weekly[week].update({"opened": int(opened), "resolved": int(resolved),
-                                       "settled": int(settled), "breached": int(breached)})
-            return t
-        return reporting.assemble(self._run(work), now, top=top)
+    def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
+        """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim
+        columns (postgres_claims.py); and how many cases were clocked under other claim rules (read the
+        slow way: `mocli store init` recomputes them)."""
+        from mocli.store import postgres_claims
 
-    def claim_cases(self, filters: Filters) -> Iterator[Case]:
-        """The cases a carrier claim concerns (one filed, or a parcel lost or still claimed), for the
-        report's recovery figures: streamed, never the whole table."""
-        from mocli import reporting
+        where, params = sql_where_of(filters)
+        clock = self.claim_clock
+        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock))
 
-        where, params = _where(filters)
-        where.append("((doc->'carrier_claim') IS NOT NULL AND jsonb_typeof(doc->'carrier_claim') = 'object' "
-                     "OR outcome = 'lost' OR (NOT has_resolution AND action = ANY(%s)))")
+    def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,
+                  due: bool = False, overdue: bool = False) -> tuple[list[Case], int, dict[str, Any]]:
+        """`cases --claimable` / `--claim-expiring` (commands/cases.py): the cases whose claim is open for
+        filing and not filed, within `window` days of the deadline, nearest first: at most `limit`, how many
+        in all, and each one's deadline. SQL over the claim columns; cases clocked under other rules than
+        `rules` by the clock in Python."""
+        from mocli.store import postgres_claims
+
+        where, params = sql_where_of(filters)
+        if due or overdue:
+            cond, more = follow_up_due(now, due=due, overdue=overdue)
+            where, params = [*where, cond], [*params, *more]
+        clock = self.claim_clock if rules == self.claim_clock.rules else postgres_claims.ClaimClockRules(rules)
+        return self._run(lambda cur: postgres_claims.claimable(cur, where, params, now, window, clock, limit=limit))
+
+    def refresh_claims(self, progress: Callable[[int], None] | None = None) -> int:
+        """Work out again the claim columns of the cases clocked under other claim rules than this mocli's
+        (claims.toml changed) or never (stored before schema 3); how many. Part of `mocli store init`."""
+        from mocli.store import postgres_claims
+
         conn = self.connection()
         try:
-            with conn.transaction(), conn.cursor(name="mocli_claims") as cur:
-                cur.itersize = 500
-                cur.execute(f"SELECT {WHOLE} FROM mocli_cases c WHERE {' AND '.join(where)} ORDER BY c.seq",
-                            [*params, sorted(reporting.CLAIM_ACTIONS)])
-                for (case,) in cur:
-                    yield case
-        except self._pg.Error as exc:
-            raise self._error(exc) from None
-
-    def claim_views(self, filters: Filters) -> Iterator[Case]:
-        """What the report's recovery figures (policy/claims.py `recovery`) read of each case a carrier
-        claim concerns: the resolution, the decision and the claim; the order and the tracking only where
-        no claim is filed (the claim clock needs them). Never the history nor the rest of the case."""
-        from mocli import reporting
-
-        where, params = _where(filters)
-        # A parcel lost, or claimed and not concluded since (narrow columns); and, by migration 2's index,
-        # the other cases with a claim on record: no case's document is opened only to be passed over.
-        missing = "(outcome = 'lost' OR (coalesce(outcome, '') = '' AND action = ANY(%s)))"
-        filed = f"({migrations.FILED} AND doc->'carrier_claim' <> '{{}}'::jsonb)"
-        sql_where = " AND ".join(where) or "true"
-        select = (f"SELECT seq, carrier, action, doc->'resolution', doc->'carrier_claim', {filed}, "
-                  f"CASE WHEN {filed} THEN NULL ELSE doc->'order' END, "
-                  f"CASE WHEN {filed} THEN NULL ELSE doc->'tracking' END FROM mocli_cases")
-        actions = sorted(reporting.CLAIM_ACTIONS)
-        conn = self.connection()
-        try:
-            with conn.transaction(), conn.cursor(name="mocli_claim_views") as cur:
-                cur.itersize = 5000
-                cur.execute(f"{select} WHERE {sql_where} AND {missing} UNION ALL "
-                            f"{select} WHERE {sql_where} AND {migrations.FILED} AND NOT {missing}",
-                            [*params, actions, *params, actions])
-                for _, carrier, action, res, claim, is_filed, order, tracking in cur:
-                    # A filed claim's case comes without its tracking: the carrier column stands in for it.
-                    yield {"decision": {"action": action}, "resolution": res, "carrier_claim": claim,
-                           "order": order, "tracking": {"carrier": carrier} if is_filed else tracking}
+            return postgres_claims.refresh(conn, self.claim_clock, progress)
         except self._pg.Error as exc:
             raise self._error(exc) from None
 
@@ -539,38 +343,3 @@ class PostgresCaseStore:
         except self._pg.Error as exc:
             out["error"] = str(self._error(exc))
         return out
-
-
-_INSERT = (f"INSERT INTO mocli_cases ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-           "ON CONFLICT (id) DO NOTHING")
-
-
-def _params(row: tuple[Any, ...]) -> list[Any]:
-    from psycopg.types.json import Jsonb  # noqa: TID253
-
-    return [*row[:-1], Jsonb(row[-1])]
-
-
-def _append_events(cur: Any, case_id: str, events: list[Any]) -> None:
-    from psycopg.types.json import Jsonb  # noqa: TID253
-
-    if events:
-        cur.executemany("INSERT INTO mocli_case_events (case_id, entry) VALUES (%s, %s)",
-                        [(case_id, Jsonb(e)) for e in events])
-
-
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-# reporting.Filters' fields and the SQL condition each one adds (the same matching: case-insensitive
-# agent, tier and carrier).
-_FILTER_SQL = (("status", "status = %s"), ("agent", "lower(agent) = lower(%s)"), ("tier", "lower(tier) = lower(%s)"),
-               ("carrier", "lower(carrier) = lower(%s)"), ("action", "action = %s"),
-               ("since", "created_at >= %s"), ("until", "created_at < %s"))
-
-
-def _where(filters: Filters) -> tuple[list[str], list[Any]]:
-    """SQL conditions and their parameters for reporting.Filters."""
-    given = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL if getattr(filters, name)]
-    return [sql for sql, _ in given], [value for _, value in given]
