@@ -316,10 +316,12 @@ def test_a_warm_cases_listing_projects_no_case(cli, mocli_env, monkeypatch):
         s.add(case(n))
     assert cli("cases", "--json", "--status", "all").code == 0  # builds the index
 
-    def no_summary(_case):
-        raise AssertionError("the report's summary")
+    def no_projection(*_args):
+        raise AssertionError("a case projected again")
 
-    monkeypatch.setattr(reporting, "summary", no_summary)
+    from mocli.store import index
+
+    monkeypatch.setattr(index, "row", no_projection)
     r = cli("cases", "--json", "--status", "all", "--limit", "2")
     assert r.code == 0, r.err
     assert [c["id"] for c in json.loads(r.out)] == [c["id"] for c in _expected(

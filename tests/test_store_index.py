@@ -41,6 +41,9 @@ def cases() -> list[dict]:
     out[2]["follow_up_by"] = "2026-11-20T23:30:00+05:30"
     out[3]["resolution"] = {**(out[3].get("resolution") or {}), "remedy": "refund", "value": 12.345,
                             "currency": "KWD", "outcome": "lost"}
+    out[4]["resolution"] = {}  # an empty resolution record is still one
+    out[5]["tracking"] = {}
+    out[6]["signals"] = [{"rule": "repeat_claims"}, "not a signal", {}]
     return out
 
 
@@ -103,9 +106,11 @@ def test_the_report_command_gives_the_same_json_from_the_index_as_from_the_journ
 def test_a_warm_report_projects_only_the_records_appended_since(path, monkeypatch):
     now = NOWS[0]
     from_index(path, reporting.Filters(), now, 20)
+    from mocli.store import index
+
     seen = []
-    real = reporting.summary
-    monkeypatch.setattr(reporting, "summary", lambda case: seen.append(case.get("id")) or real(case))
+    real = index.row
+    monkeypatch.setattr(index, "row", lambda doc_id, case, *a: seen.append(case.get("id")) or real(doc_id, case, *a))
     from_index(path, reporting.Filters(), now, 20)
     assert seen == []  # nothing appended: no case is read again
     s = CaseStore(path)
@@ -114,7 +119,6 @@ def test_a_warm_report_projects_only_the_records_appended_since(path, monkeypatc
     s.add({**s.all()[7], "id": "MO-261127-NEWONE"})
     got, _ = from_index(path, reporting.Filters(), now, 20)
     assert sorted(seen) == sorted([first, "MO-261127-NEWONE"])  # the two records appended, nothing else
-    monkeypatch.setattr(reporting, "summary", real)
     assert got == full_read(path, reporting.Filters(), now, 20)[0]
 
 

@@ -35,6 +35,29 @@ class LocalCaseStore(CaseStore):
         except (Unusable, FileNotFoundError):
             return None
 
+    def add(self, case: dict[str, Any], fresh: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """As CaseStore.add; the drawn id is checked against the index's (under the store's lock, the index
+        brought up to the journal's end first) instead of a scan of every id."""
+        from mocli.errors import StoreError
+        from mocli.store import index_queries
+
+        if fresh is None:
+            return super().add(case)
+        with self.storage.locked():
+            def draw(ix: Any) -> dict[str, Any]:
+                drawn = case
+                for _ in range(100):
+                    if not index_queries.id_taken(ix, _case_id(drawn)):
+                        return drawn
+                    drawn = fresh()
+                raise StoreError(f"could not draw an unused case id in {self.path}")
+
+            picked = self._indexed(draw)
+            if picked is None:  # no journal yet, or the index cannot answer: as before
+                return super().add(case, fresh)
+            self.table.insert(picked)
+        return picked
+
     def _locate(self, ref: str) -> tuple[int, dict[str, Any], Scan] | None:
         """The case `ref` names from the index and its one record (see CaseStore._locate)."""
         from mocli.store import index_queries

@@ -23,25 +23,22 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson  # noqa: TID253 (the store is imported only inside commands)
 
 from mocli.store import local
+from mocli.store.index_rows import COLUMNS, Row, micros, row  # noqa: F401 (micros: for index_queries)
 from mocli.store.local import CASES, HEADER
 
 INDEX_KEY = "index-v1"  # bump with _FORMAT when a column's meaning changes
 _FORMAT = "4"
 _BATCH = 2000  # rows held before they are written
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
-# One narrow row per case (what every figure and filter reads: a scan of 50,000 stays in SQLite's page
-# cache); what only some cases have, and only some queries read, in tables of their own.
-COLUMNS = ("doc_id", "span_off", "span_len", "odd", "id", "status", "tier", "action", "carrier", "agent",
-           "agent_raw", "f_agent", "f_tier", "f_carrier", "created_us", "created_week", "outcome", "remedy",
-           "value", "currency", "has_res", "resolved_week", "hours", "follow_text", "follow_us", "sla", "late")
+# One narrow row per case (index_rows.COLUMNS: what every figure and filter reads, so a scan of 50,000
+# stays in SQLite's page cache); what only some cases have, and only some queries read, in tables of
+# their own.
 _SCHEMA = f"""
 CREATE TABLE meta (k TEXT PRIMARY KEY, v);
 CREATE TABLE cases ({', '.join(f'{c} INTEGER PRIMARY KEY' if c == 'doc_id' else c for c in COLUMNS)});
@@ -69,123 +66,15 @@ CREATE TABLE signals (doc_id INTEGER NOT NULL, rule TEXT NOT NULL);
 CREATE INDEX signals_doc ON signals (doc_id);
 """
 _SIDE = ("claimants", "views", "claims", "signals")
+# A first index is written without its indexes, then each is built in one sort (several times faster
+# than keeping seven indexes up to date row by row).
+_INDEXES = [" ".join(x.split()) for x in ("\n".join(line for line in part.splitlines() if not line.startswith("--"))
+                                          for part in _SCHEMA.split(";")) if x.strip().startswith("CREATE INDEX")]
 _INSERT = f"INSERT OR REPLACE INTO cases VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 class Unusable(Exception):
     """The journal is not plainly readable (damage, no header): use the full-read path instead."""
-
-
-def micros(moment: datetime) -> int:
-    """An aware time as whole microseconds since the epoch (what the index stores and compares)."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _monday(stamp: Any) -> str | None:
-    """The Monday of a stored time's own date part (as reporting.tally's week_of), ISO, or None."""
-    try:
-        day = date.fromisoformat(str(stamp)[:10] if stamp else "")
-    except ValueError:
-        return None
-    return (day - timedelta(days=day.weekday())).isoformat()
-
-
-def _aware(value: Any) -> tuple[datetime | None, bool]:
-    """(the time, True) as reporting.when reads it; False when it is naive (then it cannot be compared
-    with the report's `now`: the row is odd)."""
-    from mocli.reporting import when
-
-    moment = when(value)
-    return moment, moment is None or moment.tzinfo is not None
-
-
-@dataclass
-class Row:
-    """One case's rows in the index's tables."""
-
-    case: tuple[Any, ...]  # COLUMNS order
-    claimant: tuple[Any, ...] | None
-    view: bytes | None
-    claim: tuple[Any, ...] | None
-    rules: list[str]
-
-
-def row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
-    """The index rows of one stored case.
-
-    Each column is what reporting.tally / Filters / listing derive from the case's summary, computed the
-    same way; `odd` marks a case whose fields are of a type those would read differently (the report then
-    reads the journal instead).
-    """
-    from mocli.policy.claims import CLAIM_ACTIONS, worth_claiming
-    from mocli.policy.opening import claim_fields
-    from mocli.reporting import summary
-
-    s = summary(case)
-    get = s.get
-    status = get("status", "open")
-    customer, order, decision = s["customer"], s["order"], s["decision"]
-    tier = customer.get("tier") or "unknown"
-    action = decision.get("action") or "unknown"
-    carrier = (get("tracking") or {}).get("carrier") or order.get("carrier") or "none"
-    agent_raw = get("agent")
-    res = get("resolution") or None
-    odd = not all(isinstance(v, str) for v in (status, tier, action, carrier)) or not isinstance(get("id"), str)
-    created, ok = _aware(get("created_at"))
-    odd = odd or not ok
-    outcome = res.get("outcome") if res else ("found" if status == "resolved" else None)
-    remedy = res.get("remedy") if res else None
-    odd = odd or not isinstance(outcome or "", str) or not isinstance(remedy or "", str)
-    value, currency, hours, resolved_week, late = 0.0, None, None, None, 0
-    follow_text = get("follow_up_by")
-    follow, ok = _aware(follow_text)
-    odd = odd or not ok or not isinstance(follow_text or "", str)
-    if res:
-        resolved_week = _monday(res.get("resolved_at"))
-        if isinstance(res.get("hours_to_resolution"), int | float):
-            hours = float(res["hours_to_resolution"])
-        currency = str(res.get("currency") or "USD")
-        try:
-            value = float(res.get("value") or 0)
-        except (TypeError, ValueError):
-            odd = True
-        resolved, ok = _aware(res.get("resolved_at"))
-        odd = odd or not ok
-        if ok and follow is not None and resolved is not None and follow.tzinfo is not None:
-            late = int(resolved > follow)
-    sla = int(follow is not None and not (status == "resolved" and res is None))
-    claim = action in CLAIM_ACTIONS
-    cid = email = addr_key = addr_text = None
-    if claim:
-        who = get("customer") or {}
-        cid = str(who.get("id") or who.get("email") or "unknown")
-        email = str(who.get("email") or "")
-        addr_key = order["address_key"] or None
-        addr_text = order.get("address_line") or ""
-        odd = odd or not isinstance(addr_key or "", str)
-    lost = bool(res and res.get("outcome") == "lost")
-    view = None
-    if lost or s["carrier_claim"] or worth_claiming(s):  # what the recovery figures read
-        view = orjson.dumps({"order": {k: order.get(k) for k in ("carrier", "value", "currency")},
-                             **{k: s[k] for k in ("tracking", "resolution", "carrier_claim", "claim_facts",
-                                                  "decision")}})
-    fields = claim_fields(case)
-    rules = [str(sig.get("rule") or "unknown") for sig in get("signals") or ()] if action == "fraud_review" else []
-    values = (doc_id, off, length, int(odd), get("id") if isinstance(get("id"), str) else None, str(status),
-              str(tier), str(action), str(carrier), str(agent_raw or "unknown"),
-              str(agent_raw) if agent_raw else None, str(s.get("agent", "")).casefold(), str(tier).casefold(),
-              str(carrier).casefold(), micros(created) if created and created.tzinfo else None,
-              _monday(get("created_at")), outcome or None, remedy or None, value, currency, int(bool(res)),
-              resolved_week, hours, follow_text if isinstance(follow_text, str) else None,
-              micros(follow) if follow and follow.tzinfo else None, sla, late)
-    return Row(values, (doc_id, cid, email, addr_key, addr_text) if claim else None, view,
-               (doc_id, _text(fields, "customer"), _text(fields, "address"), orjson.dumps(fields)) if fields else None,
-               rules)
-
-
-def _text(fields: dict[str, Any] | None, key: str) -> str | None:
-    value = fields.get(key) if fields else None
-    return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -314,9 +203,18 @@ def _refresh(conn: sqlite3.Connection, fd: int, st: os.stat_result, whole: int, 
     if not local._torn_tail_ok(tail if whole >= start else b""):
         raise Unusable("trailing garbage after the last record")
     whole = max(whole, start)
+    if not valid:
+        for statement in _INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
     if whole > start:
+        # Writing: a small page cache (what is written need not stay in memory); reading: a big one.
+        conn.execute("PRAGMA cache_size = -8000")
         count, next_id = _project(conn, fd, start, whole, fresh=not valid)
         meta.update(records=meta["records"] + count, next=max(meta["next"], next_id))
+    if not valid:
+        for statement in _INDEXES:
+            conn.execute(statement)
+    conn.execute("PRAGMA cache_size = -64000")
     if whole > start or not valid:
         conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                          [("dev", st.st_dev), ("ino", st.st_ino), ("offset", whole),

@@ -296,3 +296,8 @@ def locate(ix: Index, ref: str) -> tuple[int, str, Any] | None:
     scan = Scan(ix.dev, ix.ino, {doc_id: ids[doc_id]}, {doc_id: (off, length)}, meta["records"], meta["next"],
                 live=live)
     return doc_id, ids[doc_id], scan
+
+
+def id_taken(ix: Index, case_id: str) -> bool:
+    """True if a case in the file already has this id."""
+    return ix.conn.execute("SELECT 1 FROM cases WHERE id = ? LIMIT 1", (case_id,)).fetchone() is not None
