@@ -250,7 +250,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Write the stores under here and keep them.")
     opts = parser.parse_args()
     sizes = [int(x) for x in opts.sizes.split(",")]
+    print("load average at the start: {:.2f} {:.2f} {:.2f} (figures move with it)".format(*os.getloadavg()))
     at = {n: measure(n, opts.runs, opts.keep) for n in [0, *sizes]}
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     def ratio(name: str, n: int, ref: int) -> str:
         if name not in at.get(n, {}) or name not in at.get(ref, {}):
