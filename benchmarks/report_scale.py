@@ -178,7 +178,10 @@ def measure(n: int, runs: int, keep: Path | None) -> dict[str, tuple[float, floa
 
     home = (keep / f"{n}") if keep else Path(tempfile.mkdtemp(prefix=f"mocli-bench-{n}-"))
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MOCLI_HOME": str(home), "MOCLI_NOW": PINNED_NOW, "MOCLI_AGENT": "bench",
+    # As an agent's shell runs mocli: bytecode cached (a PYTHONDONTWRITEBYTECODE here would recompile
+    # mocli's modules on every run, the same fixed cost at every size).
+    shell = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {**shell, "MOCLI_HOME": str(home), "MOCLI_NOW": PINNED_NOW, "MOCLI_AGENT": "bench",
            "MOCLI_CONFIG_DIR": str(home / "conf")}
     os.environ.update({k: env[k] for k in ("MOCLI_HOME", "MOCLI_NOW", "MOCLI_CONFIG_DIR")})
     path = home / "cases.db"

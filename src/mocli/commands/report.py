@@ -3,6 +3,7 @@ Long because it draws the report's sections; the figures are computed in `report
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,11 @@ def report(
             figures["recovery"] = _recovery(list(team.claim_views(filters)), now)
             figures["duplicate_ids"] = []  # one table, the id its primary key
         elif (indexed := _from_index(cfg, db or [], filters, now, top)) is not None:
-            sources, (tally, views, agents, duplicates) = indexed
+            sources, (tally, recovered, agents, duplicates) = indexed
             _check_filters(cfg, agents, tier=tier, agent=agent)
             figures = reporting.assemble(tally, now, since=start, until=end, sources=[str(s) for s in sources],
                                          filters={"agent": agent, "tier": tier, "carrier": carrier}, top=top)
-            figures["recovery"] = _recovery(views, now)
+            figures["recovery"] = recovered
             figures["duplicate_ids"] = duplicates
         else:
             sources, loaded = _load(cfg, db or [])
@@ -132,7 +133,7 @@ def _check_filters(cfg: Any, agents: list[str], *, tier: str | None, agent: str 
             raise InvalidInput(f"--agent {agent!r}: no cases by this agent (agents: {', '.join(agents)})")
 
 
-def _recovery(cases: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+def _recovery(cases: Iterable[dict[str, Any]], now: Any) -> dict[str, Any]:
     """Carrier-claim recovery by carrier (policy/claims.py `recovery`), with the configured claim rules."""
     from mocli.claim_rules import destination_calendar, load_claim_rules
     from mocli.policy.claims import recovery
@@ -178,7 +179,8 @@ def _from_index(cfg: Any, paths: list[Path], filters: Any, now: Any, top: int) -
     present = [f for f in files if f.exists()]
     if len(present) != 1:
         return None
-    found = report(present[0], filters, now, top=top, lock_timeout=cfg.settings.store.lock_timeout_seconds)
+    found = report(present[0], filters, now, top=top, lock_timeout=cfg.settings.store.lock_timeout_seconds,
+                   recover=lambda views: _recovery(views, now))  # streamed: one claim case's view at a time
     return None if found is None else (files, found)
 
 
