@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson  # noqa: TID253 (the store is imported only inside commands)
@@ -29,11 +30,16 @@ def micros(moment: datetime) -> int:
 
 def _monday(stamp: Any) -> str | None:
     """The Monday of a stored time's own date part (as reporting.tally's week_of), ISO, or None."""
+    return _monday_of(str(stamp)[:10] if stamp else "")
+
+
+@lru_cache(maxsize=4096)  # 50,000 cases fall on a few hundred dates
+def _monday_of(day: str) -> str | None:
     try:
-        day = date.fromisoformat(str(stamp)[:10] if stamp else "")
+        found = date.fromisoformat(day)
     except ValueError:
         return None
-    return (day - timedelta(days=day.weekday())).isoformat()
+    return (found - timedelta(days=found.weekday())).isoformat()
 
 
 def _aware(value: Any) -> tuple[datetime | None, bool]:
