@@ -161,3 +161,17 @@ def test_another_users_journal_is_indexed_in_memory_only(path, monkeypatch):
     monkeypatch.setattr(local, "_owned", lambda st: False)
     got, _ = from_index(path, reporting.Filters(), NOWS[0], 20)
     assert got["total"] == 240 and not index_path(path).exists()
+
+
+def test_an_index_that_cannot_be_written_leaves_every_command_working(cli, path):
+    import json
+
+    index_path(path).mkdir()  # where the index goes, something that is not a file (as a read-only place)
+    r = cli("report", "--format", "json", "--db", str(path))
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["total"] == 240
+    r = cli("cases", "--json", "--db", str(path), "--status", "all", "--limit", "3")
+    assert r.code == 0 and len(json.loads(r.out)) == 3, r.err
+    case_id = json.loads(r.out)[0]["id"]
+    assert cli("note", case_id, "still works", "--db", str(path)).code == 0
+    assert index_path(path).is_dir()

@@ -141,12 +141,15 @@ def open_index(path: Path, *, lock_timeout: float = 10.0, lock: Any = None) -> I
         lock = local.JournalStorage(path, lock_timeout=lock_timeout).locked
     try:
         conn = _connect(where, lock_timeout)
-    except (sqlite3.DatabaseError, OSError):  # damaged or unreadable: it is only a cache, start it again
+    except (sqlite3.DatabaseError, OSError, StoreError):  # damaged or unreadable: only a cache, start again
         if where is None:
             raise
         for suffix in ("", "-journal"):
             local._unlink_quietly(Path(f"{where}{suffix}"))
-        conn = _connect(where, lock_timeout)
+        try:
+            conn = _connect(where, lock_timeout)
+        except (sqlite3.DatabaseError, OSError, StoreError) as exc:  # cannot be written here (read-only, full)
+            raise Unusable(f"no case index at {where}: {exc}") from None
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
