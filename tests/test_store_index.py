@@ -175,3 +175,22 @@ def test_an_index_that_cannot_be_written_leaves_every_command_working(cli, path)
     case_id = json.loads(r.out)[0]["id"]
     assert cli("note", case_id, "still works", "--db", str(path)).code == 0
     assert index_path(path).is_dir()
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda n: f"{n:%Y%m%d%H%M}-{n.tzname()}")
+def test_the_listing_from_the_index_is_the_full_read_listing(path, now):
+    from mocli.store.file_backend import LocalCaseStore
+    from test_store_fast_paths import _expected
+
+    store = LocalCaseStore(path)
+    for filters, kw in ((reporting.Filters(status="open"), {}), (reporting.Filters(), {"limit": 0}),
+                        (reporting.Filters(tier="vip", carrier="UPS"), {"limit": 5}),
+                        (reporting.Filters(), {"overdue": True, "limit": 0}),
+                        (reporting.Filters(status="open", since=now - timedelta(days=30)), {"due": True}),
+                        (reporting.Filters(agent="AGENT07"), {"due": True, "overdue": True, "limit": 0})):
+        limit = kw.pop("limit", 50)
+        shown, count = store.list_cases(filters, now=now, limit=limit, **kw)
+        want = _expected(path, now, filters, limit=0, **kw)
+        assert [c["id"] for c in shown] == [c["id"] for c in (want[:limit] if limit else want)], (filters, kw)
+        assert count == len(want) and shown == (want[:limit] if limit else want)
+    assert index_path(path).exists()  # answered from the index
