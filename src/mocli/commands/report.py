@@ -1,5 +1,5 @@
 """`mocli report`: volume, outcomes, SLA health, carriers, costs, fraud and repeat claimants for leads.
-Long because it draws the report's sections; the figures are computed in `reporting.py`."""
+Long because it draws the report's sections; the figures are computed in `mocli.reporting`."""
 
 from __future__ import annotations
 

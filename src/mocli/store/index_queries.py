@@ -1,6 +1,6 @@
 """What the local backend asks of the case index (store/index.py): the report's counts by SQL aggregates
 with the filters as WHERE clauses (a few hundred grouped rows come back, never the cases), the listing's
-page, the repeat-claim history. Each gives what its full-read counterpart in reporting.py gives."""
+page, the repeat-claim history. Each gives what its full-read counterpart in `mocli.reporting` gives."""
 
 from __future__ import annotations
 
