@@ -214,10 +214,10 @@ def _refresh(conn: sqlite3.Connection, fd: int, st: os.stat_result, whole: int, 
         conn.execute("PRAGMA cache_size = -8000")
         count, next_id = _project(conn, fd, start, whole, fresh=not valid)
         meta.update(records=meta["records"] + count, next=max(meta["next"], next_id))
+    conn.execute("PRAGMA cache_size = -64000")  # building the indexes reads the cases table once each
     if not valid:
         for statement in _INDEXES:
             conn.execute(statement)
-    conn.execute("PRAGMA cache_size = -64000")
     if whole > start or not valid:
         conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                          [("dev", st.st_dev), ("ino", st.st_ino), ("offset", whole),
