@@ -178,7 +178,10 @@ def measure(n: int, runs: int, keep: Path | None) -> dict[str, tuple[float, floa
 
     home = (keep / f"{n}") if keep else Path(tempfile.mkdtemp(prefix=f"mocli-bench-{n}-"))
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MOCLI_HOME": str(home), "MOCLI_NOW": PINNED_NOW, "MOCLI_AGENT": "bench",
+    # As an agent's shell runs mocli: bytecode cached (a PYTHONDONTWRITEBYTECODE here would recompile
+    # mocli's modules on every run, the same fixed cost at every size).
+    shell = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {**shell, "MOCLI_HOME": str(home), "MOCLI_NOW": PINNED_NOW, "MOCLI_AGENT": "bench",
            "MOCLI_CONFIG_DIR": str(home / "conf")}
     os.environ.update({k: env[k] for k in ("MOCLI_HOME", "MOCLI_NOW", "MOCLI_CONFIG_DIR")})
     path = home / "cases.db"
@@ -250,7 +253,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Write the stores under here and keep them.")
     opts = parser.parse_args()
     sizes = [int(x) for x in opts.sizes.split(",")]
+    print("load average at the start: {:.2f} {:.2f} {:.2f} (figures move with it)".format(*os.getloadavg()))
     at = {n: measure(n, opts.runs, opts.keep) for n in [0, *sizes]}
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     def ratio(name: str, n: int, ref: int) -> str:
         if name not in at.get(n, {}) or name not in at.get(ref, {}):

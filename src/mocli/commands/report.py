@@ -1,5 +1,5 @@
 """`mocli report`: volume, outcomes, SLA health, carriers, costs, fraud and repeat claimants for leads.
-Long because it draws the report's sections; the figures are computed in `reporting.py`."""
+Long because it draws the report's sections; the figures are computed in `mocli.reporting`."""
 
 from __future__ import annotations
 
@@ -71,9 +71,17 @@ def report(
                            "under other claim rules (claims.toml changed): run `mocli store init` to recompute "
                            "them (this report clocked them itself, more slowly)", err=True)
             figures["duplicate_ids"] = []  # one table, the id its primary key
+        elif (indexed := _from_index(cfg, db or [], filters, now, top)) is not None:
+            sources, (tally, recovered, agents, duplicates) = indexed
+            _check_filters(cfg, agents, tier=tier, agent=agent)
+            figures = reporting.assemble(tally, now, since=start, until=end, sources=[str(s) for s in sources],
+                                         filters={"agent": agent, "tier": tier, "carrier": carrier}, top=top)
+            figures["recovery"] = recovered
+            figures["duplicate_ids"] = duplicates
         else:
             sources, loaded = _load(cfg, db or [])
-            _check_filters(cfg, loaded, tier=tier, agent=agent)
+            _check_filters(cfg, sorted({str(c.get("agent")) for cases in loaded for c in cases if c.get("agent")}),
+                           tier=tier, agent=agent)
             selected = reporting.select(reporting.merge(loaded) if len(loaded) > 1
                                         else (loaded[0] if loaded else []), filters)
             figures = reporting.figures(selected, now, since=start, until=end, sources=[str(s) for s in sources],
@@ -117,14 +125,14 @@ def report(
             _tables(figures)
 
 
-def _check_filters(cfg: Any, loaded: list[list[dict[str, Any]]], *, tier: str | None, agent: str | None) -> None:
-    """An unknown tier or agent is a typo, not an empty report: exit 2 naming the valid ones."""
+def _check_filters(cfg: Any, agents: list[str], *, tier: str | None, agent: str | None) -> None:
+    """An unknown tier or agent is a typo, not an empty report: exit 2 naming the valid ones (`agents`:
+    every agent named in the case files, sorted)."""
     from mocli.errors import InvalidInput
 
     if tier is not None and tier.casefold() not in {t.casefold() for t in cfg.tiers}:
         raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")
     if agent is not None:
-        agents = sorted({str(c.get("agent")) for cases in loaded for c in cases if c.get("agent")})
         if agents and agent.casefold() not in {a.casefold() for a in agents}:
             raise InvalidInput(f"--agent {agent!r}: no cases by this agent (agents: {', '.join(agents)})")
 
@@ -153,6 +161,22 @@ def _case_files(paths: list[Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _from_index(cfg: Any, paths: list[Path], filters: Any, now: Any, top: int) -> tuple[list[Path], Any] | None:
+    """The report's counts from the case file's index (store/index.py) when there is one file to read;
+    None when several are rolled up (cases are merged across them) or the index cannot answer exactly."""
+    from mocli.config import data_dir
+    from mocli.reporting import recovery_figures
+    from mocli.store.index_queries import report
+
+    files = _case_files(paths) if paths else [data_dir() / "cases.db"]
+    present = [f for f in files if f.exists()]
+    if len(present) != 1:
+        return None
+    found = report(present[0], filters, now, top=top, lock_timeout=cfg.settings.store.lock_timeout_seconds,
+                   recover=lambda views: recovery_figures(views, now))  # streamed: one claim case's view at a time
+    return None if found is None else (files, found)
 
 
 def _load(cfg: Any, paths: list[Path]) -> tuple[list[Path], list[list[dict[str, Any]]]]:

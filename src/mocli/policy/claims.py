@@ -376,6 +376,21 @@ def no_claim_reason(case: dict[str, Any]) -> str | None:
 CLAIM_ACTIONS = frozenset({"refund_or_replacement", "carrier_investigation", "fraud_review"})
 
 
+def claim_fields(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The few fields of a stored case that the repeat-claim rules read (None: not a claim)."""
+    from mocli.addresses import address_key
+
+    decision = case.get("decision") or {}
+    if decision.get("action") not in CLAIM_ACTIONS:
+        return None
+    try:
+        key = address_key(case["order"]["address"])
+        return {"customer": case["customer"]["id"], "order": case["order"]["number"],
+                "on": str(case["created_at"])[:10], "address": key, "id": case.get("id")}
+    except (KeyError, TypeError):
+        return None  # a record from an older schema without these fields cannot be a claim here
+
+
 def worth_claiming(case: dict[str, Any]) -> bool:
     """A case whose parcel went missing: resolved as lost, or decided as a claim and not found since."""
     res = case.get("resolution") or {}

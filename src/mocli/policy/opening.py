@@ -9,11 +9,10 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mocli.addresses import address_key
 from mocli.messages import choose_locale, compose_for
 from mocli.models import Case, ChecklistItem, Customer, Decision, HistoryEvent, Order, Tracking
 from mocli.policy.calendar import BusinessCalendar, describe_sla
-from mocli.policy.claims import CLAIM_ACTIONS
+from mocli.policy.claims import CLAIM_ACTIONS, claim_fields  # noqa: F401 (claim_fields: named here too)
 from mocli.policy.decide import decide
 from mocli.policy.fraud import Claim, signals
 from mocli.policy.resolving import TEMPLATE_KEYS
@@ -59,19 +58,6 @@ def matching_known_issues(cfg: Config, order: Order, tracking: Tracking | None, 
 
 
 CLAIMS_KEY = "claims-v1"  # names the cached projection (store.read_projection); bump when claim_fields changes
-
-
-def claim_fields(case: dict[str, Any]) -> dict[str, Any] | None:
-    """The few fields of a stored case that the repeat-claim rules read (None: not a claim)."""
-    decision = case.get("decision") or {}
-    if decision.get("action") not in CLAIM_ACTIONS:
-        return None
-    try:
-        key = address_key(case["order"]["address"])
-        return {"customer": case["customer"]["id"], "order": case["order"]["number"],
-                "on": str(case["created_at"])[:10], "address": key, "id": case.get("id")}
-    except (KeyError, TypeError):
-        return None  # a record from an older schema without these fields cannot be a claim here
 
 
 def claims_from_cases(cases: list[dict[str, Any] | None]) -> list[Claim]:

@@ -516,9 +516,10 @@ class JournalStorage(Storage):
         """Take what `replace_fast` needs (the next id, the record and live counts) from a scan of
         `table` instead of a full read. False, taking nothing, when the next change may compact the
         journal: a compaction writes every table's documents, so the caller reads the whole journal."""
-        if scan.records + 1 > 2 * len(scan.docs) + COMPACT_SLACK:  # other tables' documents only add
-            return False                                           # to the live count: no false "no"
-        self._next, self._records, self._live = {table: scan.next_id}, scan.records, len(scan.docs)
+        live = len(scan.docs) if scan.live is None else scan.live
+        if scan.records + 1 > 2 * live + COMPACT_SLACK:  # other tables' documents only add to the live
+            return False                                 # count: no false "no"
+        self._next, self._records, self._live = {table: scan.next_id}, scan.records, live
         return True
 
     def replace_fast(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
@@ -972,6 +973,7 @@ class Scan:
     records: int = 0  # record lines in the journal, every table (the compaction rule counts them)
     next_id: int = 1  # the table's next free doc id
     offset: int = 0  # the journal's bytes up to here are covered (a whole number of records)
+    live: int | None = None  # live documents, when `docs` holds only some of them (the index's answer)
 
 
 def _load_cache(cache: Path, key: str) -> tuple[Scan, str] | None:

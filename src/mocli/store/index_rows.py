@@ -1,0 +1,155 @@
+"""One case's rows in the case index (store/index.py): the columns the report, `mocli cases` and the
+repeat-claim rules read, each taken from the stored case as reporting.summary / tally / Filters take it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import orjson  # noqa: TID253 (the store is imported only inside commands)
+
+from mocli.addresses import address_key
+from mocli.policy.claims import CLAIM_ACTIONS, claim_facts, claim_fields, facts_dict
+from mocli.reporting import _CLAIM_FIELDS, _RESOLUTION_FIELDS, address_line, when
+
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+# The cases table's columns, in order (times as microseconds since the epoch).
+COLUMNS = ("doc_id", "span_off", "span_len", "odd", "id", "status", "tier", "action", "carrier", "agent",
+           "agent_raw", "f_agent", "f_tier", "f_carrier", "created_us", "created_week", "outcome", "remedy",
+           "value", "currency", "has_res", "resolved_week", "hours", "follow_text", "follow_us", "sla", "late")
+
+
+def micros(moment: datetime) -> int:
+    """An aware time as whole microseconds since the epoch (what the index stores and compares)."""
+    d = moment - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def _monday(stamp: Any) -> str | None:
+    """The Monday of a stored time's own date part (as reporting.tally's week_of), ISO, or None."""
+    return _monday_of(str(stamp)[:10] if stamp else "")
+
+
+@lru_cache(maxsize=4096)  # 50,000 cases fall on a few hundred dates
+def _monday_of(day: str) -> str | None:
+    try:
+        found = date.fromisoformat(day)
+    except ValueError:
+        return None
+    return (found - timedelta(days=found.weekday())).isoformat()
+
+
+def _aware(value: Any) -> tuple[datetime | None, bool]:
+    """(the time, True) as reporting.when reads it; False when it is naive (then it cannot be compared
+    with the report's `now`: the row is odd)."""
+    moment = when(value)
+    return moment, moment is None or moment.tzinfo is not None
+
+
+@dataclass
+class Row:
+    """One case's rows in the index's tables."""
+
+    case: tuple[Any, ...]  # COLUMNS order
+    claimant: tuple[Any, ...] | None
+    view: bytes | None
+    claim: tuple[Any, ...] | None
+    rules: list[str]
+
+
+def row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
+    """The index rows of one stored case.
+
+    Each column is what reporting.tally / Filters / listing read from the case's summary
+    (reporting.summary), taken from the case the same way (without building the summary: a first index
+    of 50,000 cases projects each once); `odd` marks a case with a field of a type those would read
+    differently, or that they could not read at all (the commands then read the journal instead).
+    """
+    try:
+        return _row(doc_id, case, off, length)
+    except (AttributeError, TypeError, ValueError):
+        return Row((doc_id, off, length, 1, *([None] * (len(COLUMNS) - 4))), None, None, None, [])
+
+
+def _row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
+    get = case.get
+    status = get("status", "open")
+    customer = get("customer") or {}
+    order = get("order") or {}
+    tracking = get("tracking")
+    tracking = tracking if isinstance(tracking, dict) else None
+    action = (get("decision") or {}).get("action")
+    tier = customer.get("tier") or "unknown"
+    carrier = (tracking or {}).get("carrier") or order.get("carrier") or "none"
+    agent_raw = get("agent")
+    res = get("resolution")
+    res = res if isinstance(res, dict) else None
+    case_id = get("id")
+    odd = (not isinstance(case_id, str)
+           or not all(isinstance(v, str) for v in (status, tier, action or "unknown", carrier)))
+    created_text = get("created_at")
+    created, ok = _aware(created_text)
+    odd = odd or not ok
+    # The summary keeps a resolution record (even an empty one) as a non-empty dict: "had one" is "is a dict".
+    outcome = res.get("outcome") if res is not None else ("found" if status == "resolved" else None)
+    remedy = res.get("remedy") if res is not None else None
+    odd = odd or not isinstance(outcome or "", str) or not isinstance(remedy or "", str)
+    value, currency, hours, resolved_week, late = 0.0, None, None, None, 0
+    follow_text = get("follow_up_by")
+    follow, ok = _aware(follow_text)
+    odd = odd or not ok or not isinstance(follow_text or "", str)
+    if res is not None:
+        resolved_text = res.get("resolved_at")
+        resolved_week = _monday(resolved_text)
+        if isinstance(res.get("hours_to_resolution"), int | float):
+            hours = float(res["hours_to_resolution"])
+        currency = str(res.get("currency") or "USD")
+        try:
+            value = float(res.get("value") or 0)
+        except (TypeError, ValueError):
+            odd = True
+        resolved, ok = _aware(resolved_text)
+        odd = odd or not ok
+        if ok and follow is not None and resolved is not None and follow.tzinfo is not None:
+            late = int(resolved > follow)
+    sla = int(follow is not None and not (status == "resolved" and res is None))
+    claimant = None
+    address = order.get("address")
+    if action in CLAIM_ACTIONS:
+        cid = str(customer.get("id") or customer.get("email") or "unknown")
+        key = address_key(address) if isinstance(address, dict) else None
+        line = address_line(address) if isinstance(address, dict) else None
+        claimant = (doc_id, cid, str(customer.get("email") or ""), key or None, line or "")
+    claim = get("carrier_claim")
+    claim = {k: claim.get(k) for k in _CLAIM_FIELDS} if isinstance(claim, dict) else None
+    view = None
+    if (res and res.get("outcome") == "lost") or claim or (
+            res.get("outcome") == "lost" if res and res.get("outcome") else action in CLAIM_ACTIONS):
+        # What the recovery figures (policy/claims.py `recovery`) read, as the summary holds it.
+        view = orjson.dumps({"order": {k: order.get(k) for k in ("carrier", "value", "currency")},
+                             "tracking": {"carrier": tracking.get("carrier")} if tracking is not None else None,
+                             "resolution": {k: res.get(k) for k in _RESOLUTION_FIELDS} if res is not None else None,
+                             "carrier_claim": claim, "claim_facts": facts_dict(claim_facts(case)),
+                             "decision": {"action": action}})
+    fields = claim_fields(case)
+    rules = ([str(sig.get("rule") or "unknown") for sig in get("signals") or () if isinstance(sig, dict)]
+             if action == "fraud_review" else [])
+    action = action or "unknown"
+    values = (doc_id, off, length, int(odd), case_id if isinstance(case_id, str) else None, str(status),
+              str(tier), str(action), str(carrier), str(agent_raw or "unknown"),
+              str(agent_raw) if agent_raw else None, str(agent_raw).casefold(), str(tier).casefold(),
+              str(carrier).casefold(), micros(created) if created and created.tzinfo else None,
+              _monday(created_text), outcome or None, remedy or None, value, currency, int(res is not None),
+              resolved_week, hours, follow_text if isinstance(follow_text, str) else None,
+              micros(follow) if follow and follow.tzinfo else None, sla, late)
+    return Row(values, claimant, view,
+               (doc_id, _text(fields, "customer"), _text(fields, "address"), orjson.dumps(fields)) if fields else None,
+               rules)
+
+
+def _text(fields: dict[str, Any] | None, key: str) -> str | None:
+    value = fields.get(key) if fields else None
+    return value if isinstance(value, str) else None
