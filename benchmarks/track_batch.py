@@ -5,6 +5,10 @@ UPS adapter at a local server on 127.0.0.1 and fake secrets in the environment. 
 beside the bound that the configured concurrency allows: numbers / concurrency x 50 ms.
 
     .venv/bin/python benchmarks/track_batch.py [--numbers 1000] [--concurrency 20] [--delay 0.05] [--runs 3]
+
+With `--before DIR` (an earlier tree's `src/` and `config/`: `git archive OLD src config | tar -x -C DIR`),
+each run also times that code on the same server, just before this tree's run: a before/after pair
+measured under the same load.
 """
 
 from __future__ import annotations
@@ -112,13 +116,17 @@ def main() -> int:
     ap.add_argument("--delay", type=float, default=0.05)
     ap.add_argument("--runs", type=int, default=3,
                     help="paired runs (mocli, then bare httpx); medians are printed (default 3)")
+    ap.add_argument("--before", metavar="DIR", help="also time the mocli in DIR/src in each run")
     args = ap.parse_args()
+    before_src = Path(args.before) / "src" if args.before else None
+    if before_src and not (before_src / "mocli").is_dir():
+        ap.error(f"--before: no mocli package in {before_src}")
 
     server = LocalUps(args.delay)
     server.start()
     port = server.port
     items = numbers(args.numbers)
-    walls, starts, bares, cpus, bare_cpus = [], [], [], [], []
+    walls, starts, bares, cpus, bare_cpus, befores = [], [], [], [], [], []
 
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "conf"
@@ -135,9 +143,21 @@ def main() -> int:
             # A fresh data directory each run: the first run of the day, OAuth token fetched included.
             env = {**shell, "MOCLI_CONFIG_DIR": str(conf), "MOCLI_HOME": str(Path(tmp) / f"home{i}"),
                    "UPS_CLIENT_ID": "bench-id", "UPS_CLIENT_SECRET": "bench-secret"}
+            old = {**env, "PYTHONPATH": str(before_src), "MOCLI_HOME": str(Path(tmp) / f"old{i}")} \
+                if before_src else None
             if i < 0:  # warm-up: one lookup, so every module's bytecode is written before the timed runs
                 subprocess.run([*mocli, "track", "--json", items[0]], env=env, capture_output=True)
+                if old:
+                    subprocess.run([*mocli, "track", "--json", items[0]], env=old, capture_output=True)
                 continue
+            if old:
+                started = time.perf_counter()
+                proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=old,
+                                      capture_output=True, text=True)
+                befores.append(time.perf_counter() - started)
+                if proc.returncode != 0:
+                    print(f"run {i + 1} (--before): exit code {proc.returncode}", file=sys.stderr)
+                    return 1
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=env,
@@ -170,6 +190,10 @@ def main() -> int:
     print(f"wall time         {wall:.2f} s  = {wall / bound:.2f} x bound   (goal <= 1.2 x; median of {args.runs}, "
           f"start-up included; runs: {', '.join(f'{w:.2f}' for w in walls)})")
     print(f"  CPU time        {cpu:.2f} s  (user + system of the mocli process)")
+    if befores:
+        before = statistics.median(befores)
+        print(f"  before          {before:.2f} s  = {before / bound:.2f} x bound   (--before {before_src}, "
+              f"run just before each of those; runs: {', '.join(f'{w:.2f}' for w in befores)})")
     print(f"  of which start  ~{start:.2f} s  (`mocli track` with nothing to look up, same environment)")
     print(f"bare httpx        {bare:.2f} s  = {bare / bound:.2f} x bound   (the same lookups from one httpx client "
           "in this process, no start-up: the HTTP stack's own cost on this machine)")

@@ -362,6 +362,10 @@ class ProviderClient:
         accept = frozenset(accept)
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         shown = _path_of(url)  # for messages: no query string (it may hold personal data)
+        if params and "?" not in url:
+            # The query encoded as httpx would, once: handing httpx `params` makes it parse the URL a second
+            # time to merge them, a third of a batch lookup's own CPU (benchmarks/track_batch.py).
+            url, params = f"{url}?{httpx.QueryParams(params)}", None
         refreshed = False
         while True:
             extra = dict(self.headers)
@@ -608,6 +612,9 @@ class HttpSession:
                  attempt_seconds: float | None = ATTEMPT_SECONDS, max_body: int = MAX_BODY,
                  token_cache: TokenCache | None = None) -> None:
         self.timeout = timeout
+        limits = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        # A None (no limit) is capped by the deadline in every request, so it never lets the object be reused.
+        self._longest_timeout = float("inf") if None in limits else max(limits)
         self.token_cache = token_cache
         self._cache_writes: set[asyncio.Future[Any]] = set()
         self.deadline = deadline
@@ -667,6 +674,8 @@ class HttpSession:
             return self.timeout
         if left <= 0:
             raise ProviderError(f"{provider}: the deadline for this run ({self.deadline:.0f} s) has passed")
+        if left >= self._longest_timeout:
+            return self.timeout  # the deadline is further than any of them: no new object per request
 
         def cap(v: float | None) -> float:
             return left if v is None else min(v, left)
