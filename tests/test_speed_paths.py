@@ -97,6 +97,30 @@ def test_cases_on_an_empty_store_loads_neither_the_case_models_nor_a_table(mocli
     assert loaded_by(mocli_env, "cases", watch=watch) == []
 
 
+def test_cases_on_an_empty_store_loads_no_lock_module(mocli_env):
+    # Reading a store that has no file yet takes no lock, so it need not load the lock library (~49 M
+    # instructions of `mocli cases`' start-up); the first change to the store loads it and locks.
+    assert loaded_by(mocli_env, "cases", watch=("filelock",)) == []
+    assert loaded_by(mocli_env, "cases", "--json", watch=("filelock",)) == []
+
+
+def test_the_store_locks_on_its_first_change_and_still_waits_for_another_process(tmp_path):
+    from filelock import FileLock
+
+    from mocli.errors import StoreBusy
+    from mocli.store.file_backend import LocalCaseStore
+
+    store = LocalCaseStore(tmp_path / "cases.db", lock_timeout=0.2)
+    with FileLock(str(tmp_path / "cases.db.lock")):  # another process holding the store
+        try:
+            with store.storage.locked():
+                raise AssertionError("took a lock another process holds")
+        except StoreBusy as exc:
+            assert "busy" in str(exc)
+    with store.storage.locked(), store.storage.locked():  # re-entrant within this process, as before
+        assert (tmp_path / "cases.db.lock").exists()
+
+
 def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
     import pytest
 
