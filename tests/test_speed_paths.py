@@ -121,6 +121,32 @@ def test_the_store_locks_on_its_first_change_and_still_waits_for_another_process
         assert (tmp_path / "cases.db.lock").exists()
 
 
+def test_a_listing_reads_only_settings_toml_and_another_file_when_it_first_needs_it(mocli_env, monkeypatch):
+    # Parsing messages.toml and the rest cost a listing ~46 M instructions it never used (issue #14).
+    import pytest
+
+    from mocli import config
+    from mocli.errors import ConfigError
+
+    read = []
+    real = config._read_toml
+    monkeypatch.setattr(config, "_read_toml", lambda path: read.append(path.name) or real(path))
+    (mocli_env["conf"] / "tiers.toml").write_text('[tiers.VIP]\non_lost = "shrug"\n', encoding="utf-8")
+    (mocli_env["conf"] / "messages.toml").write_text("[outcomes\n", encoding="utf-8")
+    cfg = config.load_config(calendar=False, templates=False, lazy=True)  # as `mocli cases` loads it
+    assert set(read) == {"settings.toml"}
+    assert str(mocli_env["conf"] / "tiers.toml") in map(str, cfg.files["tiers.toml"])  # still listed
+    assert cfg.policy.fraud is not None and "policy.toml" in read  # read, with its layers, when first needed
+    with pytest.raises(ConfigError, match=r"tiers.toml: tiers.VIP.on_lost"):
+        _ = cfg.tiers
+    with pytest.raises(ConfigError, match=r"messages.toml: not valid TOML"):
+        _ = cfg.messages
+    read.clear()
+    with pytest.raises(ConfigError, match=r"messages.toml: not valid TOML"):
+        config.load_config()  # the wizard's load still reads every file at once, and refuses it
+    assert set(read) >= {"settings.toml", "tiers.toml", "messages.toml"}
+
+
 def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
     import pytest
 
