@@ -147,6 +147,41 @@ def test_a_listing_reads_only_settings_toml_and_another_file_when_it_first_needs
     assert set(read) >= {"settings.toml", "tiers.toml", "messages.toml"}
 
 
+def test_a_command_builds_only_its_own_click_command(cli, monkeypatch):
+    # Typer turns every registered command into a Click command before parsing: the other commands'
+    # were ~72 M instructions of each run's start-up (issue #14). The one named is built, and the root's.
+    import typer.main
+
+    built = []
+    real = typer.main.get_command_from_info
+    monkeypatch.setattr(typer.main, "get_command_from_info",
+                        lambda command_info, **kw: built.append(command_info.name) or real(command_info, **kw))
+    r = cli("cases", "--json")
+    assert r.code == 0, r.err
+    assert built == ["cases"]
+    built.clear()
+    r = cli("config", "path")  # a group: its own commands only
+    assert r.code == 0, r.err
+    assert "cases" not in built and "path" in built
+    built.clear()
+    r = cli("--debug", "cases", "--json")  # a root option first: the whole app, as before
+    assert r.code == 0, r.err
+    assert {"cases", "track", "new-case"} <= set(built)
+
+
+def test_commands_behave_the_same_built_alone(cli):
+    r = cli("cases", "--bogus")
+    assert r.code == 2 and "--bogus" in r.err
+    r = cli("no-such-command")
+    assert r.code == 2 and "no-such-command" in r.err
+    r = cli("cases", "--help")
+    assert r.code == 0 and "cases [OPTIONS]" in r.out and "--overdue" in r.out
+    r = cli("--version")
+    assert r.code == 0 and r.out.startswith("mocli ")
+    r = cli("config")
+    assert "path" in r.out + r.err  # a group with no command shows its commands
+
+
 def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
     import pytest
 
