@@ -126,7 +126,7 @@ def main() -> int:
     server.start()
     port = server.port
     items = numbers(args.numbers)
-    walls, starts, bares, cpus, bare_cpus, befores = [], [], [], [], [], []
+    walls, starts, bares, cpus, bare_cpus, befores, before_cpus = [], [], [], [], [], [], []
 
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "conf"
@@ -151,10 +151,13 @@ def main() -> int:
                     subprocess.run([*mocli, "track", "--json", items[0]], env=old, capture_output=True)
                 continue
             if old:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=old,
                                       capture_output=True, text=True)
                 befores.append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                before_cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
                 if proc.returncode != 0:
                     print(f"run {i + 1} (--before): exit code {proc.returncode}", file=sys.stderr)
                     return 1
@@ -191,9 +194,10 @@ def main() -> int:
           f"start-up included; runs: {', '.join(f'{w:.2f}' for w in walls)})")
     print(f"  CPU time        {cpu:.2f} s  (user + system of the mocli process)")
     if befores:
-        before = statistics.median(befores)
+        before, before_cpu = statistics.median(befores), statistics.median(before_cpus)
         print(f"  before          {before:.2f} s  = {before / bound:.2f} x bound   (--before {before_src}, "
               f"run just before each of those; runs: {', '.join(f'{w:.2f}' for w in befores)})")
+        print(f"  before CPU      {before_cpu:.2f} s  (this tree: {cpu / before_cpu:.2f} x of it)")
     print(f"  of which start  ~{start:.2f} s  (`mocli track` with nothing to look up, same environment)")
     print(f"bare httpx        {bare:.2f} s  = {bare / bound:.2f} x bound   (the same lookups from one httpx client "
           "in this process, no start-up: the HTTP stack's own cost on this machine)")
