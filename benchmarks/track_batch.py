@@ -109,6 +109,56 @@ async def bare_httpx(port: int, items: list[str], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
+def own_cpu_per_lookup(lookups: int = 2000, rounds: int = 5) -> float:
+    """mocli's own CPU per lookup, in microseconds: `track_all` (detection, the UPS adapter, the shared
+    HTTP client, the JSON line) over an in-memory transport that answers at once, less a bare httpx
+    client's over the same transport. No sockets, no server, no start-up: the figure the load on a
+    shared machine stretches least. Run in a fresh interpreter (the mocli on its sys.path)."""
+    import datetime as dt
+
+    import httpx
+
+    from mocli.config import load_config
+    from mocli.lookups import tracking as run
+    from mocli.providers.registry import Providers
+    from mocli.render import json_safe
+    from mocli.render import tracking as view
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"access_token": "bench", "expires_in": 3600})
+        return httpx.Response(200, content=ups_body(request.url.path.rsplit("/", 1)[1]),
+                              headers={"content-type": "application/json"})
+
+    cfg = load_config(calendar=False, templates=False, lazy=True)
+    items = numbers(lookups)
+    transport = httpx.MockTransport(answer)
+
+    async def with_mocli() -> None:
+        found = await run.track_all(Providers(cfg, dt.date.today()), items, transport=transport,
+                                    on_result=lambda r: json_safe(json.dumps(view.to_json(r), ensure_ascii=False)))
+        assert all(r.error_code is None for r in found), found[0].error_message
+
+    async def with_httpx() -> None:
+        slots = asyncio.Semaphore(20)
+        async with httpx.AsyncClient(transport=transport) as client:
+            async def one(number: str) -> None:
+                async with slots:
+                    (await client.get(f"http://127.0.0.1/api/track/v1/details/{number}")).json()
+
+            await asyncio.gather(*(one(n) for n in items))
+
+    own = []
+    for _ in range(rounds):
+        cpu = time.thread_time()
+        asyncio.run(with_mocli())
+        mocli_cpu = time.thread_time() - cpu
+        cpu = time.thread_time()
+        asyncio.run(with_httpx())
+        own.append((mocli_cpu - (time.thread_time() - cpu)) / lookups * 1e6)
+    return statistics.median(own)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000)
@@ -117,7 +167,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3,
                     help="paired runs (mocli, then bare httpx); medians are printed (default 3)")
     ap.add_argument("--before", metavar="DIR", help="also time the mocli in DIR/src in each run")
+    ap.add_argument("--own-cpu", action="store_true", help=argparse.SUPPRESS)  # the child of own_cpu_per_lookup
     args = ap.parse_args()
+    if args.own_cpu:
+        print(f"{own_cpu_per_lookup():.0f}")
+        return 0
     before_src = Path(args.before) / "src" if args.before else None
     if before_src and not (before_src / "mocli").is_dir():
         ap.error(f"--before: no mocli package in {before_src}")
@@ -181,6 +235,14 @@ def main() -> int:
             cpu_started = time.thread_time()
             bares.append(asyncio.run(bare_httpx(port, items, args.concurrency)))
             bare_cpus.append(time.thread_time() - cpu_started)  # this thread only, not the server
+        # mocli's own CPU per lookup, in a fresh interpreter each (this tree, then --before's), same config.
+        owns = {}
+        for label, src in (("this tree", None), ("before", before_src)) if before_src else (("this tree", None),):
+            env = {**shell, "MOCLI_CONFIG_DIR": str(conf), "MOCLI_HOME": str(Path(tmp) / f"own-{label}"),
+                   "UPS_CLIENT_ID": "bench-id", "UPS_CLIENT_SECRET": "bench-secret",
+                   **({"PYTHONPATH": str(src)} if src else {})}
+            child = subprocess.run([sys.executable, __file__, "--own-cpu"], env=env, capture_output=True, text=True)
+            owns[label] = child.stdout.strip() or f"failed: {child.stderr.strip()[-300:]}"
     # The server's daemon thread ends with this process.
 
     bound = max(args.numbers / args.concurrency * args.delay, 1e-9)
@@ -202,6 +264,9 @@ def main() -> int:
     print(f"bare httpx        {bare:.2f} s  = {bare / bound:.2f} x bound   (the same lookups from one httpx client "
           "in this process, no start-up: the HTTP stack's own cost on this machine)")
     print(f"  CPU time        {bare_cpu:.2f} s  (the client thread only)")
+    shown = ", ".join(f"{v} us ({k})" if v.isdigit() else f"{k}: {v}" for k, v in owns.items())
+    print(f"mocli's own CPU   {shown} per lookup, over a bare httpx client's (in-memory transport: no server, "
+          "no start-up; median of 5)")
     print(f"load average      {' '.join(f'{x:.1f}' for x in os.getloadavg())}  (wall times stretch when the "
           "2 cores are shared)")
     return 0
