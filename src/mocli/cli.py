@@ -183,9 +183,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _app_for(args: list[str]) -> typer.Typer:
     """The app with the root's options and only the command (or group) `args` starts with: Typer makes
-    every registered command's Click command before it parses anything, and the fifteen a run does not
-    use were a tenth of its start-up (benchmarks/startup.py). Anything else (a root option first, an
-    unknown name, shell completion) gets the whole app, so its help and errors are as before."""
+    every registered command's Click command before it parses anything, and the ones a run does not
+    use were ~54 M instructions of `mocli cases`' start-up (benchmarks/startup.py). Anything else (a root
+    option first, an unknown name, shell completion) gets the whole app, so help and errors are as before."""
     import copy
 
     name = args[0] if args else ""

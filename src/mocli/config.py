@@ -482,8 +482,8 @@ def load_config(calendar: bool = True, templates: bool = True, lazy: bool = Fals
     for name in CONFIG_FILES:
         files[name] = [folder / name for folder in (shipped, user) if (folder / name).is_file()]
         if not lazy or name == "settings.toml":
-            # A lazy load parses the others when first read (Config.file): messages.toml alone cost a
-            # listing more to parse than the listing itself did.
+            # A lazy load parses the others when first read (Config.file): parsing them all cost
+            # `mocli cases` ~17 M instructions of start-up for files it never reads.
             all_layers[name] = _layers(name, shipped, user)
     models = _models(("settings.toml",) if lazy else CONFIG_FILES)
     settings = _validate("settings.toml", models["settings.toml"], all_layers["settings.toml"],

@@ -130,7 +130,7 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool,
 
 def check_providers(providers: Any, raws: list[str], override: str | None) -> list[Plan]:
     """Build every provider the batch needs before any lookup, so a missing secret fails at once; the
-    plan of each number, for its lookup (detection is a tenth of a lookup's CPU in a batch: done once)."""
+    plan of each number, for its lookup (a batch used to detect every number twice)."""
     plans = [plan(raw, override) for raw in raws]
     for cid in {c for p in plans for c in p[1]}:
         providers.tracking(cid)

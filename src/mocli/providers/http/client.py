@@ -109,7 +109,7 @@ class ProviderClient:
         shown = path_of(url)  # for messages: no query string (it may hold personal data)
         if params and "?" not in url:
             # The query encoded as httpx would, once: handing httpx `params` makes it parse the URL a second
-            # time to merge them, a third of a batch lookup's own CPU (benchmarks/track_batch.py).
+            # time to merge them, ~50 us a request in a batch (benchmarks/track_batch.py).
             url, params = f"{url}?{httpx.QueryParams(params)}", None
         refreshed = False
         while True:
