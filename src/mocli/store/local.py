@@ -386,7 +386,7 @@ class JournalStorage(Storage):
     def locked(self) -> Iterator[None]:
         """Hold the inter-process lock (re-entrant within this process)."""
         # Imported here: `mocli cases` on a store with no file yet never locks, and the lock library
-        # was a fifth of its start-up (benchmarks/startup.py).
+        # was ~60 M instructions of its start-up (benchmarks/startup.py).
         from filelock import FileLock, Timeout  # noqa: TID253
 
         if self._lock is None:
