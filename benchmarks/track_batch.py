@@ -5,6 +5,10 @@ UPS adapter at a local server on 127.0.0.1 and fake secrets in the environment. 
 beside the bound that the configured concurrency allows: numbers / concurrency x 50 ms.
 
     .venv/bin/python benchmarks/track_batch.py [--numbers 1000] [--concurrency 20] [--delay 0.05] [--runs 3]
+
+With `--before DIR` (an earlier tree's `src/` and `config/`: `git archive OLD src config | tar -x -C DIR`),
+each run also times that code on the same server, just before this tree's run: a before/after pair
+measured under the same load.
 """
 
 from __future__ import annotations
@@ -105,6 +109,56 @@ async def bare_httpx(port: int, items: list[str], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
+def own_cpu_per_lookup(lookups: int = 2000, rounds: int = 5) -> float:
+    """mocli's own CPU per lookup, in microseconds: `track_all` (detection, the UPS adapter, the shared
+    HTTP client, the JSON line) over an in-memory transport that answers at once, less a bare httpx
+    client's over the same transport. No sockets, no server, no start-up: the figure the load on a
+    shared machine stretches least. Run in a fresh interpreter (the mocli on its sys.path)."""
+    import datetime as dt
+
+    import httpx
+
+    from mocli.config import load_config
+    from mocli.lookups import tracking as run
+    from mocli.providers.registry import Providers
+    from mocli.render import json_safe
+    from mocli.render import tracking as view
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"access_token": "bench", "expires_in": 3600})
+        return httpx.Response(200, content=ups_body(request.url.path.rsplit("/", 1)[1]),
+                              headers={"content-type": "application/json"})
+
+    cfg = load_config(calendar=False, templates=False, lazy=True)
+    items = numbers(lookups)
+    transport = httpx.MockTransport(answer)
+
+    async def with_mocli() -> None:
+        found = await run.track_all(Providers(cfg, dt.date.today()), items, transport=transport,
+                                    on_result=lambda r: json_safe(json.dumps(view.to_json(r), ensure_ascii=False)))
+        assert all(r.error_code is None for r in found), found[0].error_message
+
+    async def with_httpx() -> None:
+        slots = asyncio.Semaphore(20)
+        async with httpx.AsyncClient(transport=transport) as client:
+            async def one(number: str) -> None:
+                async with slots:
+                    (await client.get(f"http://127.0.0.1/api/track/v1/details/{number}")).json()
+
+            await asyncio.gather(*(one(n) for n in items))
+
+    own = []
+    for _ in range(rounds):
+        cpu = time.thread_time()
+        asyncio.run(with_mocli())
+        mocli_cpu = time.thread_time() - cpu
+        cpu = time.thread_time()
+        asyncio.run(with_httpx())
+        own.append((mocli_cpu - (time.thread_time() - cpu)) / lookups * 1e6)
+    return statistics.median(own)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000)
@@ -112,13 +166,21 @@ def main() -> int:
     ap.add_argument("--delay", type=float, default=0.05)
     ap.add_argument("--runs", type=int, default=3,
                     help="paired runs (mocli, then bare httpx); medians are printed (default 3)")
+    ap.add_argument("--before", metavar="DIR", help="also time the mocli in DIR/src in each run")
+    ap.add_argument("--own-cpu", action="store_true", help=argparse.SUPPRESS)  # the child of own_cpu_per_lookup
     args = ap.parse_args()
+    if args.own_cpu:
+        print(f"{own_cpu_per_lookup():.0f}")
+        return 0
+    before_src = Path(args.before) / "src" if args.before else None
+    if before_src and not (before_src / "mocli").is_dir():
+        ap.error(f"--before: no mocli package in {before_src}")
 
     server = LocalUps(args.delay)
     server.start()
     port = server.port
     items = numbers(args.numbers)
-    walls, starts, bares, cpus, bare_cpus = [], [], [], [], []
+    walls, starts, bares, cpus, bare_cpus, befores, before_cpus = [], [], [], [], [], [], []
 
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "conf"
@@ -135,9 +197,24 @@ def main() -> int:
             # A fresh data directory each run: the first run of the day, OAuth token fetched included.
             env = {**shell, "MOCLI_CONFIG_DIR": str(conf), "MOCLI_HOME": str(Path(tmp) / f"home{i}"),
                    "UPS_CLIENT_ID": "bench-id", "UPS_CLIENT_SECRET": "bench-secret"}
+            old = {**env, "PYTHONPATH": str(before_src), "MOCLI_HOME": str(Path(tmp) / f"old{i}")} \
+                if before_src else None
             if i < 0:  # warm-up: one lookup, so every module's bytecode is written before the timed runs
                 subprocess.run([*mocli, "track", "--json", items[0]], env=env, capture_output=True)
+                if old:
+                    subprocess.run([*mocli, "track", "--json", items[0]], env=old, capture_output=True)
                 continue
+            if old:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=old,
+                                      capture_output=True, text=True)
+                befores.append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                before_cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                if proc.returncode != 0:
+                    print(f"run {i + 1} (--before): exit code {proc.returncode}", file=sys.stderr)
+                    return 1
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=env,
@@ -158,6 +235,14 @@ def main() -> int:
             cpu_started = time.thread_time()
             bares.append(asyncio.run(bare_httpx(port, items, args.concurrency)))
             bare_cpus.append(time.thread_time() - cpu_started)  # this thread only, not the server
+        # mocli's own CPU per lookup, in a fresh interpreter each (this tree, then --before's), same config.
+        owns = {}
+        for label, src in (("this tree", None), ("before", before_src)) if before_src else (("this tree", None),):
+            env = {**shell, "MOCLI_CONFIG_DIR": str(conf), "MOCLI_HOME": str(Path(tmp) / f"own-{label}"),
+                   "UPS_CLIENT_ID": "bench-id", "UPS_CLIENT_SECRET": "bench-secret",
+                   **({"PYTHONPATH": str(src)} if src else {})}
+            child = subprocess.run([sys.executable, __file__, "--own-cpu"], env=env, capture_output=True, text=True)
+            owns[label] = child.stdout.strip() or f"failed: {child.stderr.strip()[-300:]}"
     # The server's daemon thread ends with this process.
 
     bound = max(args.numbers / args.concurrency * args.delay, 1e-9)
@@ -170,10 +255,18 @@ def main() -> int:
     print(f"wall time         {wall:.2f} s  = {wall / bound:.2f} x bound   (goal <= 1.2 x; median of {args.runs}, "
           f"start-up included; runs: {', '.join(f'{w:.2f}' for w in walls)})")
     print(f"  CPU time        {cpu:.2f} s  (user + system of the mocli process)")
+    if befores:
+        before, before_cpu = statistics.median(befores), statistics.median(before_cpus)
+        print(f"  before          {before:.2f} s  = {before / bound:.2f} x bound   (--before {before_src}, "
+              f"run just before each of those; runs: {', '.join(f'{w:.2f}' for w in befores)})")
+        print(f"  before CPU      {before_cpu:.2f} s  (this tree: {cpu / before_cpu:.2f} x of it)")
     print(f"  of which start  ~{start:.2f} s  (`mocli track` with nothing to look up, same environment)")
     print(f"bare httpx        {bare:.2f} s  = {bare / bound:.2f} x bound   (the same lookups from one httpx client "
           "in this process, no start-up: the HTTP stack's own cost on this machine)")
     print(f"  CPU time        {bare_cpu:.2f} s  (the client thread only)")
+    shown = ", ".join(f"{v} us ({k})" if v.isdigit() else f"{k}: {v}" for k, v in owns.items())
+    print(f"mocli's own CPU   {shown} per lookup, over a bare httpx client's (in-memory transport: no server, "
+          "no start-up; median of 5)")
     print(f"load average      {' '.join(f'{x:.1f}' for x in os.getloadavg())}  (wall times stretch when the "
           "2 cores are shared)")
     return 0

@@ -277,3 +277,27 @@ def test_auth_headers_per_provider():
     lookup("dhl", server)
     assert server.requests[0].headers["DHL-API-Key"] == "fake-t_dhl_key"
     assert server.requests[0].url.params["service"] == "express"
+
+
+@pytest.mark.parametrize(("date", "time", "offset"), [
+    ("20261125", "221400", "-05:00"), ("20261125", "2214", None), ("20261125", None, "+01:00"),
+    ("20260228", "235959", "-08:00"), ("2026112", "221400", None), ("20260230", "120000", None),
+    ("2026-11-25", "221400", None), ("20261125", "246000", None), ("20261125", "12a000", None),
+])
+def test_ups_dates_read_as_the_documented_yyyymmdd_hhmmss(date, time, offset):
+    # UPS sends dates as YYYYMMDD and times as HHMMSS; a batch reads two per parcel, so the usual
+    # 14 digits skip strptime, which reads them (and anything else) exactly as it did.
+    from datetime import datetime
+
+    from mocli.errors import ProviderError
+    from mocli.providers.carriers import ups
+    from mocli.providers.carriers._common import offset_tz
+
+    text = date + (time or "000000").ljust(6, "0")[:6]
+    try:
+        expected = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=offset_tz(offset))
+    except ValueError:
+        with pytest.raises(ProviderError, match="YYYYMMDD/HHMMSS"):
+            ups._when(date, time, offset)
+        return
+    assert ups._when(date, time, offset) == expected

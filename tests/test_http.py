@@ -288,3 +288,34 @@ def test_dig_reports_the_missing_path():
         http.dig(data, "a", "b", 1, provider="p")
     with pytest.raises(ProviderError, match="should be list"):
         http.dig(data, "a", provider="p", expect=list)
+
+
+def test_query_params_are_sent_as_httpx_encodes_them_and_merge_with_a_query_in_the_path():
+    seen = []
+
+    def handler(req):
+        seen.append(str(req.url))
+        return httpx.Response(200, json={})
+
+    async def calls(s):
+        c = client(s)
+        await c.get("/track/1Z 9", params={"locale": "en_US", "returnPOD": "false", "q": "a&b=c", "ids": ["1", "2"]})
+        await c.get("/next?page=2", params={"page": "3", "size": "50"})
+        await c.get("/plain")
+
+    run(handler, calls)
+    assert seen[0] == str(httpx.URL("http://acme.test/track/1Z 9", params={
+        "locale": "en_US", "returnPOD": "false", "q": "a&b=c", "ids": ["1", "2"]}))
+    assert "q=a%26b%3Dc" in seen[0] and "ids=1&ids=2" in seen[0]
+    assert seen[1] == "http://acme.test/next?page=3&size=50"  # the path's query merged, as httpx merges it
+    assert seen[2] == "http://acme.test/plain"
+
+
+def test_each_request_reuses_the_timeouts_until_the_deadline_is_nearer_than_them():
+    far = http.HttpSession(deadline=300.0)
+    assert far._timeout_left("acme") is far.timeout  # no new object per request in a batch
+    near = http.HttpSession(deadline=3.0)
+    capped = near._timeout_left("acme")
+    assert capped.read <= 3.0 and capped.connect <= 3.0 and capped.pool <= 3.0
+    unbounded = http.HttpSession(deadline=300.0, timeout=httpx.Timeout(5.0, read=None))
+    assert unbounded._timeout_left("acme").read <= 300.0  # a read with no limit is still capped by the run's

@@ -97,6 +97,91 @@ def test_cases_on_an_empty_store_loads_neither_the_case_models_nor_a_table(mocli
     assert loaded_by(mocli_env, "cases", watch=watch) == []
 
 
+def test_cases_on_an_empty_store_loads_no_lock_module(mocli_env):
+    # Reading a store that has no file yet takes no lock, so it need not load the lock library (~49 M
+    # instructions of `mocli cases`' start-up); the first change to the store loads it and locks.
+    assert loaded_by(mocli_env, "cases", watch=("filelock",)) == []
+    assert loaded_by(mocli_env, "cases", "--json", watch=("filelock",)) == []
+
+
+def test_the_store_locks_on_its_first_change_and_still_waits_for_another_process(tmp_path):
+    from filelock import FileLock
+
+    from mocli.errors import StoreBusy
+    from mocli.store.file_backend import LocalCaseStore
+
+    store = LocalCaseStore(tmp_path / "cases.db", lock_timeout=0.2)
+    with FileLock(str(tmp_path / "cases.db.lock")):  # another process holding the store
+        try:
+            with store.storage.locked():
+                raise AssertionError("took a lock another process holds")
+        except StoreBusy as exc:
+            assert "busy" in str(exc)
+    with store.storage.locked(), store.storage.locked():  # re-entrant within this process, as before
+        assert (tmp_path / "cases.db.lock").exists()
+
+
+def test_a_listing_reads_only_settings_toml_and_another_file_when_it_first_needs_it(mocli_env, monkeypatch):
+    # Parsing messages.toml and the rest cost a listing ~46 M instructions it never used (issue #14).
+    import pytest
+
+    from mocli import config
+    from mocli.errors import ConfigError
+
+    read = []
+    real = config._read_toml
+    monkeypatch.setattr(config, "_read_toml", lambda path: read.append(path.name) or real(path))
+    (mocli_env["conf"] / "tiers.toml").write_text('[tiers.VIP]\non_lost = "shrug"\n', encoding="utf-8")
+    (mocli_env["conf"] / "messages.toml").write_text("[outcomes\n", encoding="utf-8")
+    cfg = config.load_config(calendar=False, templates=False, lazy=True)  # as `mocli cases` loads it
+    assert set(read) == {"settings.toml"}
+    assert str(mocli_env["conf"] / "tiers.toml") in map(str, cfg.files["tiers.toml"])  # still listed
+    assert cfg.policy.fraud is not None and "policy.toml" in read  # read, with its layers, when first needed
+    with pytest.raises(ConfigError, match=r"tiers.toml: tiers.VIP.on_lost"):
+        _ = cfg.tiers
+    with pytest.raises(ConfigError, match=r"messages.toml: not valid TOML"):
+        _ = cfg.messages
+    read.clear()
+    with pytest.raises(ConfigError, match=r"messages.toml: not valid TOML"):
+        config.load_config()  # the wizard's load still reads every file at once, and refuses it
+    assert set(read) >= {"settings.toml", "tiers.toml", "messages.toml"}
+
+
+def test_a_command_builds_only_its_own_click_command(cli, monkeypatch):
+    # Typer turns every registered command into a Click command before parsing: the other commands'
+    # were ~72 M instructions of each run's start-up (issue #14). The one named is built, and the root's.
+    import typer.main
+
+    built = []
+    real = typer.main.get_command_from_info
+    monkeypatch.setattr(typer.main, "get_command_from_info",
+                        lambda command_info, **kw: built.append(command_info.name) or real(command_info, **kw))
+    r = cli("cases", "--json")
+    assert r.code == 0, r.err
+    assert built == ["cases"]
+    built.clear()
+    r = cli("config", "path")  # a group: its own commands only
+    assert r.code == 0, r.err
+    assert "cases" not in built and "path" in built
+    built.clear()
+    r = cli("--debug", "cases", "--json")  # a root option first: the whole app, as before
+    assert r.code == 0, r.err
+    assert {"cases", "track", "new-case"} <= set(built)
+
+
+def test_commands_behave_the_same_built_alone(cli):
+    r = cli("cases", "--bogus")
+    assert r.code == 2 and "--bogus" in r.err
+    r = cli("no-such-command")
+    assert r.code == 2 and "no-such-command" in r.err
+    r = cli("cases", "--help")
+    assert r.code == 0 and "cases [OPTIONS]" in r.out and "--overdue" in r.out
+    r = cli("--version")
+    assert r.code == 0 and r.out.startswith("mocli ")
+    r = cli("config")
+    assert "path" in r.out + r.err  # a group with no command shows its commands
+
+
 def test_known_issues_are_still_validated_when_a_command_reads_them(mocli_env):
     import pytest
 

@@ -165,3 +165,22 @@ def test_every_tracking_provider_answers_the_same_lookup(cfg):
     found = asyncio.run(demo.lookup("1Z4E57A20368154024", "ups", proof=True))
     assert isinstance(found, Lookup) and found.files == []
     assert found.tracking.tracking_number == "1Z4E57A20368154024"
+
+
+def test_a_batch_detects_each_number_once(cfg, monkeypatch):
+    """Detection (format, check digits) runs once per number: the plan made to check the providers is
+    the one the lookups use, not made again for every number."""
+    import asyncio
+    from datetime import date
+
+    from mocli.lookups import tracking as run
+    from mocli.providers.registry import Providers
+
+    calls = []
+    real = run.detect
+    monkeypatch.setattr(run, "detect", lambda raw: calls.append(raw) or real(raw))
+    raws = ["1Z4E57A20368154024", "794123300255", "hello-world"]
+    results = asyncio.run(run.track_all(Providers(cfg, date(2026, 11, 27)), raws))
+    assert [r.input for r in results] == raws
+    assert [r.error_code for r in results] == [None, None, "invalid_number"]
+    assert sorted(calls) == sorted(raws)

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     args = split_json_flag(sys.argv[1:] if argv is None else list(argv), JSON_KEYS,
                            takes_args={"case", "note", "resolve", "track"})
     try:
-        code = app(args=args, standalone_mode=False)
+        code = _app_for(args)(args=args, standalone_mode=False)
     except MocliError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
@@ -179,6 +179,23 @@ def main(argv: list[str] | None = None) -> None:
     if code == ExitCode.CANCELLED:  # Typer turns Ctrl-C in a command into a bare return of 130
         _fail("cancelled", ExitCode.CANCELLED)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with the root's options and only the command (or group) `args` starts with: Typer makes
+    every registered command's Click command before it parses anything, and the ones a run does not
+    use were ~54 M instructions of `mocli cases`' start-up (benchmarks/startup.py). Anything else (a root
+    option first, an unknown name, shell completion) gets the whole app, so help and errors are as before."""
+    import copy
+
+    name = args[0] if args else ""
+    commands = [c for c in app.registered_commands if c.name == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not (commands or groups) or "_MOCLI_COMPLETE" in os.environ:
+        return app
+    only = copy.copy(app)
+    only.registered_commands, only.registered_groups = commands, groups
+    return only
 
 
 def _fail(message: str, code: int) -> None:

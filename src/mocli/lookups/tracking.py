@@ -57,7 +57,11 @@ def override_carrier(name: str | None) -> str | None:
     return cid
 
 
-def plan(raw: str, override: str | None) -> tuple[Detection, list[str], Result | None]:
+# A number's detection, the carriers to ask (best first), or its result when there is none to ask.
+Plan = tuple[Detection, list[str], Result | None]
+
+
+def plan(raw: str, override: str | None) -> Plan:
     """The carriers to ask for `raw`, best first; or an immediate result when there is none."""
     det = detect(raw)
     if override:
@@ -80,9 +84,10 @@ def plan(raw: str, override: str | None) -> tuple[Detection, list[str], Result |
 
 
 async def track_one(providers: Any, raw: str, override: str | None, proof: bool,
-                    lookup_timeout: float | None = None) -> Result:
-    """One number's result; each carrier asked gets at most `lookup_timeout` seconds, retries included."""
-    det, carriers, early = plan(raw, override)
+                    lookup_timeout: float | None = None, planned: Plan | None = None) -> Result:
+    """One number's result; each carrier asked gets at most `lookup_timeout` seconds, retries included.
+    `planned` is `plan(raw, override)` when the caller has made it already."""
+    det, carriers, early = planned or plan(raw, override)
     if early is not None:
         return early
     result = Result(raw, det)
@@ -123,10 +128,13 @@ async def track_one(providers: Any, raw: str, override: str | None, proof: bool,
     return result
 
 
-def check_providers(providers: Any, raws: list[str], override: str | None) -> None:
-    """Build every provider the batch needs before any lookup, so a missing secret fails at once."""
-    for cid in {c for raw in raws for c in plan(raw, override)[1]}:
+def check_providers(providers: Any, raws: list[str], override: str | None) -> list[Plan]:
+    """Build every provider the batch needs before any lookup, so a missing secret fails at once; the
+    plan of each number, for its lookup (a batch used to detect every number twice)."""
+    plans = [plan(raw, override) for raw in raws]
+    for cid in {c for p in plans for c in p[1]}:
         providers.tracking(cid)
+    return plans
 
 
 async def track_all(providers: Any, raws: list[str], override: str | None = None, proof: bool = False,
@@ -140,11 +148,11 @@ async def track_all(providers: Any, raws: list[str], override: str | None = None
 
     if lookup_timeout is None and getattr(providers, "cfg", None) is not None:
         lookup_timeout = providers.cfg.settings.providers.lookup_timeout_seconds
-    check_providers(providers, raws, override)
+    plans = check_providers(providers, raws, override)
     async with http.run_session(deadline=deadline, transport=transport, token_cache=http.TokenCache.in_data_dir()):
 
         async def one(i: int, raw: str) -> tuple[int, Result]:
-            res = await track_one(providers, raw, override, proof, lookup_timeout)
+            res = await track_one(providers, raw, override, proof, lookup_timeout, plans[i])
             if on_result is not None:
                 on_result(res)
             return i, res

@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson  # noqa: TID253 (store.py is imported only inside commands)
-from filelock import FileLock, Timeout  # noqa: TID253
 from tinydb import TinyDB  # noqa: TID253
 from tinydb.storages import Storage  # noqa: TID253
 from tinydb.table import Document, Table  # noqa: TID253
@@ -368,7 +367,7 @@ class JournalStorage(Storage):
     def __init__(self, path: str | os.PathLike[str], lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
-        self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=FILE_MODE)
+        self._lock: Any = None  # a FileLock, made at the first `locked()`: reading no file needs none
         self._raw: dict[str, dict[str, bytes]] = {}  # table -> doc id -> document bytes as read
         self._next: dict[str, int] = {}
         self._records = 0
@@ -386,6 +385,12 @@ class JournalStorage(Storage):
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the inter-process lock (re-entrant within this process)."""
+        # Imported here: `mocli cases` on a store with no file yet never locks, and the lock library
+        # was ~60 M instructions of its start-up (benchmarks/startup.py).
+        from filelock import FileLock, Timeout  # noqa: TID253
+
+        if self._lock is None:
+            self._lock = FileLock(str(self.path) + ".lock", timeout=self.lock_timeout, mode=FILE_MODE)
         try:
             self._lock.acquire()
         except Timeout:

@@ -86,10 +86,14 @@ def _digits(s: str) -> list[int]:
     return [int(c) for c in s]
 
 
+def _weighted_from_right(body: str, weights: tuple[int, ...]) -> int:
+    """The digits of `body` times `weights` repeating from its rightmost digit, summed."""
+    return sum(d * weights[i % len(weights)] for i, d in enumerate(reversed(_digits(body))))
+
+
 def mod10_31(body: str) -> int:
     """GS1 mod 10: weights 3, 1, 3... from the right of `body` (the digits before the check)."""
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(_digits(body))))
-    return (10 - total % 10) % 10
+    return (10 - _weighted_from_right(body, (3, 1)) % 10) % 10
 
 
 def ups_check(body: str) -> int:
@@ -101,9 +105,7 @@ def ups_check(body: str) -> int:
 
 def fedex_mod11(body: str) -> int:
     """FedEx Express: weights 1, 3, 7 repeating from the right; sum mod 11 mod 10."""
-    weights = (1, 3, 7)
-    total = sum(d * weights[i % 3] for i, d in enumerate(reversed(_digits(body))))
-    return total % 11 % 10
+    return _weighted_from_right(body, (1, 3, 7)) % 11 % 10
 
 
 def s10_check(serial: str) -> int:
@@ -132,51 +134,53 @@ class Format:
     example: str = ""  # a valid sample number (tested)
 
 
-def _chk(fn: Callable[[str], int], body: str = "body", check: str = "check") -> Callable[[re.Match[str]], bool]:
-    return lambda m: fn(m.group(body)) == int(m.group(check))
-
-
-def _s10(m: re.Match[str]) -> bool:
-    return s10_check(m.group("body")) == int(m.group("check"))
-
-
-def _f(carrier: str, name: str, pattern: str, check, confidence: float, example: str = "") -> Format:
+def _f(carrier: str, name: str, pattern: str, check_digit: Callable[[str], int] | None, confidence: float,
+       example: str = "") -> Format:
+    """A row of FORMATS; with a `check_digit` function, the number fits only if that function of the
+    pattern's `body` group is its `check` group."""
+    check = None if check_digit is None else lambda m: check_digit(m.group("body")) == int(m.group("check"))
     return Format(carrier, name, re.compile(pattern), check, confidence, example)
+
+
+def _s10(carrier: str, country: str, confidence: float, example: str) -> Format:
+    """A UPU S10 number of one country's post: two letters, 8 digits, an S10 check digit, the country."""
+    return _f(carrier, f"UPU S10 ({country})", rf"^[A-Z]{{2}}(?P<body>\d{{8}})(?P<check>\d){country}$", s10_check,
+              confidence, example)
 
 
 FORMATS: tuple[Format, ...] = (
     # carrier   name                          pattern (on the normalised number)                 check  confidence
-    _f("ups", "UPS 1Z", r"^1Z(?P<body>[0-9A-Z]{15})(?P<check>[0-9])$", _chk(ups_check), 0.99,
+    _f("ups", "UPS 1Z", r"^1Z(?P<body>[0-9A-Z]{15})(?P<check>[0-9])$", ups_check, 0.99,
        "1Z999AA10123456784"),
     _f("amazon", "Amazon Logistics TBA", r"^TBA\d{12}$", None, 0.95, "TBA123456789012"),
-    _f("fedex", "FedEx Express (12)", r"^(?P<body>\d{11})(?P<check>\d)$", _chk(fedex_mod11), 0.85,
+    _f("fedex", "FedEx Express (12)", r"^(?P<body>\d{11})(?P<check>\d)$", fedex_mod11, 0.85,
        "123456789012"),
-    _f("fedex", "FedEx Ground (15)", r"^(?P<body>\d{14})(?P<check>\d)$", _chk(mod10_31), 0.8,
+    _f("fedex", "FedEx Ground (15)", r"^(?P<body>\d{14})(?P<check>\d)$", mod10_31, 0.8,
        "149331877648230"),
-    _f("dhl", "DHL Paket SSCC (20)", r"^00340434(?P<body>\d{11})(?P<check>\d)$", _chk(mod10_31), 0.9,
+    _f("dhl", "DHL Paket SSCC (20)", r"^00340434(?P<body>\d{11})(?P<check>\d)$", mod10_31, 0.9,
        "00340434292135100186"),
-    _f("fedex", "FedEx Ground SSCC (20)", r"^00(?P<body>\d{17})(?P<check>\d)$", _chk(mod10_31), 0.7,
+    _f("fedex", "FedEx Ground SSCC (20)", r"^00(?P<body>\d{17})(?P<check>\d)$", mod10_31, 0.7,
        "00123456789012345675"),
-    _f("fedex", "FedEx Ground 96 (22)", r"^96\d{5}(?P<body>\d{14})(?P<check>\d)$", _chk(mod10_31), 0.9,
+    _f("fedex", "FedEx Ground 96 (22)", r"^96\d{5}(?P<body>\d{14})(?P<check>\d)$", mod10_31, 0.9,
        "9611020987654312345672"),
-    _f("fedex", "FedEx Express (34)", r"^\d{20}(?P<body>\d{13})(?P<check>\d)$", _chk(fedex_mod11), 0.6,
+    _f("fedex", "FedEx Express (34)", r"^\d{20}(?P<body>\d{13})(?P<check>\d)$", fedex_mod11, 0.6,
        "1001901781990001000300617767839437"),
-    _f("usps", "USPS IMpb (20-22)", r"^(?P<body>9[1-5]\d{18,20})(?P<check>\d)$", _chk(mod10_31), 0.9,
+    _f("usps", "USPS IMpb (20-22)", r"^(?P<body>9[1-5]\d{18,20})(?P<check>\d)$", mod10_31, 0.9,
        "9400109693009220314785"),
-    _f("fedex", "FedEx Ground Economy (92)", r"^(?P<body>92\d{19})(?P<check>\d)$", _chk(mod10_31), 0.4,
+    _f("fedex", "FedEx Ground Economy (92)", r"^(?P<body>92\d{19})(?P<check>\d)$", mod10_31, 0.4,
        "9205590164917312751089"),
     _f("usps", "USPS IMpb with ZIP (30/34)", r"^420(?:\d{5}|\d{9})(?P<body>9[1-5]\d{19})(?P<check>\d)$",
-       _chk(mod10_31), 0.9, "420221539101026837331000039521"),
-    _f("usps", "USPS (20)", r"^(?P<body>(?:03|71|73|77|81)\d{17})(?P<check>\d)$", _chk(mod10_31), 0.7,
+       mod10_31, 0.9, "420221539101026837331000039521"),
+    _f("usps", "USPS (20)", r"^(?P<body>(?:03|71|73|77|81)\d{17})(?P<check>\d)$", mod10_31, 0.7,
        "71123456789123456787"),
-    _f("usps", "UPU S10 (US)", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)US$", _s10, 0.99, "RA123456785US"),
-    _f("royalmail", "UPU S10 (GB)", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)GB$", _s10, 0.99, "AA473124829GB"),
-    _f("canadapost", "UPU S10 (CA)", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)CA$", _s10, 0.99, "RR123456785CA"),
-    _f("dhl", "UPU S10 (DE)", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)DE$", _s10, 0.95, "RR123456785DE"),
-    _f("post", "UPU S10", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)(?!US|GB|CA|DE)[A-Z]{2}$", _s10, 0.9,
+    _s10("usps", "US", 0.99, "RA123456785US"),
+    _s10("royalmail", "GB", 0.99, "AA473124829GB"),
+    _s10("canadapost", "CA", 0.99, "RR123456785CA"),
+    _s10("dhl", "DE", 0.95, "RR123456785DE"),
+    _f("post", "UPU S10", r"^[A-Z]{2}(?P<body>\d{8})(?P<check>\d)(?!US|GB|CA|DE)[A-Z]{2}$", s10_check, 0.9,
        "RR123456785FR"),
-    _f("dhl", "DHL Express (10)", r"^(?P<body>\d{9})(?P<check>\d)$", _chk(mod7_check), 0.8, "7777777770"),
-    _f("dhl", "DHL Express (11)", r"^(?P<body>\d{10})(?P<check>\d)$", _chk(mod7_check), 0.6, "12345678903"),
+    _f("dhl", "DHL Express (10)", r"^(?P<body>\d{9})(?P<check>\d)$", mod7_check, 0.8, "7777777770"),
+    _f("dhl", "DHL Express (11)", r"^(?P<body>\d{10})(?P<check>\d)$", mod7_check, 0.6, "12345678903"),
     _f("dhl", "DHL eCommerce", r"^GM\d{16,18}$", None, 0.85, "GM2951173225174494"),
     _f("dhl", "DHL Parcel (JJD / JVGL)", r"^(?:JJD\d{16,18}|JVGL\d{10,18})$", None, 0.85, "JJD0099999999999999"),
     _f("ontrac", "OnTrac", r"^[CD]\d{14}$", None, 0.8, "C11031500001879"),
