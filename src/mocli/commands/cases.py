@@ -59,21 +59,22 @@ def cases(
       mocli cases --claim-expiring 7d
     """
     from mocli import reporting
-    from mocli.commands.common import agent_name, load, store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.render import output
 
+    env = current_env()
     if mine:
         if agent is not None:
             raise InvalidInput("--mine and --agent cannot be used together")
-        agent = agent_name()
+        agent = env.agent()
     how = output.choose(fmt, json_fields)
     fields = output.pick_fields(json_fields, CASE_KEYS)
     claim_window = _days(claim_expiring) if claim_expiring is not None else None
     status = status or ("all" if claimable or claim_window is not None else "open")
     if status not in ("open", "resolved", "all"):
         raise InvalidInput(f"--status must be open, resolved or all (got {status!r})")
-    cfg, now = load(read_only=True)  # no business days, no messages
+    cfg, now = env.load(read_only=True)  # no business days, no messages
     if tier is not None and tier.casefold() not in {name.casefold() for name in cfg.tiers}:
         raise InvalidInput(f"--tier {tier!r}: no such tier (tiers: {', '.join(cfg.tiers)})")  # a typo, not "none"
     if action is not None:
@@ -86,7 +87,7 @@ def cases(
         since=start, until=end,
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
-    cases_store = store(cfg, str(db) if db else None)
+    cases_store = env.store(cfg, str(db) if db else None)
     deadlines: dict[str, Any] = {}
     if claimable or claim_window is not None:
         shown, matched, deadlines = _claims_to_file(cases_store, filters, now, claim_window, limit=limit,
@@ -235,12 +236,13 @@ def case(
       mocli case 7K2QF --message --copy
       mocli case MO-261127-7K2QF --json
     """
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
-    cfg, now = load(read_only=True)  # no business days, no messages
-    record = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, now = env.load(read_only=True)  # no business days, no messages
+    record = env.store(cfg, str(db) if db else None).find(case_ref)
     latest = ((record.get("resolution") or {}).get("message") or record.get("message") or "").strip("\n")
     if json_fields is not None:
         from mocli.render import print_json
@@ -399,7 +401,7 @@ def note(
     """
     import sys
 
-    from mocli.commands.common import agent_name, load, store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.policy import resolving
     from mocli.render import output, sanitize
@@ -410,9 +412,10 @@ def note(
     cleaned = resolving.clean_text(text, "the note")
     if cleaned is None:
         raise InvalidInput("the note is empty")
-    cfg, now = load(read_only=True)  # no business days, no messages
-    who = agent_name(agent)
-    updated = store(cfg, str(db) if db else None).update(
+    env = current_env()
+    cfg, now = env.load(read_only=True)  # no business days, no messages
+    who = env.agent(agent)
+    updated = env.store(cfg, str(db) if db else None).update(
         case_ref, lambda c: resolving.add_note(c, cleaned, now=now, agent=who))
     if json_fields is not None:
         from mocli.render import print_json

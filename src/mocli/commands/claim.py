@@ -110,10 +110,11 @@ def status(
       mocli claim status 7K2QF
       mocli claim status MO-261127-7K2QF --json
     """
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
 
-    cfg, now = load(read_only=True)
-    case = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    case = env.store(cfg, str(db) if db else None).find(case_ref)
     record = status_record(case, now.date())
     if json_out:
         from mocli.render import print_json
@@ -174,7 +175,7 @@ def file(
     import sys
 
     from mocli import claim_ledger
-    from mocli.commands.common import agent_name, load, store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.policy import resolving
     from mocli.render import sanitize
@@ -184,9 +185,10 @@ def file(
         raise InvalidInput("--carrier-ref is empty")
     if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise InvalidInput(f"--currency must be a three-letter code such as USD (got {currency!r})")
-    cfg, now = load(read_only=True)
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    who = env.agent(agent)
+    cases = env.store(cfg, str(db) if db else None)
     case = cases.find(case_ref)
     record = status_record(case, now.date())  # before the write: a bad rules file fails with nothing changed
 
@@ -232,14 +234,15 @@ def update(
     import sys
 
     from mocli import claim_ledger
-    from mocli.commands.common import agent_name, load, store
+    from mocli.commands.env import current_env
     from mocli.policy import resolving
     from mocli.render import sanitize
 
     text = resolving.clean_text(note, "--note")
-    cfg, now = load(read_only=True)
-    who = agent_name(agent)
-    updated = store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    who = env.agent(agent)
+    updated = env.store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
         c, status=new_status.strip().lower(), paid=paid, note=text, now=now, agent=who))
     if json_out:
         from mocli.render import print_json
@@ -285,7 +288,7 @@ def packet(
     import json
     import sys
 
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput, MocliError
     from mocli.policy import resolving
     from mocli.policy.claims import EVIDENCE_LABELS, missing_evidence
@@ -299,8 +302,9 @@ def packet(
     for flag, p in files.items():
         if p is not None and not p.is_file():
             raise InvalidInput(f"--{flag.split('-')[0].replace('_', '-')} {p}: no such file")
-    cfg, now = load(read_only=True)
-    case = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    case = env.store(cfg, str(db) if db else None).find(case_ref)
     record = status_record(case, now.date())
     if record["state"] == "not_needed":
         raise MocliError(f"case {case.get('id')}: nothing to claim from the carrier: "

@@ -41,10 +41,11 @@ def check() -> None:
     Example: mocli config check
     """
     from mocli.claim_rules import load_claim_rules
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.providers.registry import Providers
 
-    cfg, now = load()
+    env = current_env()
+    cfg, now = env.load()
     claims = load_claim_rules()
     providers = Providers(cfg, now.date())
     _ = providers.demo.demo.data  # validates the demo data file too
@@ -77,10 +78,11 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
     from dataclasses import asdict
 
     from mocli.claim_rules import load_claim_rules
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.render import print_json
 
-    cfg, _ = load()
+    env = current_env()
+    cfg, _ = env.load()
     claims = load_claim_rules()
     merged = {
         "settings": cfg.settings.model_dump(mode="json"),

@@ -58,12 +58,12 @@ def export(
     import json
 
     from mocli import macros
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
 
     if fmt != "zendesk":
         raise InvalidInput(f"--format {fmt!r}: only zendesk is supported")
-    cfg, _ = load()
+    cfg, _ = current_env().load()
     ids, placeholders = _zendesk_settings(cfg)
     data = macros.export(cfg, {**macros.DOCUMENTED_LOCALE_IDS, **ids}, placeholders)
     if output is None:
@@ -101,16 +101,17 @@ def diff(
     import asyncio
 
     from mocli import macros
-    from mocli.commands.common import interactive, load
+    from mocli.commands.env import current_env
     from mocli.errors import Cancelled, ConfigError, InvalidInput
 
-    cfg, _ = load()
+    env = current_env()
+    cfg, _ = env.load()
     settings = cfg.settings.providers.settings.get(HELPDESK)
     if not settings:
         raise ConfigError("no helpdesk to compare with: add [providers.settings.zendesk] to settings.toml "
                           "(docs/providers.md)")
     ids, placeholders = _zendesk_settings(cfg)
-    prompting = interactive() and not no_input
+    prompting = env.interactive and not no_input
     if apply and not yes and not prompting:
         raise InvalidInput("--apply without a terminal needs --yes (nothing was changed)")
     from mocli.providers import http
@@ -133,9 +134,7 @@ def diff(
             typer.echo("nothing to apply: the helpdesk is in step with mocli", err=True)
         return
     if not yes:
-        from mocli.wizard.prompter import Prompter
-
-        if not Prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
+        if not env.prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
             raise Cancelled("nothing was changed")
 
     async def write() -> list[str]:

@@ -43,11 +43,12 @@ def report(
       mocli report --top 50 --format csv
     """
     from mocli import reporting
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.render import output
 
     fmt = output.choose(fmt, json_fields, FORMATS)
-    cfg, now = load(read_only=True)  # no business days, no messages
+    env = current_env()
+    cfg, now = env.load(read_only=True)  # no business days, no messages
     start, end = reporting.parse_period(since, until, now)
     import gc
 
@@ -56,10 +57,8 @@ def report(
     try:
         filters = reporting.Filters(since=start, until=end, agent=agent, tier=tier, carrier=carrier)
         if cfg.settings.store.url and not db:  # the team's store: the database computes the figures
-            from mocli.commands.common import store
-
             _check_filters(cfg, [], tier=tier, agent=agent)
-            team = store(cfg)
+            team = env.store(cfg)
             figures = reporting.figures([], now, since=start, until=end, sources=[team.where],
                                         filters={"agent": agent, "tier": tier, "carrier": carrier})
             figures.update({k: v for k, v in team.report(filters, now, top=top).items()

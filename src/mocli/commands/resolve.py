@@ -59,15 +59,16 @@ def resolve(
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
     from mocli.commands.cases import CASE_KEYS
-    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.commands.env import current_env
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
     from mocli.policy import resolving
     from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
-    cfg, now = load()
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
+    env = current_env()
+    cfg, now = env.load()
+    who = env.agent(agent)
+    cases = env.store(cfg, str(db) if db else None)
     case = cases.find(case_ref)
     resolving.ensure_open(case)
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
@@ -86,11 +87,9 @@ def resolve(
         raise InvalidInput(f"--remedy must be one of {', '.join(resolving.ALL_REMEDIES)} "
                            f"(got {answers['remedy']!r})")
 
-    prompting = interactive() and not no_input
+    prompting = env.interactive and not no_input
     if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
+        prompter = env.prompter()
         _show_case(case)
     while qs := resolving.questions(case, tier, answers):
         q = qs[0]
@@ -105,11 +104,11 @@ def resolve(
 
     macro, message, language = _message(cfg, case, answers, who)
     if prompting:
-        from mocli.render import console, message_panel
+        from mocli.render import message_panel
 
         if "note" not in answers:
             answers["note"] = resolving.clean_text(prompter.text("Note for the case history (optional)"), "note")
-        console(stderr=True).print(message_panel(message, macro, language), crop=False)
+        env.console(stderr=True).print(message_panel(message, macro, language), crop=False)
         if not prompter.confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?", True):
             raise Cancelled("not resolved: nothing was changed")
 

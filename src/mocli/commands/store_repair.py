@@ -127,13 +127,14 @@ def repair(db: Path = DB_OPTION) -> None:
     """
     import os
 
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import StoreCorrupt
     from mocli.store import REVIEWED, quarantine_files
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     path = _path(db)
-    cases = store(cfg, str(path))
+    cases = env.store(cfg, str(path))
     with cases.storage.locked():
         if cases.storage.set_aside_damaged() is None and path.exists():
             raise StoreCorrupt(f"{path} is not a mocli case store (bad or missing header); nothing to repair "

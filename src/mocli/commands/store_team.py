@@ -15,13 +15,13 @@ IMPORT_BATCH = 5000  # cases per transaction: bounded memory, and a failure lose
 
 def _team(cfg: Any) -> Any:
     """The team store, or exit 2 when none is configured (these commands make no sense on a file)."""
-    from mocli.commands.common import store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
 
     if not cfg.settings.store.url:
         raise InvalidInput("no team case store is configured: set [store] url in settings.toml or "
                            "MOCLI_STORE_URL (postgresql://host/db; README, \"Team set-up\")")
-    return store(cfg)
+    return current_env().store(cfg)
 
 
 @app.command("init")
@@ -35,9 +35,10 @@ def init() -> None:
       MOCLI_STORE_URL=postgresql://db.example.com/mocli mocli store init
       mocli store init
     """
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     team = _team(cfg)
     before, after = team.init()
     if before == after:
@@ -56,11 +57,12 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print the status
 
     Example: mocli store status
     """
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import StoreError
 
-    cfg, _ = load(read_only=True)
-    info = store(cfg).status()
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
+    info = env.store(cfg).status()
     if json_out:
         from mocli.render import print_json
 
@@ -90,12 +92,13 @@ def import_(
 
     Example: mocli store import ~/.local/share/mocli/cases.db team/ava.db team/ben.db
     """
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.errors import StoreError
     from mocli.render import sanitize
     from mocli.store.postgres import columns
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     team = _team(cfg)
     imported = present = 0
     refused: list[dict[str, str]] = []
@@ -160,12 +163,13 @@ def export(include_pii: bool = typer.Option(False, "--include-pii", help="Export
 
     import orjson  # noqa: TID253
 
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.privacy import mask_case
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-    for case in store(cfg).export():
+    for case in env.store(cfg).export():
         line = orjson.dumps(case if include_pii else mask_case(case)) + b"\n"
         if out is not None:
             out.write(line)
