@@ -140,11 +140,18 @@ def test_only_the_prompter_asks_questions():
     assert asking == ["mocli.wizard.prompter"]
 
 
-@pytest.mark.parametrize("flag", ["--db", "--no-input", "--agent"])
-def test_shared_flags_are_declared_once(flag):
-    # The same flag means the same thing on every command: declared in commands/common.py, reused.
+@pytest.mark.parametrize("flag, home", [
+    *[(flag, "mocli.commands.common") for flag in ("--db", "--no-input", "--agent")],
+    *[(flag, "mocli.commands.options") for flag in (
+        "--json", "--since", "--until", "--tier", "--copy", "--include-pii", "--answers",
+        "--received-by-someone-else", "--checked-drop-off-spots", "--theft-in-area", "--package-found",
+        "--customer-choice", "--notes")],
+])
+def test_shared_flags_are_declared_once(flag, home):
+    # The same flag means the same thing on every command: declared once, used through the aliases of
+    # commands/options.py (`db: Db = None`).
     declaring = sorted(m for m, path in module_files().items()
                        if any(isinstance(node, ast.Constant) and node.value == flag
                               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
                        and m.startswith("mocli.commands."))
-    assert declaring == ["mocli.commands.common"]
+    assert declaring == [home]

@@ -4,13 +4,12 @@ Long because the three commands share their filters, columns and case view."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option
-from mocli.render.output import format_option, json_option, pager_option
+from mocli.commands import options
+from mocli.commands.options import Agent, AgentFilter, CaseRef, Copy, Db, Format, IncludePii, Json, NoPager, helped
 
 # The case record's keys (README, "The case record"): what `--json FIELDS` may select.
 CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answers", "signals", "known_issues",
@@ -19,31 +18,34 @@ CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answ
 
 
 def cases(
-    status: str = typer.Option(None, "--status", metavar="open|resolved|all",
-                               help="Which cases to list (default open; with the claim filters, all)."),
-    tier: str = typer.Option(None, "--tier", help="Only this tier (e.g. VIP, Standard, 'New Customer', B2B)."),
-    agent: str = agent_option("Only cases opened by this agent."),
-    mine: bool = typer.Option(False, "--mine", help="Only cases you opened (MOCLI_AGENT or your login)."),
-    carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier (e.g. UPS)."),
-    action: str = typer.Option(None, "--action", help="Only this decision, e.g. carrier_investigation, "
-                                                      "fraud_review, refund_or_replacement."),
-    since: str = typer.Option(None, "--since", help="Opened on or after: a date (2026-11-01) or 7d, 30d."),
-    until: str = typer.Option(None, "--until", help="Opened before the end of this date, or before 7d ago."),
-    due: bool = typer.Option(False, "--due", help="Only open cases whose follow-up falls today."),
-    overdue: bool = typer.Option(False, "--overdue", help="Only open cases whose follow-up time has passed "
-                                                          "(with --due: either)."),
-    claimable: bool = typer.Option(False, "--claimable", help="Only cases whose carrier claim can be filed now "
-                                   "and is not filed yet, the nearest claim deadline first."),
-    claim_expiring: str = typer.Option(None, "--claim-expiring", metavar="7d",
-                                       help="Only unfiled carrier claims whose deadline falls within this many "
-                                            "days (7d, 14d, 2w), the nearest first."),
+    status: Annotated[str | None, typer.Option(
+        "--status", metavar="open|resolved|all",
+        help="Which cases to list (default open; with the claim filters, all).")] = None,
+    tier: options.Tier = None,
+    agent: AgentFilter = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only cases you opened (MOCLI_AGENT or your login).")] = False,
+    carrier: options.Carrier = None,
+    action: Annotated[str | None, typer.Option(
+        "--action",
+        help="Only this decision, e.g. carrier_investigation, fraud_review, refund_or_replacement.")] = None,
+    since: options.Since = None,
+    until: options.Until = None,
+    due: Annotated[bool, typer.Option("--due", help="Only open cases whose follow-up falls today.")] = False,
+    overdue: Annotated[bool, typer.Option(
+        "--overdue", help="Only open cases whose follow-up time has passed (with --due: either).")] = False,
+    claimable: Annotated[bool, typer.Option(
+        "--claimable", help="Only cases whose carrier claim can be filed now and is not filed yet, the nearest "
+                            "claim deadline first.")] = False,
+    claim_expiring: Annotated[str | None, typer.Option(
+        "--claim-expiring", metavar="7d", help="Only unfiled carrier claims whose deadline falls within this many "
+                                               "days (7d, 14d, 2w), the nearest first.")] = None,
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),
-    json_fields: str = json_option("the matching cases (full records, personal data masked)"),
-    fmt: str = format_option(),
-    include_pii: bool = typer.Option(False, "--include-pii", help="Outside the table view: names, emails, phone "
-                                     "numbers and addresses unmasked."),
-    no_pager: bool = pager_option(),
-    db: Path = db_option(),
+    json_fields: Json("the matching cases (full records, personal data masked)") = None,
+    fmt: Format = None,
+    include_pii: helped(IncludePii, "Outside the table view: names, emails, phone numbers and addresses "
+                        "unmasked.") = False,
+    no_pager: NoPager = False,
+    db: Db = None,
 ) -> None:
     """List cases, the most urgent follow-up first.
 
@@ -87,7 +89,7 @@ def cases(
         since=start, until=end,
         agent=agent, tier=tier, carrier=carrier, action=action,
         status=None if status == "all" else status)
-    cases_store = env.store(cfg, str(db) if db else None)
+    cases_store = env.store(cfg, db)
     deadlines: dict[str, Any] = {}
     if claimable or claim_window is not None:
         shown, matched, deadlines = _claims_to_file(cases_store, filters, now, claim_window, limit=limit,
@@ -218,14 +220,14 @@ def case_columns(now: Any, deadlines: dict[str, Any] | None = None) -> list[Any]
 
 
 def case(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
-    json_fields: str = json_option("the case record"),
+    case_ref: CaseRef,
+    json_fields: Json("the case record") = None,
     message: bool = typer.Option(False, "--message", help="Print only the latest customer message (the "
                                  "resolution's once resolved), for scripts."),
-    copy: bool = typer.Option(False, "--copy", help="Also copy that message to the clipboard (OSC 52, works "
-                              "over SSH; a note says when the terminal cannot)."),
-    no_pager: bool = pager_option(),
-    db: Path = db_option(),
+    copy: helped(Copy, "Also copy that message to the clipboard (OSC 52, works over SSH; a note says when "
+                 "the terminal cannot).") = False,
+    no_pager: NoPager = False,
+    db: Db = None,
 ) -> None:
     """Show one case in full: customer, order, tracking, answers, signals, decision, messages, history.
 
@@ -242,7 +244,7 @@ def case(
     fields = output.pick_fields(json_fields, CASE_KEYS)
     env = current_env()
     cfg, now = env.load(read_only=True)  # no business days, no messages
-    record = env.store(cfg, str(db) if db else None).find(case_ref)
+    record = env.store(cfg, db).find(case_ref)
     latest = ((record.get("resolution") or {}).get("message") or record.get("message") or "").strip("\n")
     if json_fields is not None:
         from mocli.render import print_json
@@ -385,11 +387,11 @@ def t_warn(text: str) -> Any:
 
 
 def note(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
+    case_ref: CaseRef,
     text: str = typer.Argument(..., metavar="TEXT", help="The note; '-' reads it from stdin."),
-    agent: str = agent_option(),
-    json_fields: str = json_option("the updated case"),
-    db: Path = db_option(),
+    agent: Agent = None,
+    json_fields: Json("the updated case") = None,
+    db: Db = None,
 ) -> None:
     """Add a note to a case's history (open or resolved; notes are never changed or removed).
 
@@ -415,7 +417,7 @@ def note(
     env = current_env()
     cfg, now = env.load(read_only=True)  # no business days, no messages
     who = env.agent(agent)
-    updated = env.store(cfg, str(db) if db else None).update(
+    updated = env.store(cfg, db).update(
         case_ref, lambda c: resolving.add_note(c, cleaned, now=now, agent=who))
     if json_fields is not None:
         from mocli.render import print_json

@@ -10,12 +10,11 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option
+from mocli.commands.options import Agent, CaseRef, Db, JsonOut
 
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
-CASE_ARG = typer.Argument(..., metavar="CASE", help=CASE_HELP)
 
 
 # ---------------------------------------------------------------- shared by case, resolve, cases, report
@@ -96,9 +95,9 @@ def status_line(record: dict[str, Any]) -> str:
 
 @app.command("status")
 def status(
-    case_ref: str = CASE_ARG,
-    json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
-    db: Path = db_option(),
+    case_ref: CaseRef,
+    json_out: JsonOut("Print the claim status as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
 
@@ -114,7 +113,7 @@ def status(
 
     env = current_env()
     cfg, now = env.load(read_only=True)
-    case = env.store(cfg, str(db) if db else None).find(case_ref)
+    case = env.store(cfg, db).find(case_ref)
     record = status_record(case, now.date())
     if json_out:
         from mocli.render import print_json
@@ -158,14 +157,14 @@ def status_panel(record: dict[str, Any]) -> Any:
 
 @app.command("file")
 def file(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     carrier_ref: str = typer.Option(..., "--carrier-ref", metavar="REF",
                                     help="The claim number the carrier gave."),
     amount: float = typer.Option(..., "--amount", metavar="N", help="The amount claimed."),
     currency: str = typer.Option(None, "--currency", help="Currency of the amount (default: the order's)."),
-    agent: str = agent_option(),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = db_option(),
+    agent: Agent = None,
+    json_out: JsonOut("Print the updated case as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
 
@@ -188,7 +187,7 @@ def file(
     env = current_env()
     cfg, now = env.load(read_only=True)
     who = env.agent(agent)
-    cases = env.store(cfg, str(db) if db else None)
+    cases = env.store(cfg, db)
     case = cases.find(case_ref)
     record = status_record(case, now.date())  # before the write: a bad rules file fails with nothing changed
 
@@ -211,16 +210,16 @@ def file(
 
 @app.command("update")
 def update(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     new_status: str = typer.Option(..., "--status", metavar="submitted|approved|partial|denied|paid",
                                    help="The claim's new status (the ledger allows filed → submitted → "
                                         "approved/partial/denied/paid; approved/partial → paid; denied → "
                                         "submitted)."),
     paid: float = typer.Option(None, "--paid", metavar="N", help="With --status paid: the amount paid."),
     note: str = typer.Option(None, "--note", help="A note recorded with the change."),
-    agent: str = agent_option(),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = db_option(),
+    agent: Agent = None,
+    json_out: JsonOut("Print the updated case as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """Move a case's carrier claim to its next status; every change is a history entry.
 
@@ -242,7 +241,7 @@ def update(
     env = current_env()
     cfg, now = env.load(read_only=True)
     who = env.agent(agent)
-    updated = env.store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
+    updated = env.store(cfg, db).update(case_ref, lambda c: claim_ledger.update_claim(
         c, status=new_status.strip().lower(), paid=paid, note=text, now=now, agent=who))
     if json_out:
         from mocli.render import print_json
@@ -253,7 +252,7 @@ def update(
 
 @app.command("packet")
 def packet(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     out: Path = typer.Option(..., "--out", metavar="DIR", file_okay=False,
                              help="Folder for packet.json, packet.md and the attachments (made 0700 if new)."),
     invoice: Path = typer.Option(None, "--invoice", metavar="FILE", dir_okay=False,
@@ -270,8 +269,8 @@ def packet(
                                   help="The carrier's completed trace / search reference."),
     allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
                                           help="Write the packet even while required evidence is missing."),
-    json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
-    db: Path = db_option(),
+    json_out: JsonOut("Print packet.json on stdout too.") = False,
+    db: Db = None,
 ) -> None:
     """Write the claim packet for the carrier, and list the evidence it still lacks.
 
@@ -304,7 +303,7 @@ def packet(
             raise InvalidInput(f"--{flag.split('-')[0].replace('_', '-')} {p}: no such file")
     env = current_env()
     cfg, now = env.load(read_only=True)
-    case = env.store(cfg, str(db) if db else None).find(case_ref)
+    case = env.store(cfg, db).find(case_ref)
     record = status_record(case, now.date())
     if record["state"] == "not_needed":
         raise MocliError(f"case {case.get('id')}: nothing to claim from the carrier: "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from mocli.commands.options import JsonOut
+
 app = typer.Typer(help="Show, check and locate mocli's configuration.", no_args_is_help=True)
 
 
 @app.command("path")
-def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as JSON.")) -> None:
+def path(json_out: JsonOut("Print the paths as JSON.") = False) -> None:
     """Where config files and cases live.
 
     Example: mocli config path
@@ -70,7 +72,7 @@ def check() -> None:
 
 
 @app.command("show")
-def show(json_out: bool = typer.Option(False, "--json", help="Print the merged config as JSON.")) -> None:
+def show(json_out: JsonOut("Print the merged config as JSON.") = False) -> None:
     """Print the merged configuration (shipped defaults + your files + MOCLI_* variables).
 
     Example: mocli config show --json

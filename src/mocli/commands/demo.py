@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from mocli.render.output import format_option, json_option
+from mocli.commands.options import Format, Json
 
 SCENARIO_KEYS = ("order", "customer", "tier", "tracking_number", "expected_action", "title")
 
 
 def demo(
-    json_fields: str = json_option("the scenarios"),
-    fmt: str = format_option(),
+    json_fields: Json("the scenarios") = None,
+    fmt: Format = None,
 ) -> None:
     """List the built-in demo scenarios: customer, order, tracking number and what each exercises.
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from mocli.commands.options import JsonOut
+
 
 def drafts(
     discard: list[str] = typer.Option(None, "--discard", metavar="ID", help="Discard this draft (repeatable)."),
     discard_all: bool = typer.Option(False, "--discard-all", help="Discard every draft."),
-    json_out: bool = typer.Option(False, "--json", help="Print the drafts as JSON on stdout."),
+    json_out: JsonOut("Print the drafts as JSON on stdout.") = False,
 ) -> None:
     """List the drafts kept by cancelled wizards, or discard them.
 

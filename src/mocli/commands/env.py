@@ -114,9 +114,20 @@ class Env:
         cfg = self.load_config(read_only=read_only)
         return cfg, self.clock(cfg.settings.calendar.timezone)
 
-    def store(self, cfg: Config, path: str | None = None) -> CaseStore:
+    def store(self, cfg: Config, path: str | os.PathLike[str] | None = None) -> CaseStore:
         """The case store: the team's database if configured, else the agent's file (`--db` overrides)."""
-        return self.open_store(cfg, path)
+        return self.open_store(cfg, os.fspath(path) if path else None)
+
+    def open_case_to_change(self, case_ref: str, db: str | os.PathLike[str] | None) -> tuple[
+            Config, datetime, CaseStore, dict[str, Any]]:
+        """The config, the time, the store and the case `case_ref`, which must still be open (else exit 1)."""
+        from mocli.policy.resolving import ensure_open
+
+        cfg, now = self.load()
+        cases = self.store(cfg, db)
+        case = cases.find(case_ref)
+        ensure_open(case)
+        return cfg, now, cases, case
 
 
 def _isatty(stream: Any) -> bool:

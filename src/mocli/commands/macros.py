@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mocli.commands.common import no_input_option
+from mocli.commands.options import JsonOut, NoInput, helped
 
 if TYPE_CHECKING:
     from mocli.config import Config
@@ -84,8 +84,8 @@ def export(
 def diff(
     apply: bool = typer.Option(False, "--apply", help="Create or update what differs, after a confirmation."),
     yes: bool = typer.Option(False, "--yes", help="With --apply, do not ask (needed with --no-input)."),
-    no_input: bool = no_input_option("Never prompt."),
-    json_out: bool = typer.Option(False, "--json", help="Print the differences (and what was done) as JSON."),
+    no_input: helped(NoInput, "Never prompt.") = False,
+    json_out: JsonOut("Print the differences (and what was done) as JSON.") = False,
 ) -> None:
     """Compare mocli's macros and replies with the helpdesk's active macros and dynamic content: missing,
     renamed (a title edited by hand) and changed ones. --apply creates or updates them.

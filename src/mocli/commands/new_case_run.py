@@ -61,7 +61,7 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
             raise MissingAnswers(early + (["(and step 5's answers if tracking says delivered)"]
                                           if {"customer", "order"} & set(early) else []))
     cfg, now = env.load()
-    cases = env.store(cfg, str(db) if db else None)
+    cases = env.store(cfg, db)
     out = env.console(stderr=json_out) if (prompting or not json_out) else quiet_console()
     prompter = env.prompter() if prompting else None
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)

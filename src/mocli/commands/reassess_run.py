@@ -23,11 +23,8 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
     from mocli.wizard.questions import BY_KEY, validate_answer
 
     env = current_env()
-    cfg, now = env.load()
+    cfg, now, cases, old = env.open_case_to_change(case_ref, db)
     who = env.agent(agent)
-    cases = env.store(cfg, str(db) if db else None)
-    old = cases.find(case_ref)
-    resolving.ensure_open(old)
     prompting = env.interactive and not no_input
     # What the customer said before stands unless it is given again (flags) or, on a terminal, re-asked:
     # step 5 and the VIP's choice are what a customer coming back changes.

@@ -8,28 +8,29 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import agent_option, db_option
-from mocli.render.output import FORMATS, format_option, json_option, pager_option
+from mocli.commands import options
+from mocli.commands.options import AgentFilter, Db, Format, IncludePii, Json, NoPager, helped
+from mocli.render.output import FORMATS
 
 BAR_WIDTH = 28
 
 
 def report(
-    since: str = typer.Option(None, "--since", help="Cases opened on or after: a date (2026-11-01), or 7d, 30d."),
-    until: str = typer.Option(None, "--until", help="Cases opened up to the end of this date (or before 7d ago)."),
-    agent: str = agent_option("Only cases opened by this agent."),
-    tier: str = typer.Option(None, "--tier", help="Only this tier."),
-    carrier: str = typer.Option(None, "--carrier", help="Only parcels with this carrier."),
-    json_fields: str = json_option("the figures (`--json total,by_tier`: only those keys)"),
-    fmt: str = format_option(),
-    db: list[Path] = db_option("A case file, or a folder of them (*.db); repeat for a team roll-up. A case "
-                               "found in several files counts once (default: your own file).", dir_okay=True),
+    since: options.Since = None,
+    until: options.Until = None,
+    agent: AgentFilter = None,
+    tier: options.Tier = None,
+    carrier: options.Carrier = None,
+    json_fields: Json("the figures (`--json total,by_tier`: only those keys)") = None,
+    fmt: Format = None,
+    db: helped(Db, "A case file, or a folder of them (*.db); repeat for a team roll-up. A case found in "
+               "several files counts once (default: your own file).", list[Path] | None, dir_okay=True) = None,
     top: int = typer.Option(20, "--top", min=0, metavar="N",
                             help="Name the N biggest repeat claimants and repeat addresses and the N most late "
                                  "follow-ups, with how many there are in all (0: every one)."),
-    include_pii: bool = typer.Option(False, "--include-pii", help="Show repeat claimants' emails and addresses "
-                                     "unmasked (masked by default in every format)."),
-    no_pager: bool = pager_option(),
+    include_pii: helped(IncludePii, "Show repeat claimants' emails and addresses unmasked (masked by default "
+                        "in every format).") = False,
+    no_pager: NoPager = False,
 ) -> None:
     """Report on the cases opened in a period: volume, outcomes, SLA, carriers, costs, fraud, agents.
 

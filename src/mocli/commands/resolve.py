@@ -7,15 +7,14 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
-from mocli.render.output import json_option
+from mocli.commands.options import Agent, AnswersFile, CaseRef, Copy, Db, Json, NoInput, helped
 
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
                 "note")
 
 
 def resolve(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
+    case_ref: CaseRef,
     outcome: str = typer.Option(None, "--outcome", metavar="found|lost|damaged|not_confirmed|not_received",
                                 help="What the investigation concluded (not_confirmed: the carrier maintains "
                                      "it was delivered; not_received: a remedy on the customer's word, "
@@ -37,15 +36,13 @@ def resolve(
                                           "reship or refund (confirmed allows none)."),
     reviewed_by: str = typer.Option(None, "--reviewed-by", metavar="NAME", help="Who did the fraud review."),
     note: str = typer.Option(None, "--note", help="A note recorded in the case history with the resolution."),
-    answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
-                                      help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
-                                           "approved_by, carrier_reference, fraud_review, reviewed_by, "
-                                           "note); flags win."),
-    agent: str = agent_option(),
-    no_input: bool = no_input_option(),
-    json_fields: str = json_option("the updated case"),
-    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = db_option(),
+    answers_file: helped(AnswersFile, "Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
+                         "approved_by, carrier_reference, fraud_review, reviewed_by, note); flags win.") = None,
+    agent: Agent = None,
+    no_input: NoInput = False,
+    json_fields: Json("the updated case") = None,
+    copy: Copy = False,
+    db: Db = None,
 ) -> None:
     """Resolve a case (step 8): what the investigation found, the remedy by policy, the customer message.
 
@@ -66,11 +63,8 @@ def resolve(
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
     env = current_env()
-    cfg, now = env.load()
+    cfg, now, cases, case = env.open_case_to_change(case_ref, db)
     who = env.agent(agent)
-    cases = env.store(cfg, str(db) if db else None)
-    case = cases.find(case_ref)
-    resolving.ensure_open(case)
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
 
     answers = _answers_file(answers_file) if answers_file else {}

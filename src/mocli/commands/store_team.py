@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from mocli.commands.options import IncludePii, JsonOut, helped
+
 app = typer.Typer(help="The case store: a team's shared PostgreSQL database, or this agent's own file.",
                   no_args_is_help=True)
 IMPORT_BATCH = 5000  # cases per transaction: bounded memory, and a failure loses at most one batch's work
@@ -50,7 +52,7 @@ def init() -> None:
 
 
 @app.command("status")
-def status(json_out: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+def status(json_out: JsonOut("Print the status as JSON.") = False) -> None:
     """Which store the commands use, its schema version, how many cases, and whether it answers.
 
     Exit 1 when the store cannot be reached.
@@ -83,7 +85,7 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print the status
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Local case files (cases.db) to import."),
-    json_out: bool = typer.Option(False, "--json", help="Print the counts (and refusals) as JSON."),
+    json_out: JsonOut("Print the counts (and refusals) as JSON.") = False,
 ) -> None:
     """Copy cases from local case files into the team store; a case already there (same id) is skipped,
     so running it again is harmless. Prints imported / already present / refused (with reasons).
@@ -149,8 +151,8 @@ def _read_cases(path: Path) -> list[dict[str, Any]]:
 
 
 @app.command("export")
-def export(include_pii: bool = typer.Option(False, "--include-pii", help="Export names, emails, phone numbers "
-                                            "and addresses unmasked.")) -> None:
+def export(include_pii: helped(IncludePii, "Export names, emails, phone numbers and addresses unmasked.") = False,
+           ) -> None:
     """Print every case of the configured store as NDJSON (one case per line), personal data masked.
 
     Each line is a case as `mocli case CASE --json` prints it, its whole history included.
