@@ -1,10 +1,8 @@
 """`mocli claim status | file | update | packet`: the carrier claim for a case, from the claim clock
-to the money recovered.
-Long because it is four subcommands that share the case lookup and the claim panel."""
+to the money recovered (the status in claim_ledger.py, its views in render/claims.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,79 +13,6 @@ from mocli.commands.options import Agent, CaseRef, Db, JsonOut
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
-
-
-# ---------------------------------------------------------------- shared by case, resolve, cases, report
-
-
-def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any = None):
-    """The claim clock of a case with the configured rules (`rules`: a loaded ClaimRules)."""
-    from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import assess
-
-    rules = rules or load_claim_rules()
-    return assess(case, rules.rules, today, expiring_within=rules.expiring_within_days,
-                  calendar_for=destination_calendar, facts=facts)
-
-
-def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
-    """What `mocli claim status --json` prints (documented in docs/claims.md)."""
-    from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
-    from mocli.policy.resolving import order_value
-
-    clock = claim_state(case, today, rules)
-    value, currency = order_value(case)
-    rule = clock.rule
-    amount, money = recoverable(rule, value, currency)
-    ledger = case.get("carrier_claim")
-    return {
-        "case": case.get("id"),
-        "state": clock.state,
-        "summary": describe(clock, today),
-        "opens": clock.opens.isoformat() if clock.opens else None,
-        "expires": clock.expires.isoformat() if clock.expires else None,
-        "days_left": clock.days_left,
-        "carrier": rule.carrier if rule else claim_facts(case).carrier,
-        "rule": rule.name if rule else None,
-        "next_step": _next_step(clock, ledger),
-        "order_value": value,
-        "currency": currency,
-        "liability": {"amount": rule.liability, "currency": rule.currency} if rule else None,
-        "recoverable": amount,
-        "recoverable_text": money if rule else None,
-        "facts": facts_dict(claim_facts(case)),
-        "assumptions": clock.assumptions,
-        "source": rule.source if rule else None,
-        "checked": rule.checked.isoformat() if rule else None,
-        "claim": ledger,
-    }
-
-
-def _next_step(clock: Any, ledger: dict[str, Any] | None) -> str | None:
-    if ledger:
-        return {"filed": "submit the claim to the carrier, then: mocli claim update CASE --status submitted",
-                "submitted": "wait for the carrier's decision; record it with mocli claim update",
-                "approved": "record the payment when it arrives: --status paid --paid N",
-                "partial": "record the payment when it arrives: --status paid --paid N",
-                "denied": "appeal with the missing evidence (--status submitted), or accept the loss",
-                "paid": None}.get(ledger.get("status"))
-    if clock.state in ("not_needed", "expired") or clock.rule is None:
-        return None
-    return clock.rule.next_step or None
-
-
-def status_line(record: dict[str, Any]) -> str:
-    """One line for `mocli case` and step 8: the clock, the money, and the ledger."""
-    parts = [f"carrier claim ({record['carrier'] or 'no carrier'}): {record['summary']}"]
-    if record["recoverable_text"] and record["state"] != "not_needed":
-        parts.append(record["recoverable_text"])
-    if claim := record["claim"]:
-        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
-        parts.append(f"claim {claim['carrier_ref']} {claim['status']} for {claim['amount']:,.2f} "
-                     f"{claim['currency']}{paid}")
-    if record["next_step"]:
-        parts.append(f"next: {record['next_step']}")
-    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- commands
@@ -109,6 +34,7 @@ def status(
       mocli claim status 7K2QF
       mocli claim status MO-261127-7K2QF --json
     """
+    from mocli.claim_ledger import status_record
     from mocli.commands.env import current_env
 
     env = current_env()
@@ -121,38 +47,9 @@ def status(
         print_json(record)
         return
     from mocli.render import console
+    from mocli.render.claims import status_panel
 
     console().print(status_panel(record))
-
-
-def status_panel(record: dict[str, Any]) -> Any:
-    """The claim as a Rich panel (also shown by `mocli case`)."""
-    from rich.panel import Panel
-    from rich.table import Table
-
-    from mocli.render import t
-
-    style = {"eligible": "green", "expiring": "bold yellow", "expired": "bold red", "too_early": "cyan"}
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    grid.add_row("Clock", t(record["summary"], style.get(record["state"], "")))
-    if record["rule"]:
-        grid.add_row("Rule", t(f"{record['rule']} (source checked {record['checked']})"))
-    if record["recoverable_text"] and record["state"] != "not_needed":
-        grid.add_row("Money", t(record["recoverable_text"]))
-    facts = record["facts"]
-    shown = [f"{k.replace('_', ' ')} {facts[k]}" for k in ("mailed", "expected_delivery", "delivered") if facts[k]]
-    if shown:
-        grid.add_row("Dates", t(", ".join(shown) + (" (order date: no carrier scan)" if facts["mailed_assumed"]
-                                                    else "")))
-    if claim := record["claim"]:
-        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
-        grid.add_row("Claim", t(f"{claim['carrier_ref']}: {claim['status']}, {claim['amount']:,.2f} "
-                                f"{claim['currency']} claimed{paid}"))
-    if record["next_step"]:
-        grid.add_row("Next", t(record["next_step"]))
-    return Panel(grid, title="Carrier claim", title_align="left")
 
 
 @app.command("file")
@@ -174,6 +71,7 @@ def file(
     import sys
 
     from mocli import claim_ledger
+    from mocli.claim_ledger import status_record
     from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.policy import resolving
@@ -287,6 +185,7 @@ def packet(
     import json
     import sys
 
+    from mocli.claim_ledger import status_record
     from mocli.commands.env import current_env
     from mocli.errors import InvalidInput, MocliError
     from mocli.policy import resolving
@@ -412,6 +311,7 @@ def _write_packet(out: Path, data: dict[str, Any], files: dict[str, Path | None]
     import os
 
     from mocli.errors import InvalidInput
+    from mocli.render.claims import packet_markdown
     from mocli.store import atomic_write
 
     try:
@@ -441,61 +341,3 @@ def _write_packet(out: Path, data: dict[str, Any], files: dict[str, Path | None]
     atomic_write(out / "packet.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
     atomic_write(out / "packet.md", packet_markdown(data).encode())
     return ["packet.json", "packet.md", *written]
-
-
-def _pod_value(value: Any) -> str:
-    from mocli.render import sanitize
-
-    if value is True:
-        return "yes"
-    if isinstance(value, dict) and {"lat", "lon"} <= set(value):
-        return f"{value['lat']}, {value['lon']}"
-    return sanitize(value).replace("|", "\\|").replace("\n", " ")
-
-
-def packet_markdown(data: dict[str, Any]) -> str:
-    """packet.md: the same packet for a person (or to paste into the carrier's claim form)."""
-    from mocli.render import sanitize
-
-    def s(value: Any) -> str:  # untrusted text stays inert in Markdown too: one line, no markup
-        return sanitize("" if value is None else value).replace("|", "\\|").replace("\n", " ")
-
-    order = data["order"]
-    lines = [f"# Carrier claim packet: case {s(data['case'])}", ""]
-    if not data["complete"]:
-        lines += ["**INCOMPLETE: still missing**", ""] + [f"- [ ] {s(m['what'])}" for m in data["missing"]] + [""]
-    clock = data["clock"]
-    lines += [f"- Carrier: {s(data['carrier'])} ({s(data['rule'])})",
-              f"- Tracking number: {s(data['tracking_number'])}",
-              f"- Claim clock: {s(clock['summary'])}",
-              f"- Money: {s(data['recoverable_text'])}"]
-    if data["claim"]:
-        c = data["claim"]
-        lines.append(f"- Claim: {s(c['carrier_ref'])}, {s(c['status'])}, {c['amount']:,.2f} {s(c['currency'])}")
-    lines += ["", "## Order", "",
-              f"- Order {s(order['number'])}, placed {s(order['placed_at'])}, "
-              f"{(order['value'] or 0):,.2f} {s(order['currency'])}",
-              f"- Service: {s(order['shipping_method'])}; expected delivery {s(order['expected_delivery'])}",
-              f"- Recipient: {s(data['recipient']['name'])}, "
-              f"{s(', '.join(str(v) for v in (order['address'] or {}).values() if v))}",
-              "- Items:"] + [f"  - {s(i)}" for i in order["items"] or ["(none listed)"]]
-    if data["serial_numbers"]:
-        lines += ["- Serial numbers: " + ", ".join(s(x) for x in data["serial_numbers"])]
-    if data["trace_reference"]:
-        lines += [f"- Carrier trace reference: {s(data['trace_reference'])}"]
-    lines += ["", f"## Scans (first carrier scan {s(data['first_carrier_scan'])})", "",
-              "| When | Status | Event | Where |", "|---|---|---|---|"]
-    lines += [f"| {s(e.get('at'))} | {s(e.get('status'))} | {s(e.get('description'))} | {s(e.get('location'))} |"
-              for e in data["scans"]] or ["| - | - | no scans | - |"]
-    pod = data["proof_of_delivery"]
-    lines += ["", "## Proof of delivery", ""]
-    lines += [f"- {k.replace('_', ' ')}: {_pod_value(v)}" for k, v in pod.items() if v not in (None, False, {})] \
-        or ["- none"]
-    lines += ["", "## Customer's answers (step 5)", ""]
-    lines += [f"- {k.replace('_', ' ')}: {'yes' if v is True else 'no' if v is False else s(v)}"
-              for k, v in data["customer_answers"].items()] or ["- none"]
-    lines += ["", "## Agent's notes", ""]
-    lines += [f"- {s(n['at'])[:16]} {s(n['agent'])}: {s(n['note'])}" for n in data["agent_notes"]] or ["- none"]
-    lines += ["", "## Attachments", ""]
-    lines += [f"- {s(a['kind'])}: {s(a['file'])}" for a in data["attachments"]] or ["- none"]
-    return "\n".join(lines) + "\n"

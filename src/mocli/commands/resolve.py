@@ -124,9 +124,10 @@ def _claim_line(case: dict[str, Any], now: Any) -> None:
     """Step 8 of a lost parcel: the carrier claim's clock and money, so the claim is not forgotten."""
     import sys
 
-    from mocli.commands.claim import status_line, status_record
+    from mocli.claim_ledger import status_record
     from mocli.errors import ConfigError
     from mocli.render import sanitize
+    from mocli.render.claims import status_line
 
     if (case.get("resolution") or {}).get("outcome") != "lost":
         return
