@@ -17,14 +17,14 @@ CASE_KEYS = ("id", "created_at", "agent", "customer", "order", "tracking", "answ
 
 
 def cases(
-    status: Annotated[str | None, typer.Option(
+    status: Annotated[str, typer.Option(
         "--status", metavar="open|resolved|all",
         help="Which cases to list (default open; with the claim filters, all).")] = None,
     tier: options.Tier = None,
     agent: AgentFilter = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only cases you opened (MOCLI_AGENT or your login).")] = False,
     carrier: options.Carrier = None,
-    action: Annotated[str | None, typer.Option(
+    action: Annotated[str, typer.Option(
         "--action",
         help="Only this decision, e.g. carrier_investigation, fraud_review, refund_or_replacement.")] = None,
     since: options.Since = None,
@@ -35,7 +35,7 @@ def cases(
     claimable: Annotated[bool, typer.Option(
         "--claimable", help="Only cases whose carrier claim can be filed now and is not filed yet, the nearest "
                             "claim deadline first.")] = False,
-    claim_expiring: Annotated[str | None, typer.Option(
+    claim_expiring: Annotated[str, typer.Option(
         "--claim-expiring", metavar="7d", help="Only unfiled carrier claims whose deadline falls within this many "
                                                "days (7d, 14d, 2w), the nearest first.")] = None,
     limit: int = typer.Option(50, "--limit", min=0, help="Show at most this many (0: all)."),

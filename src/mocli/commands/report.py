@@ -22,7 +22,7 @@ def report(
     json_fields: Json("the figures (`--json total,by_tier`: only those keys)") = None,
     fmt: Format = None,
     db: helped(Db, "A case file, or a folder of them (*.db); repeat for a team roll-up. A case found in "
-               "several files counts once (default: your own file).", list[Path] | None, dir_okay=True) = None,
+               "several files counts once (default: your own file).", list[Path], dir_okay=True) = None,
     top: int = typer.Option(20, "--top", min=0, metavar="N",
                             help="Name the N biggest repeat claimants and repeat addresses and the N most late "
                                  "follow-ups, with how many there are in all (0: every one)."),
