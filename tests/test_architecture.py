@@ -155,3 +155,19 @@ def test_shared_flags_are_declared_once(flag, home):
                               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
                        and m.startswith("mocli.commands."))
     assert declaring == [home]
+
+
+def test_only_the_env_makes_a_prompter_or_asks_the_terminal():
+    # Commands take the prompter and the terminal flags from the Env (commands/env.py), so a test's fake
+    # Env answers every prompt and decides whether one is shown.
+    def asks(path: Path) -> bool:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "mocli.wizard.prompter":
+                return True
+            if isinstance(node, ast.Attribute) and node.attr == "isatty":
+                return True
+        return False
+
+    found = sorted(m for m, path in module_files().items() if m.startswith("mocli.commands.") and asks(path))
+    # track.py asks whether stderr is a terminal for its progress line (owned apart this round).
+    assert found == ["mocli.commands.env", "mocli.commands.track"]
