@@ -157,17 +157,18 @@ def test_shared_flags_are_declared_once(flag, home):
     assert declaring == [home]
 
 
-def test_only_the_env_makes_a_prompter_or_asks_the_terminal():
-    # Commands take the prompter and the terminal flags from the Env (commands/env.py), so a test's fake
-    # Env answers every prompt and decides whether one is shown.
+def test_only_the_env_makes_a_prompter_or_a_console_or_asks_the_terminal():
+    # Commands take the prompter, the consoles and the terminal flags from the Env (commands/env.py), so a
+    # test's fake Env answers every prompt and decides whether one is shown.
     def asks(path: Path) -> bool:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module == "mocli.wizard.prompter":
+            if isinstance(node, ast.ImportFrom) and (node.module == "mocli.wizard.prompter" or (
+                    node.module == "mocli.render" and any(a.name == "console" for a in node.names))):
                 return True
             if isinstance(node, ast.Attribute) and node.attr == "isatty":
                 return True
         return False
 
     found = sorted(m for m, path in module_files().items() if m.startswith("mocli.commands.") and asks(path))
-    # track.py asks whether stderr is a terminal for its progress line (owned apart this round).
+    # track.py draws its progress line and views itself (owned apart this round).
     assert found == ["mocli.commands.env", "mocli.commands.track"]

@@ -46,10 +46,9 @@ def status(
 
         print_json(record)
         return
-    from mocli.render import console
     from mocli.render.claims import status_panel
 
-    console().print(status_panel(record))
+    env.console().print(status_panel(record))
 
 
 @app.command("file")

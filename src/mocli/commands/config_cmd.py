@@ -100,9 +100,8 @@ def show(json_out: JsonOut("Print the merged config as JSON.") = False) -> None:
     if json_out:
         print_json(merged)
         return
-    from mocli.render import console
 
-    con = console()
+    con = env.console()
     for section, data in merged.items():
         con.rule(section)
         con.print_json(data=data)

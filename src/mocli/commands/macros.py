@@ -151,12 +151,13 @@ def diff(
 
 
 def _report(changes: list[Any], skipped: list[str], json_out: bool) -> None:
-    from mocli.render import console, print_json, t
+    from mocli.commands.env import current_env
+    from mocli.render import print_json, t
 
     if json_out:
         print_json({"changes": [c.as_dict() for c in changes], "skipped_locales": skipped})
         return
-    out = console(stderr=True)
+    out = current_env().console(stderr=True)
     style = {"missing": "bold red", "renamed": "bold yellow", "changed": "yellow", "same": "green"}
     for c in changes:
         head = f"{c.kind:8} {c.what:16} {c.name}"

@@ -206,11 +206,12 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
 
 
 def _show_case(case: dict[str, Any]) -> None:
-    from mocli.render import console, t
+    from mocli.commands.env import current_env
+    from mocli.render import t
 
     order = case.get("order") or {}
     customer = case.get("customer") or {}
-    console(stderr=True).print(t(
+    current_env().console(stderr=True).print(t(
         f"{case.get('id')}: {customer.get('name')} ({customer.get('tier')}), order {order.get('number')} "
         f"{order.get('value', 0):,.2f} {order.get('currency', '')}, action "
         f"{(case.get('decision') or {}).get('action')}", "bold"))
@@ -224,13 +225,14 @@ def _ask(prompter: Any, q: Any) -> str:
 
 
 def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:
-    from mocli.render import console, message_panel, print_json, sanitize
+    from mocli.commands.env import current_env
+    from mocli.render import message_panel, print_json, sanitize
 
     res = case["resolution"]
     if json_out is not None:
         print_json(json_out)
     elif not prompted:
-        console().print(message_panel(res["message"], res["macro"], res.get("locale")), crop=False)
+        current_env().console().print(message_panel(res["message"], res["macro"], res.get("locale")), crop=False)
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
     import sys
 
