@@ -88,3 +88,17 @@ def test_the_real_env_reads_the_process():
     finally:
         sys.stdin, sys.stdout = real_in, real_out
     assert not env.interactive and not env.stdout_is_terminal
+
+
+def test_the_envs_terminal_width_and_colour_follow_the_terminal(monkeypatch):
+    import io
+    import sys
+
+    from mocli.commands.env import Env
+
+    monkeypatch.setenv("COLUMNS", "93")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # piped: no colour codes in the data
+    env = Env()
+    assert env.width == 93
+    assert env.colour is False
