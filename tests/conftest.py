@@ -46,7 +46,7 @@ class Result:
 def cli():
     """Run `mocli ARGS...` in-process; returns exit code, stdout and stderr."""
 
-    def run(*args: str, stdin: str = "") -> Result:
+    def run(*args: str, stdin: str = "", env=None) -> Result:
         from mocli.cli import main
 
         out, err = io.StringIO(), io.StringIO()
@@ -55,7 +55,7 @@ def cli():
         try:
             with redirect_stdout(out), redirect_stderr(err):
                 try:
-                    main(list(args))
+                    main(list(args), env=env)
                     code = 0
                 except SystemExit as exc:
                     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -64,6 +64,14 @@ def cli():
         return Result(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+def on_a_terminal(**fake):
+    """The Env of an agent at a terminal (stdin and stdout are terminals), with any part replaced by a
+    fake (`clock=`, `make_prompter=`, ...); prompts are real unless `make_prompter` says otherwise."""
+    from mocli.commands.env import Env
+
+    return Env(**{"stdin_is_terminal": True, "stdout_is_terminal": True, **fake})
 
 
 @pytest.fixture

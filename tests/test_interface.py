@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import on_a_terminal
 from test_cases_support import build, store
 
 
@@ -341,18 +342,17 @@ def test_case_view_shows_the_tracking_page(cli, three, monkeypatch):
 # ------------------------------------------------------------------ item 7: Ctrl-C is one line everywhere
 
 
-def test_ctrl_c_in_resolve_prints_the_one_line_cancelled(cli, three, monkeypatch):
+def test_ctrl_c_in_resolve_prints_the_one_line_cancelled(cli, three):
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     from mocli.store import CaseStore
 
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         inp.send_text("\x03")
         inp.close()
-        r = cli("resolve", "XY7PQ")
+        r = cli("resolve", "XY7PQ", env=on_a_terminal())
     assert r.code == 130
     assert r.err.splitlines()[-1] == "mocli: cancelled"
     assert CaseStore().find("XY7PQ")["status"] == "open"

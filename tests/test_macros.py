@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from conftest import on_a_terminal
 from fixtures.crm.localserver import LocalServer
 
 CARRIER = "Retail::Missing Order – Carrier Investigation"
@@ -299,19 +300,18 @@ def test_diff_for_people_names_each_difference(cli, cfg, zendesk_conf):
 
 
 @pytest.mark.parametrize("answer,writes", [("y", True), ("n", False), ("\r", False)])
-def test_apply_on_a_terminal_asks_first(cli, cfg, zendesk_conf, monkeypatch, answer, writes):
+def test_apply_on_a_terminal_asks_first(cli, cfg, zendesk_conf, answer, writes):
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
     desk = helpdesk(cfg)
     with LocalServer(desk.route) as srv:
         zendesk_conf(srv.url)
         with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
             inp.send_text(answer)
             inp.close()
-            r = cli("macros", "diff", "--apply")
+            r = cli("macros", "diff", "--apply", env=on_a_terminal())
     sent = [q for q in srv.requests if q.method != "GET"]
     if writes:
         assert r.code == 0 and sent, r.err

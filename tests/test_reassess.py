@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import on_a_terminal
+
 NEIGHBOUR = ["--address-confirmed", "yes", "--received-by-someone-else", "yes", "--checked-drop-off-spots", "yes",
              "--theft-in-area", "no", "--package-found", "no"]
 
@@ -62,17 +64,16 @@ def test_unknown_case_is_not_found(cli):
     assert r.code == 1
 
 
-def test_on_a_terminal_step5_is_asked_again(cli, monkeypatch):
+def test_on_a_terminal_step5_is_asked_again(cli):
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     case = open_check_case(cli)
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         inp.send_text("nyny")  # neighbour: no; drop-off spots checked: yes; theft: no; found: yes
         inp.close()
-        r = cli("reassess", case["id"])
+        r = cli("reassess", case["id"], env=on_a_terminal())
     assert r.code == 0, r.err
     after = json.loads(cli("case", case["id"], "--json").out)
     assert after["decision"]["action"] == "found" and after["status"] == "resolved"

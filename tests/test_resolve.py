@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import on_a_terminal
 from mocli.errors import InvalidInput, MocliError
 from mocli.policy import resolving
 from test_cases_support import ago, build, store
@@ -287,13 +288,12 @@ def test_resolve_is_pure_and_records_sla():
 ENTER, DOWN = "\r", "\x1b[B"
 
 
-def test_interactive_resolve_through_questionary(cli, cfg, monkeypatch):
+def test_interactive_resolve_through_questionary(cli, cfg):
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     open_case(cfg, "VIP")
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
     keys = [DOWN + ENTER,  # outcome: lost
             DOWN + ENTER,  # the customer chooses: refund
             "Customer asked for a refund" + ENTER,  # note
@@ -301,7 +301,7 @@ def test_interactive_resolve_through_questionary(cli, cfg, monkeypatch):
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         inp.send_text("".join(keys))
         inp.close()
-        r = cli("resolve", "TST01")
+        r = cli("resolve", "TST01", env=on_a_terminal())
     assert r.code == 0, r.err
     case = json.loads(cli("case", "TST01", "--json").out)
     assert case["resolution"]["remedy"] == "refund"
@@ -309,17 +309,16 @@ def test_interactive_resolve_through_questionary(cli, cfg, monkeypatch):
     assert RESOLVED_MACRO in r.err  # the preview before confirming
 
 
-def test_interactive_decline_changes_nothing(cli, cfg, monkeypatch):
+def test_interactive_decline_changes_nothing(cli, cfg):
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     open_case(cfg, "Standard")
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         inp.send_text(ENTER + ENTER + ENTER + "n")  # found, confirm, no note, do not resolve
         inp.close()
-        r = cli("resolve", "TST01")
+        r = cli("resolve", "TST01", env=on_a_terminal())
     assert r.code == 130
     assert json.loads(cli("case", "TST01", "--json").out)["status"] == "open"
 

@@ -9,6 +9,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from conftest import on_a_terminal
 from mocli.store import CaseStore
 
 ENTER = "\r"
@@ -20,16 +21,15 @@ NO = DOWN + ENTER
 
 
 @pytest.fixture
-def wizard(cli, monkeypatch):
+def wizard(cli):
     """Run `mocli new-case ARGS` as if on a terminal, typing `keys`; the pipe is closed after them,
     so a prompt the test did not expect fails instead of hanging."""
-    monkeypatch.setattr("mocli.commands.common.interactive", lambda: True)
 
     def run(keys: list[str], *args: str):
         with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
             inp.send_text("".join(keys))
             inp.close()
-            return cli("new-case", *args)
+            return cli("new-case", *args, env=on_a_terminal())
 
     return run
 

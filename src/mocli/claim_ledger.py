@@ -1,10 +1,11 @@
 """The carrier-claim recovery ledger on a stored case: file a claim, move it through the carrier's
-statuses, every change a history entry. Pure functions on the case dict, like resolving.py."""
+statuses, every change a history entry. Pure functions on the case dict, like resolving.py; and the claim's
+status (`status_record`: the clock under the configured rules, the money, the ledger, the next step)."""
 
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mocli.errors import InvalidInput, MocliError
@@ -76,3 +77,62 @@ def update_claim(case: dict[str, Any], *, status: str, paid: float | None, note:
         detail += f"; {note}"
     out["history"] = [*(case.get("history") or []), history_event(now, agent, "claim_" + status, detail)]
     return out
+
+
+# ---------------------------------------------------------------- the claim's status (claim status, case, resolve)
+
+
+def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any = None):
+    """The claim clock of a case with the configured rules (`rules`: a loaded ClaimRules)."""
+    from mocli.claim_rules import destination_calendar, load_claim_rules
+    from mocli.policy.claims import assess
+
+    rules = rules or load_claim_rules()
+    return assess(case, rules.rules, today, expiring_within=rules.expiring_within_days,
+                  calendar_for=destination_calendar, facts=facts)
+
+
+def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
+    """What `mocli claim status --json` prints (documented in docs/claims.md)."""
+    from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
+    from mocli.policy.resolving import order_value
+
+    clock = claim_state(case, today, rules)
+    value, currency = order_value(case)
+    rule = clock.rule
+    amount, money = recoverable(rule, value, currency)
+    ledger = case.get("carrier_claim")
+    return {
+        "case": case.get("id"),
+        "state": clock.state,
+        "summary": describe(clock, today),
+        "opens": clock.opens.isoformat() if clock.opens else None,
+        "expires": clock.expires.isoformat() if clock.expires else None,
+        "days_left": clock.days_left,
+        "carrier": rule.carrier if rule else claim_facts(case).carrier,
+        "rule": rule.name if rule else None,
+        "next_step": _next_step(clock, ledger),
+        "order_value": value,
+        "currency": currency,
+        "liability": {"amount": rule.liability, "currency": rule.currency} if rule else None,
+        "recoverable": amount,
+        "recoverable_text": money if rule else None,
+        "facts": facts_dict(claim_facts(case)),
+        "assumptions": clock.assumptions,
+        "source": rule.source if rule else None,
+        "checked": rule.checked.isoformat() if rule else None,
+        "claim": ledger,
+    }
+
+
+def _next_step(clock: Any, ledger: dict[str, Any] | None) -> str | None:
+    if ledger:
+        return {"filed": "submit the claim to the carrier, then: mocli claim update CASE --status submitted",
+                "submitted": "wait for the carrier's decision; record it with mocli claim update",
+                "approved": "record the payment when it arrives: --status paid --paid N",
+                "partial": "record the payment when it arrives: --status paid --paid N",
+                "denied": "appeal with the missing evidence (--status submitted), or accept the loss",
+                "paid": None}.get(ledger.get("status"))
+    if clock.state in ("not_needed", "expired") or clock.rule is None:
+        return None
+    return clock.rule.next_step or None

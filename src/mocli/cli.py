@@ -27,6 +27,7 @@ from mocli.commands import (
     ticket,
     track,
 )
+from mocli.commands.env import Env, enter
 from mocli.errors import ExitCode, MocliError
 
 EXIT_CODES_HELP = (
@@ -54,12 +55,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="On an internal error, show the traceback."),
 ) -> None:
     if debug:
         os.environ["MOCLI_DEBUG"] = "1"
+    if not isinstance(ctx.obj, Env):  # built once here; a test may have handed in its own
+        ctx.obj = Env.from_process()
+    ctx.call_on_close(enter(ctx.obj))
 
 
 app.command("new-case")(new_case.new_case)
@@ -147,8 +152,9 @@ for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
         _info.callback.__doc__ = _reflow(_info.callback.__doc__)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+def main(argv: list[str] | None = None, env: Env | None = None) -> None:
+    """Run the CLI in `env` (the process's own by default); every error becomes one line on stderr and a
+    documented exit code."""
     if (store := sys.modules.get("mocli.store")) is not None:
         store.forget_warnings()  # warnings are once per command, and tests run many in one process
     from mocli.render.output import split_json_flag
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     args = split_json_flag(sys.argv[1:] if argv is None else list(argv), JSON_KEYS,
                            takes_args={"case", "note", "resolve", "track"})
     try:
-        code = _app_for(args)(args=args, standalone_mode=False)
+        code = _app_for(args)(args=args, standalone_mode=False, obj=env)
     except MocliError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:

@@ -1,94 +1,18 @@
 """`mocli claim status | file | update | packet`: the carrier claim for a case, from the claim clock
-to the money recovered.
-Long because it is four subcommands that share the case lookup and the claim panel."""
+to the money recovered (the status in claim_ledger.py, its views in render/claims.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option
+from mocli.commands.options import Agent, CaseRef, Db, JsonOut
 
 app = typer.Typer(help="Carrier claims: when a claim can be filed, the claim packet, and the recovery ledger.",
                   no_args_is_help=True)
 
-CASE_ARG = typer.Argument(..., metavar="CASE", help=CASE_HELP)
-
-
-# ---------------------------------------------------------------- shared by case, resolve, cases, report
-
-
-def claim_state(case: dict[str, Any], today: date, rules: Any = None, facts: Any = None):
-    """The claim clock of a case with the configured rules (`rules`: a loaded ClaimRules)."""
-    from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import assess
-
-    rules = rules or load_claim_rules()
-    return assess(case, rules.rules, today, expiring_within=rules.expiring_within_days,
-                  calendar_for=destination_calendar, facts=facts)
-
-
-def status_record(case: dict[str, Any], today: date, rules: Any = None) -> dict[str, Any]:
-    """What `mocli claim status --json` prints (documented in docs/claims.md)."""
-    from mocli.policy.claims import claim_facts, describe, facts_dict, recoverable
-    from mocli.policy.resolving import order_value
-
-    clock = claim_state(case, today, rules)
-    value, currency = order_value(case)
-    rule = clock.rule
-    amount, money = recoverable(rule, value, currency)
-    ledger = case.get("carrier_claim")
-    return {
-        "case": case.get("id"),
-        "state": clock.state,
-        "summary": describe(clock, today),
-        "opens": clock.opens.isoformat() if clock.opens else None,
-        "expires": clock.expires.isoformat() if clock.expires else None,
-        "days_left": clock.days_left,
-        "carrier": rule.carrier if rule else claim_facts(case).carrier,
-        "rule": rule.name if rule else None,
-        "next_step": _next_step(clock, ledger),
-        "order_value": value,
-        "currency": currency,
-        "liability": {"amount": rule.liability, "currency": rule.currency} if rule else None,
-        "recoverable": amount,
-        "recoverable_text": money if rule else None,
-        "facts": facts_dict(claim_facts(case)),
-        "assumptions": clock.assumptions,
-        "source": rule.source if rule else None,
-        "checked": rule.checked.isoformat() if rule else None,
-        "claim": ledger,
-    }
-
-
-def _next_step(clock: Any, ledger: dict[str, Any] | None) -> str | None:
-    if ledger:
-        return {"filed": "submit the claim to the carrier, then: mocli claim update CASE --status submitted",
-                "submitted": "wait for the carrier's decision; record it with mocli claim update",
-                "approved": "record the payment when it arrives: --status paid --paid N",
-                "partial": "record the payment when it arrives: --status paid --paid N",
-                "denied": "appeal with the missing evidence (--status submitted), or accept the loss",
-                "paid": None}.get(ledger.get("status"))
-    if clock.state in ("not_needed", "expired") or clock.rule is None:
-        return None
-    return clock.rule.next_step or None
-
-
-def status_line(record: dict[str, Any]) -> str:
-    """One line for `mocli case` and step 8: the clock, the money, and the ledger."""
-    parts = [f"carrier claim ({record['carrier'] or 'no carrier'}): {record['summary']}"]
-    if record["recoverable_text"] and record["state"] != "not_needed":
-        parts.append(record["recoverable_text"])
-    if claim := record["claim"]:
-        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
-        parts.append(f"claim {claim['carrier_ref']} {claim['status']} for {claim['amount']:,.2f} "
-                     f"{claim['currency']}{paid}")
-    if record["next_step"]:
-        parts.append(f"next: {record['next_step']}")
-    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- commands
@@ -96,9 +20,9 @@ def status_line(record: dict[str, Any]) -> str:
 
 @app.command("status")
 def status(
-    case_ref: str = CASE_ARG,
-    json_out: bool = typer.Option(False, "--json", help="Print the claim status as JSON."),
-    db: Path = db_option(),
+    case_ref: CaseRef,
+    json_out: JsonOut("Print the claim status as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """When the carrier claim can be filed, what the carrier expects next, and how much is recoverable.
 
@@ -110,61 +34,33 @@ def status(
       mocli claim status 7K2QF
       mocli claim status MO-261127-7K2QF --json
     """
-    from mocli.commands.common import load, store
+    from mocli.claim_ledger import status_record
+    from mocli.commands.env import current_env
 
-    cfg, now = load(read_only=True)
-    case = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    case = env.store(cfg, db).find(case_ref)
     record = status_record(case, now.date())
     if json_out:
         from mocli.render import print_json
 
         print_json(record)
         return
-    from mocli.render import console
+    from mocli.render.claims import status_panel
 
-    console().print(status_panel(record))
-
-
-def status_panel(record: dict[str, Any]) -> Any:
-    """The claim as a Rich panel (also shown by `mocli case`)."""
-    from rich.panel import Panel
-    from rich.table import Table
-
-    from mocli.render import t
-
-    style = {"eligible": "green", "expiring": "bold yellow", "expired": "bold red", "too_early": "cyan"}
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    grid.add_row("Clock", t(record["summary"], style.get(record["state"], "")))
-    if record["rule"]:
-        grid.add_row("Rule", t(f"{record['rule']} (source checked {record['checked']})"))
-    if record["recoverable_text"] and record["state"] != "not_needed":
-        grid.add_row("Money", t(record["recoverable_text"]))
-    facts = record["facts"]
-    shown = [f"{k.replace('_', ' ')} {facts[k]}" for k in ("mailed", "expected_delivery", "delivered") if facts[k]]
-    if shown:
-        grid.add_row("Dates", t(", ".join(shown) + (" (order date: no carrier scan)" if facts["mailed_assumed"]
-                                                    else "")))
-    if claim := record["claim"]:
-        paid = f", paid {claim['paid']:,.2f}" if claim.get("paid") is not None else ""
-        grid.add_row("Claim", t(f"{claim['carrier_ref']}: {claim['status']}, {claim['amount']:,.2f} "
-                                f"{claim['currency']} claimed{paid}"))
-    if record["next_step"]:
-        grid.add_row("Next", t(record["next_step"]))
-    return Panel(grid, title="Carrier claim", title_align="left")
+    env.console().print(status_panel(record))
 
 
 @app.command("file")
 def file(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     carrier_ref: str = typer.Option(..., "--carrier-ref", metavar="REF",
                                     help="The claim number the carrier gave."),
     amount: float = typer.Option(..., "--amount", metavar="N", help="The amount claimed."),
     currency: str = typer.Option(None, "--currency", help="Currency of the amount (default: the order's)."),
-    agent: str = agent_option(),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = db_option(),
+    agent: Agent = None,
+    json_out: JsonOut("Print the updated case as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """Record the carrier claim filed for a case (the recovery ledger starts at "filed").
 
@@ -174,7 +70,8 @@ def file(
     import sys
 
     from mocli import claim_ledger
-    from mocli.commands.common import agent_name, load, store
+    from mocli.claim_ledger import status_record
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.policy import resolving
     from mocli.render import sanitize
@@ -184,9 +81,10 @@ def file(
         raise InvalidInput("--carrier-ref is empty")
     if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise InvalidInput(f"--currency must be a three-letter code such as USD (got {currency!r})")
-    cfg, now = load(read_only=True)
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    who = env.agent(agent)
+    cases = env.store(cfg, db)
     case = cases.find(case_ref)
     record = status_record(case, now.date())  # before the write: a bad rules file fails with nothing changed
 
@@ -209,16 +107,16 @@ def file(
 
 @app.command("update")
 def update(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     new_status: str = typer.Option(..., "--status", metavar="submitted|approved|partial|denied|paid",
                                    help="The claim's new status (the ledger allows filed → submitted → "
                                         "approved/partial/denied/paid; approved/partial → paid; denied → "
                                         "submitted)."),
     paid: float = typer.Option(None, "--paid", metavar="N", help="With --status paid: the amount paid."),
     note: str = typer.Option(None, "--note", help="A note recorded with the change."),
-    agent: str = agent_option(),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON."),
-    db: Path = db_option(),
+    agent: Agent = None,
+    json_out: JsonOut("Print the updated case as JSON.") = False,
+    db: Db = None,
 ) -> None:
     """Move a case's carrier claim to its next status; every change is a history entry.
 
@@ -232,14 +130,15 @@ def update(
     import sys
 
     from mocli import claim_ledger
-    from mocli.commands.common import agent_name, load, store
+    from mocli.commands.env import current_env
     from mocli.policy import resolving
     from mocli.render import sanitize
 
     text = resolving.clean_text(note, "--note")
-    cfg, now = load(read_only=True)
-    who = agent_name(agent)
-    updated = store(cfg, str(db) if db else None).update(case_ref, lambda c: claim_ledger.update_claim(
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    who = env.agent(agent)
+    updated = env.store(cfg, db).update(case_ref, lambda c: claim_ledger.update_claim(
         c, status=new_status.strip().lower(), paid=paid, note=text, now=now, agent=who))
     if json_out:
         from mocli.render import print_json
@@ -250,7 +149,7 @@ def update(
 
 @app.command("packet")
 def packet(
-    case_ref: str = CASE_ARG,
+    case_ref: CaseRef,
     out: Path = typer.Option(..., "--out", metavar="DIR", file_okay=False,
                              help="Folder for packet.json, packet.md and the attachments (made 0700 if new)."),
     invoice: Path = typer.Option(None, "--invoice", metavar="FILE", dir_okay=False,
@@ -267,8 +166,8 @@ def packet(
                                   help="The carrier's completed trace / search reference."),
     allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
                                           help="Write the packet even while required evidence is missing."),
-    json_out: bool = typer.Option(False, "--json", help="Print packet.json on stdout too."),
-    db: Path = db_option(),
+    json_out: JsonOut("Print packet.json on stdout too.") = False,
+    db: Db = None,
 ) -> None:
     """Write the claim packet for the carrier, and list the evidence it still lacks.
 
@@ -285,7 +184,8 @@ def packet(
     import json
     import sys
 
-    from mocli.commands.common import load, store
+    from mocli.claim_ledger import status_record
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput, MocliError
     from mocli.policy import resolving
     from mocli.policy.claims import EVIDENCE_LABELS, missing_evidence
@@ -299,8 +199,9 @@ def packet(
     for flag, p in files.items():
         if p is not None and not p.is_file():
             raise InvalidInput(f"--{flag.split('-')[0].replace('_', '-')} {p}: no such file")
-    cfg, now = load(read_only=True)
-    case = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, now = env.load(read_only=True)
+    case = env.store(cfg, db).find(case_ref)
     record = status_record(case, now.date())
     if record["state"] == "not_needed":
         raise MocliError(f"case {case.get('id')}: nothing to claim from the carrier: "
@@ -409,6 +310,7 @@ def _write_packet(out: Path, data: dict[str, Any], files: dict[str, Path | None]
     import os
 
     from mocli.errors import InvalidInput
+    from mocli.render.claims import packet_markdown
     from mocli.store import atomic_write
 
     try:
@@ -438,61 +340,3 @@ def _write_packet(out: Path, data: dict[str, Any], files: dict[str, Path | None]
     atomic_write(out / "packet.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
     atomic_write(out / "packet.md", packet_markdown(data).encode())
     return ["packet.json", "packet.md", *written]
-
-
-def _pod_value(value: Any) -> str:
-    from mocli.render import sanitize
-
-    if value is True:
-        return "yes"
-    if isinstance(value, dict) and {"lat", "lon"} <= set(value):
-        return f"{value['lat']}, {value['lon']}"
-    return sanitize(value).replace("|", "\\|").replace("\n", " ")
-
-
-def packet_markdown(data: dict[str, Any]) -> str:
-    """packet.md: the same packet for a person (or to paste into the carrier's claim form)."""
-    from mocli.render import sanitize
-
-    def s(value: Any) -> str:  # untrusted text stays inert in Markdown too: one line, no markup
-        return sanitize("" if value is None else value).replace("|", "\\|").replace("\n", " ")
-
-    order = data["order"]
-    lines = [f"# Carrier claim packet: case {s(data['case'])}", ""]
-    if not data["complete"]:
-        lines += ["**INCOMPLETE: still missing**", ""] + [f"- [ ] {s(m['what'])}" for m in data["missing"]] + [""]
-    clock = data["clock"]
-    lines += [f"- Carrier: {s(data['carrier'])} ({s(data['rule'])})",
-              f"- Tracking number: {s(data['tracking_number'])}",
-              f"- Claim clock: {s(clock['summary'])}",
-              f"- Money: {s(data['recoverable_text'])}"]
-    if data["claim"]:
-        c = data["claim"]
-        lines.append(f"- Claim: {s(c['carrier_ref'])}, {s(c['status'])}, {c['amount']:,.2f} {s(c['currency'])}")
-    lines += ["", "## Order", "",
-              f"- Order {s(order['number'])}, placed {s(order['placed_at'])}, "
-              f"{(order['value'] or 0):,.2f} {s(order['currency'])}",
-              f"- Service: {s(order['shipping_method'])}; expected delivery {s(order['expected_delivery'])}",
-              f"- Recipient: {s(data['recipient']['name'])}, "
-              f"{s(', '.join(str(v) for v in (order['address'] or {}).values() if v))}",
-              "- Items:"] + [f"  - {s(i)}" for i in order["items"] or ["(none listed)"]]
-    if data["serial_numbers"]:
-        lines += ["- Serial numbers: " + ", ".join(s(x) for x in data["serial_numbers"])]
-    if data["trace_reference"]:
-        lines += [f"- Carrier trace reference: {s(data['trace_reference'])}"]
-    lines += ["", f"## Scans (first carrier scan {s(data['first_carrier_scan'])})", "",
-              "| When | Status | Event | Where |", "|---|---|---|---|"]
-    lines += [f"| {s(e.get('at'))} | {s(e.get('status'))} | {s(e.get('description'))} | {s(e.get('location'))} |"
-              for e in data["scans"]] or ["| - | - | no scans | - |"]
-    pod = data["proof_of_delivery"]
-    lines += ["", "## Proof of delivery", ""]
-    lines += [f"- {k.replace('_', ' ')}: {_pod_value(v)}" for k, v in pod.items() if v not in (None, False, {})] \
-        or ["- none"]
-    lines += ["", "## Customer's answers (step 5)", ""]
-    lines += [f"- {k.replace('_', ' ')}: {'yes' if v is True else 'no' if v is False else s(v)}"
-              for k, v in data["customer_answers"].items()] or ["- none"]
-    lines += ["", "## Agent's notes", ""]
-    lines += [f"- {s(n['at'])[:16]} {s(n['agent'])}: {s(n['note'])}" for n in data["agent_notes"]] or ["- none"]
-    lines += ["", "## Attachments", ""]
-    lines += [f"- {s(a['kind'])}: {s(a['file'])}" for a in data["attachments"]] or ["- none"]
-    return "\n".join(lines) + "\n"

@@ -1,10 +1,7 @@
-"""Small things every command needs: the config, the clock, the agent's name, TTY detection."""
+"""What every command shares: the flags' texts and declarations, and (through the Env) config, agent, store."""
 
 from __future__ import annotations
 
-import getpass
-import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -37,38 +34,23 @@ def agent_option(help: str = AGENT_HELP) -> Any:
     return typer.Option(None, "--agent", help=help)
 
 
+# ticket.py and track.py (and the PostgreSQL tests) still call these; they ask the running command's Env.
 def load(*, read_only: bool = False) -> tuple[Config, datetime]:
-    """The validated config and the current time in the configured time zone.
+    """The validated config and the current time in the configured time zone (see `Env.load`)."""
+    from mocli.commands.env import current_env
 
-    `read_only=True` for commands that neither count business days nor write a customer message: they
-    skip the public-holiday and template checks, and validate the files other than settings.toml only
-    if they read them (`mocli config check` always runs every check).
-    """
-    from mocli.clock import now
-    from mocli.config import load_config
-
-    cfg = load_config(calendar=not read_only, templates=not read_only, lazy=read_only)
-    return cfg, now(cfg.settings.calendar.timezone)
+    return current_env().load(read_only=read_only)
 
 
 def agent_name(flag: str | None = None) -> str:
-    if flag:
-        return flag
-    if env := os.environ.get("MOCLI_AGENT"):
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "agent"
+    """The agent named by --agent, else MOCLI_AGENT, else the login (see `Env.agent`)."""
+    from mocli.commands.env import current_env
 
-
-def interactive() -> bool:
-    """Prompt only when both stdin and stdout are terminals (like gh)."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    return current_env().agent(flag)
 
 
 def store(cfg: Config, path: str | None = None):
     """The case store (store/interface.py): the team's database if configured, else the agent's file."""
-    from mocli.store.factory import open_store
+    from mocli.commands.env import current_env
 
-    return open_store(cfg, path)
+    return current_env().store(cfg, path)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from mocli.commands.options import JsonOut
+
 app = typer.Typer(help="Show, check and locate mocli's configuration.", no_args_is_help=True)
 
 
 @app.command("path")
-def path(json_out: bool = typer.Option(False, "--json", help="Print the paths as JSON.")) -> None:
+def path(json_out: JsonOut("Print the paths as JSON.") = False) -> None:
     """Where config files and cases live.
 
     Example: mocli config path
@@ -41,10 +43,11 @@ def check() -> None:
     Example: mocli config check
     """
     from mocli.claim_rules import load_claim_rules
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.providers.registry import ROLES, Providers, known
 
-    cfg, now = load()
+    env = current_env()
+    cfg, now = env.load()
     claims = load_claim_rules()
     providers = Providers(cfg, now.date())
     _ = providers.demo.demo.data  # validates the demo data file too
@@ -70,7 +73,7 @@ def check() -> None:
 
 
 @app.command("show")
-def show(json_out: bool = typer.Option(False, "--json", help="Print the merged config as JSON.")) -> None:
+def show(json_out: JsonOut("Print the merged config as JSON.") = False) -> None:
     """Print the merged configuration (shipped defaults + your files + MOCLI_* variables).
 
     Example: mocli config show --json
@@ -78,10 +81,11 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
     from dataclasses import asdict
 
     from mocli.claim_rules import load_claim_rules
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.render import print_json
 
-    cfg, _ = load()
+    env = current_env()
+    cfg, _ = env.load()
     claims = load_claim_rules()
     merged = {
         "settings": cfg.settings.model_dump(mode="json"),
@@ -97,9 +101,8 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the merged c
     if json_out:
         print_json(merged)
         return
-    from mocli.render import console
 
-    con = console()
+    con = env.console()
     for section, data in merged.items():
         con.rule(section)
         con.print_json(data=data)

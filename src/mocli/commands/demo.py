@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from mocli.render.output import format_option, json_option
+from mocli.commands.options import Format, Json
 
 SCENARIO_KEYS = ("order", "customer", "tier", "tracking_number", "expected_action", "title")
 
 
 def demo(
-    json_fields: str = json_option("the scenarios"),
-    fmt: str = format_option(),
+    json_fields: Json("the scenarios") = None,
+    fmt: Format = None,
 ) -> None:
     """List the built-in demo scenarios: customer, order, tracking number and what each exercises.
 
@@ -19,13 +19,14 @@ def demo(
       mocli demo
       mocli new-case --customer ava.thompson@example.com --order 1001
     """
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.providers.registry import Providers
     from mocli.render import output, t
 
     how = output.choose(fmt, json_fields)
     fields = output.pick_fields(json_fields, SCENARIO_KEYS)
-    cfg, now = load()
+    env = current_env()
+    cfg, now = env.load()
     data = Providers(cfg, now.date()).demo.demo.data
     rows = []
     for s in data["scenarios"]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from mocli.commands.options import JsonOut
+
 
 def drafts(
     discard: list[str] = typer.Option(None, "--discard", metavar="ID", help="Discard this draft (repeatable)."),
     discard_all: bool = typer.Option(False, "--discard-all", help="Discard every draft."),
-    json_out: bool = typer.Option(False, "--json", help="Print the drafts as JSON on stdout."),
+    json_out: JsonOut("Print the drafts as JSON on stdout.") = False,
 ) -> None:
     """List the drafts kept by cancelled wizards, or discard them.
 
@@ -20,8 +22,9 @@ def drafts(
     """
     from pathlib import Path
 
+    from mocli.commands.env import current_env
     from mocli.errors import NotFound
-    from mocli.render import console, print_json, t
+    from mocli.render import print_json, t
     from mocli.store.drafts import describe_draft, list_drafts
 
     kept = list_drafts()
@@ -32,12 +35,12 @@ def drafts(
             raise NotFound(f"no draft named {', '.join(unknown)} (`mocli drafts` lists them)")
         for d in kept if discard_all else [by_id[i] for i in discard]:
             Path(d["path"]).unlink(missing_ok=True)
-            console(stderr=True).print(t(f"discarded draft {d['id']} ({describe_draft(d)})"))
+            current_env().console(stderr=True).print(t(f"discarded draft {d['id']} ({describe_draft(d)})"))
         return
     if json_out:
         print_json([{k: v for k, v in d.items() if k != "path"} for d in kept])
         return
-    out = console()
+    out = current_env().console()
     if not kept:
         out.print(t("No drafts."))
         return

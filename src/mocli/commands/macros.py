@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mocli.commands.common import no_input_option
+from mocli.commands.options import JsonOut, NoInput, helped
 from mocli.providers.helpdesk import HELPDESK
 
 if TYPE_CHECKING:
@@ -58,12 +58,12 @@ def export(
     import json
 
     from mocli import macros
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
 
     if fmt != "zendesk":
         raise InvalidInput(f"--format {fmt!r}: only zendesk is supported")
-    cfg, _ = load()
+    cfg, _ = current_env().load()
     ids, placeholders = _zendesk_settings(cfg)
     data = macros.export(cfg, {**macros.DOCUMENTED_LOCALE_IDS, **ids}, placeholders)
     if output is None:
@@ -84,8 +84,8 @@ def export(
 def diff(
     apply: bool = typer.Option(False, "--apply", help="Create or update what differs, after a confirmation."),
     yes: bool = typer.Option(False, "--yes", help="With --apply, do not ask (needed with --no-input)."),
-    no_input: bool = no_input_option("Never prompt."),
-    json_out: bool = typer.Option(False, "--json", help="Print the differences (and what was done) as JSON."),
+    no_input: helped(NoInput, "Never prompt.") = False,
+    json_out: JsonOut("Print the differences (and what was done) as JSON.") = False,
 ) -> None:
     """Compare mocli's macros and replies with the helpdesk's active macros and dynamic content: missing,
     renamed (a title edited by hand) and changed ones. --apply creates or updates them.
@@ -101,15 +101,15 @@ def diff(
     import asyncio
 
     from mocli import macros
-    from mocli.commands.common import interactive, load
+    from mocli.commands.env import current_env
     from mocli.errors import Cancelled, InvalidInput
-
-    cfg, _ = load()
     from mocli.providers import helpdesk
 
+    env = current_env()
+    cfg, _ = env.load()
     helpdesk.helpdesk_settings(cfg, "to compare with")
     ids, placeholders = _zendesk_settings(cfg)
-    prompting = interactive() and not no_input
+    prompting = env.interactive and not no_input
     if apply and not yes and not prompting:
         raise InvalidInput("--apply without a terminal needs --yes (nothing was changed)")
     from mocli.providers import http
@@ -131,9 +131,7 @@ def diff(
             typer.echo("nothing to apply: the helpdesk is in step with mocli", err=True)
         return
     if not yes:
-        from mocli.wizard.prompter import Prompter
-
-        if not Prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
+        if not env.prompter().confirm(f"Apply {len(todo)} change(s) to {desk.base_url}?", False):
             raise Cancelled("nothing was changed")
 
     async def write() -> list[str]:
@@ -150,12 +148,13 @@ def diff(
 
 
 def _report(changes: list[Any], skipped: list[str], json_out: bool) -> None:
-    from mocli.render import console, print_json, t
+    from mocli.commands.env import current_env
+    from mocli.render import print_json, t
 
     if json_out:
         print_json({"changes": [c.as_dict() for c in changes], "skipped_locales": skipped})
         return
-    out = console(stderr=True)
+    out = current_env().console(stderr=True)
     style = {"missing": "bold red", "renamed": "bold yellow", "changed": "yellow", "same": "green"}
     for c in changes:
         head = f"{c.kind:8} {c.what:16} {c.name}"

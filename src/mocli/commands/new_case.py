@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from mocli.commands.common import agent_option, db_option, no_input_option
-
-YES_NO = "yes|no"
-# Step 5's questions, asked again by `mocli reassess` with the same flags.
-RECEIVED_BY_SOMEONE_ELSE = typer.Option(None, "--received-by-someone-else", metavar=YES_NO,
-                                        help="A neighbour or household member may have it (step 5).")
-CHECKED_DROP_OFF_SPOTS = typer.Option(None, "--checked-drop-off-spots", metavar=YES_NO,
-                                      help="Porch, mailbox, package room checked (step 5).")
-THEFT_IN_AREA = typer.Option(None, "--theft-in-area", metavar=YES_NO, help="Recent parcel theft in the area (step 5).")
+from mocli.commands import options
+from mocli.commands.options import YES_NO, Agent, AnswersFile, Copy, Db, JsonOut, NoInput, helped
 
 
 def new_case(
@@ -25,18 +16,14 @@ def new_case(
     customer_address: str = typer.Option(None, "--customer-address", metavar="ADDRESS",
                                          help="Where the customer is now, when they do not confirm the "
                                               "order's address (step 2)."),
-    received_by_someone_else: str = RECEIVED_BY_SOMEONE_ELSE,
-    checked_drop_off_spots: str = CHECKED_DROP_OFF_SPOTS,
-    theft_in_area: str = THEFT_IN_AREA,
-    package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
-                                      help="The customer found the package after checking (step 5)."),
-    customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
-                                        help="When step 6 offers a replacement or a refund (VIP): the "
-                                             "customer's choice; a choice resolves the case now (default later)."),
-    notes: str = typer.Option(None, "--notes", help="Free notes recorded with the answers."),
-    answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
-                                      help="Answers from a TOML or JSON file (keys as the flags, with _)."),
-    agent: str = agent_option("Agent name recorded on the case (default: MOCLI_AGENT or your login)."),
+    received_by_someone_else: options.ReceivedBySomeoneElse = None,
+    checked_drop_off_spots: options.CheckedDropOffSpots = None,
+    theft_in_area: options.TheftInArea = None,
+    package_found: options.PackageFound = None,
+    customer_choice: options.CustomerChoice = None,
+    notes: options.Notes = None,
+    answers_file: helped(AnswersFile, "Answers from a TOML or JSON file (keys as the flags, with _).") = None,
+    agent: helped(Agent, "Agent name recorded on the case (default: MOCLI_AGENT or your login).") = None,
     ticket: str = typer.Option(None, "--ticket", help="Helpdesk ticket id to link (and update, with a "
                                                         "Zendesk provider)."),
     update_ticket: bool = typer.Option(False, "--update-ticket", help="Without prompts, post the case note and "
@@ -45,10 +32,10 @@ def new_case(
                                help="Write the customer message in this language (fr-CA, es), instead of the "
                                     "customer's locale from the CRM; falls back fr-CA -> fr -> the default."),
     resume: bool = typer.Option(False, "--resume", help="Continue the draft kept when a wizard was cancelled."),
-    no_input: bool = no_input_option(),
-    json_out: bool = typer.Option(False, "--json", help="Print the stored case as JSON on stdout."),
-    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = db_option(),
+    no_input: NoInput = False,
+    json_out: JsonOut("Print the stored case as JSON on stdout.") = False,
+    copy: Copy = False,
+    db: Db = None,
 ) -> None:
     """Open a missing-order case: the wizard walks the nine steps of the procedure.
 

@@ -38,18 +38,19 @@ def _gather_given(flags: dict[str, Any], answers_file: Path | None,
 def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str | None, ticket: str | None,
                  resume: bool, no_input: bool, json_out: bool, db: Path | None, update_ticket: bool = False,
                  locale: str | None = None) -> dict[str, Any]:
-    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.commands.env import current_env
     from mocli.policy.resolving import NEXT_STEP
-    from mocli.render import console, quiet_console
+    from mocli.render import quiet_console
     from mocli.store.drafts import save_draft
     from mocli.wizard.flow import Wizard
     from mocli.wizard.questions import check_text
 
-    prompting = interactive() and not no_input
+    env = current_env()
+    prompting = env.interactive and not no_input
     if prompting and not resume and answers_file is None and not any(v is not None for v in flags.values()):
-        resume = _offer_drafts()  # a bare `mocli new-case` says drafts exist and offers to resume one
+        resume = _offer_drafts(env)  # a bare `mocli new-case` says drafts exist and offers to resume one
     given, extra = _gather_given(flags, answers_file, resume)
-    agent = check_text("agent", agent_name(agent or extra.get("agent")))
+    agent = check_text("agent", env.agent(agent or extra.get("agent")))
     ticket = ticket or extra.get("ticket")
     if ticket is not None:
         check_text("ticket", str(ticket))
@@ -59,14 +60,10 @@ def run_new_case(*, flags: dict[str, Any], answers_file: Path | None, agent: str
         if early:
             raise MissingAnswers(early + (["(and step 5's answers if tracking says delivered)"]
                                           if {"customer", "order"} & set(early) else []))
-    cfg, now = load()
-    cases = store(cfg, str(db) if db else None)
-    out = console(stderr=json_out) if (prompting or not json_out) else quiet_console()
-    prompter = None
-    if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
+    cfg, now = env.load()
+    cases = env.store(cfg, db)
+    out = env.console(stderr=json_out) if (prompting or not json_out) else quiet_console()
+    prompter = env.prompter() if prompting else None
     wiz = Wizard(cfg, now, agent, given, prompter, out, ticket)
     wiz.locale = locale
     wiz.claim_history = cases.claim_history
@@ -148,20 +145,18 @@ def _pick_draft(flags: dict[str, Any]) -> Path:
     return pick_draft(flags.get("customer"), check_order_number(flags["order"]) if flags.get("order") else None)
 
 
-def _offer_drafts() -> Path | bool:
+def _offer_drafts(env: Any) -> Path | bool:
     """At start-up: say that drafts exist and offer to resume one (the path), or start afresh (False)."""
-    from mocli.render import console
     from mocli.store.drafts import describe_draft, list_drafts
-    from mocli.wizard.prompter import Prompter
 
     drafts = list_drafts()
     if not drafts:
         return False
-    out = console()
+    out = env.console()
     out.print(render.t(f"You have {len(drafts)} draft{'s' if len(drafts) > 1 else ''} from cancelled "
                        "wizards (`mocli drafts` lists and discards them).", "bold"))
     choices = [f"Resume: {describe_draft(d)}" for d in drafts] + ["Start a new case"]
-    choice = Prompter().choose("Resume a draft?", choices)
+    choice = env.prompter().choose("Resume a draft?", choices)
     if choice == choices[-1]:
         return False
     return Path(drafts[choices.index(choice)]["path"])

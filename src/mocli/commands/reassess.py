@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import typer
-
-from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
-from mocli.commands.new_case import CHECKED_DROP_OFF_SPOTS, RECEIVED_BY_SOMEONE_ELSE, THEFT_IN_AREA, YES_NO
+from mocli.commands import options
+from mocli.commands.options import Agent, CaseRef, Db, JsonOut, NoInput, helped
 
 
 def reassess(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
-    received_by_someone_else: str = RECEIVED_BY_SOMEONE_ELSE,
-    checked_drop_off_spots: str = CHECKED_DROP_OFF_SPOTS,
-    theft_in_area: str = THEFT_IN_AREA,
-    package_found: str = typer.Option(None, "--package-found", metavar=YES_NO,
-                                      help="The customer found the package (step 5)."),
-    customer_choice: str = typer.Option(None, "--customer-choice", metavar="replacement|refund|later",
-                                        help="The customer's choice when a replacement or refund is offered."),
-    notes: str = typer.Option(None, "--notes", help="What the customer said, added to the case history."),
-    agent: str = agent_option(),
-    no_input: bool = no_input_option("Never prompt; earlier answers stand unless given."),
-    json_out: bool = typer.Option(False, "--json", help="Print the updated case as JSON on stdout."),
-    db: Path = db_option(),
+    case_ref: CaseRef,
+    received_by_someone_else: options.ReceivedBySomeoneElse = None,
+    checked_drop_off_spots: options.CheckedDropOffSpots = None,
+    theft_in_area: options.TheftInArea = None,
+    package_found: helped(options.PackageFound, "The customer found the package (step 5).") = None,
+    customer_choice: helped(options.CustomerChoice,
+                            "The customer's choice when a replacement or refund is offered.") = None,
+    notes: helped(options.Notes, "What the customer said, added to the case history.") = None,
+    agent: Agent = None,
+    no_input: helped(NoInput, "Never prompt; earlier answers stand unless given.") = False,
+    json_out: JsonOut("Print the updated case as JSON on stdout.") = False,
+    db: Db = None,
 ) -> None:
     """Re-assess an open case: fresh lookups, steps 5-9 again, the new decision added to the history.
 

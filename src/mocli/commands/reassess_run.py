@@ -16,18 +16,16 @@ REASSESSED_KEYS = ("received_by_someone_else", "checked_drop_off_spots", "theft_
 def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_input: bool, json_out: bool,
                  db: Path | None) -> None:
     """Refresh the lookups, re-run steps 5-9 with the answers that changed, append the decision."""
-    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.commands.env import current_env
     from mocli.policy import resolving
-    from mocli.render import console, quiet_console
+    from mocli.render import quiet_console
     from mocli.wizard.flow import Wizard
     from mocli.wizard.questions import BY_KEY, validate_answer
 
-    cfg, now = load()
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
-    old = cases.find(case_ref)
-    resolving.ensure_open(old)
-    prompting = interactive() and not no_input
+    env = current_env()
+    cfg, now, cases, old = env.open_case_to_change(case_ref, db)
+    who = env.agent(agent)
+    prompting = env.interactive and not no_input
     # What the customer said before stands unless it is given again (flags) or, on a terminal, re-asked:
     # step 5 and the VIP's choice are what a customer coming back changes.
     given = {"customer": old["customer"]["email"], "order": old["order"]["number"]}
@@ -38,12 +36,8 @@ def run_reassess(*, case_ref: str, flags: dict[str, Any], agent: str | None, no_
         if value is not None and key != "notes":  # a new note goes to the history; the first notes stay
             given[key] = validate_answer(key, value)
     given["notes"] = (old.get("answers") or {}).get("notes", "")
-    out = console(stderr=json_out) if (prompting or not json_out) else quiet_console()
-    prompter = None
-    if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
+    out = env.console(stderr=json_out) if (prompting or not json_out) else quiet_console()
+    prompter = env.prompter() if prompting else None
     wiz = Wizard(cfg, now, who, given, prompter, out, old.get("ticket"))
     # Earlier claims, this case's own left out: reassessing must not count it as a repeat of itself.
     wiz.claim_history = lambda customer, address: [c for c in cases.claim_history(customer, address)

@@ -7,15 +7,14 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
-from mocli.render.output import json_option
+from mocli.commands.options import Agent, AnswersFile, CaseRef, Copy, Db, Json, NoInput, helped
 
 RESOLVE_KEYS = ("outcome", "remedy", "reason", "approved_by", "carrier_reference", "fraud_review", "reviewed_by",
                 "note")
 
 
 def resolve(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
+    case_ref: CaseRef,
     outcome: str = typer.Option(None, "--outcome", metavar="found|lost|damaged|not_confirmed|not_received",
                                 help="What the investigation concluded (not_confirmed: the carrier maintains "
                                      "it was delivered; not_received: a remedy on the customer's word, "
@@ -37,15 +36,13 @@ def resolve(
                                           "reship or refund (confirmed allows none)."),
     reviewed_by: str = typer.Option(None, "--reviewed-by", metavar="NAME", help="Who did the fraud review."),
     note: str = typer.Option(None, "--note", help="A note recorded in the case history with the resolution."),
-    answers_file: Path = typer.Option(None, "--answers", metavar="FILE", dir_okay=False,
-                                      help="Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
-                                           "approved_by, carrier_reference, fraud_review, reviewed_by, "
-                                           "note); flags win."),
-    agent: str = agent_option(),
-    no_input: bool = no_input_option(),
-    json_fields: str = json_option("the updated case"),
-    copy: bool = typer.Option(False, "--copy", help="Also copy the customer message to the clipboard (OSC 52)."),
-    db: Path = db_option(),
+    answers_file: helped(AnswersFile, "Answers from a TOML or JSON file (keys: outcome, remedy, reason, "
+                         "approved_by, carrier_reference, fraud_review, reviewed_by, note); flags win.") = None,
+    agent: Agent = None,
+    no_input: NoInput = False,
+    json_fields: Json("the updated case") = None,
+    copy: Copy = False,
+    db: Db = None,
 ) -> None:
     """Resolve a case (step 8): what the investigation found, the remedy by policy, the customer message.
 
@@ -59,17 +56,15 @@ def resolve(
       mocli resolve 7K2QF --no-input --outcome found --remedy redeliver
     """
     from mocli.commands.cases import CASE_KEYS
-    from mocli.commands.common import agent_name, interactive, load, store
+    from mocli.commands.env import current_env
     from mocli.errors import Cancelled, InvalidInput, MissingAnswers
     from mocli.policy import resolving
     from mocli.render import output
 
     fields = output.pick_fields(json_fields, CASE_KEYS)
-    cfg, now = load()
-    who = agent_name(agent)
-    cases = store(cfg, str(db) if db else None)
-    case = cases.find(case_ref)
-    resolving.ensure_open(case)
+    env = current_env()
+    cfg, now, cases, case = env.open_case_to_change(case_ref, db)
+    who = env.agent(agent)
     tier = cfg.tier((case.get("customer") or {}).get("tier", ""))
 
     answers = _answers_file(answers_file) if answers_file else {}
@@ -86,11 +81,9 @@ def resolve(
         raise InvalidInput(f"--remedy must be one of {', '.join(resolving.ALL_REMEDIES)} "
                            f"(got {answers['remedy']!r})")
 
-    prompting = interactive() and not no_input
+    prompting = env.interactive and not no_input
     if prompting:
-        from mocli.wizard.prompter import Prompter
-
-        prompter = Prompter()
+        prompter = env.prompter()
         _show_case(case)
     while qs := resolving.questions(case, tier, answers):
         q = qs[0]
@@ -105,11 +98,11 @@ def resolve(
 
     macro, message, language = _message(cfg, case, answers, who)
     if prompting:
-        from mocli.render import console, message_panel
+        from mocli.render import message_panel
 
         if "note" not in answers:
             answers["note"] = resolving.clean_text(prompter.text("Note for the case history (optional)"), "note")
-        console(stderr=True).print(message_panel(message, macro, language), crop=False)
+        env.console(stderr=True).print(message_panel(message, macro, language), crop=False)
         if not prompter.confirm(f"Resolve {case['id']} as {answers['outcome']} / {answers['remedy']}?", True):
             raise Cancelled("not resolved: nothing was changed")
 
@@ -131,9 +124,10 @@ def _claim_line(case: dict[str, Any], now: Any) -> None:
     """Step 8 of a lost parcel: the carrier claim's clock and money, so the claim is not forgotten."""
     import sys
 
-    from mocli.commands.claim import status_line, status_record
+    from mocli.claim_ledger import status_record
     from mocli.errors import ConfigError
     from mocli.render import sanitize
+    from mocli.render.claims import status_line
 
     if (case.get("resolution") or {}).get("outcome") != "lost":
         return
@@ -212,11 +206,12 @@ def _message(cfg: Any, case: dict[str, Any], answers: dict[str, Any],
 
 
 def _show_case(case: dict[str, Any]) -> None:
-    from mocli.render import console, t
+    from mocli.commands.env import current_env
+    from mocli.render import t
 
     order = case.get("order") or {}
     customer = case.get("customer") or {}
-    console(stderr=True).print(t(
+    current_env().console(stderr=True).print(t(
         f"{case.get('id')}: {customer.get('name')} ({customer.get('tier')}), order {order.get('number')} "
         f"{order.get('value', 0):,.2f} {order.get('currency', '')}, action "
         f"{(case.get('decision') or {}).get('action')}", "bold"))
@@ -230,13 +225,14 @@ def _ask(prompter: Any, q: Any) -> str:
 
 
 def _report(case: dict[str, Any], json_out: dict[str, Any] | None, prompted: bool) -> None:
-    from mocli.render import console, message_panel, print_json, sanitize
+    from mocli.commands.env import current_env
+    from mocli.render import message_panel, print_json, sanitize
 
     res = case["resolution"]
     if json_out is not None:
         print_json(json_out)
     elif not prompted:
-        console().print(message_panel(res["message"], res["macro"], res.get("locale")), crop=False)
+        current_env().console().print(message_panel(res["message"], res["macro"], res.get("locale")), crop=False)
     value = f" {res['value']:,.2f} {res['currency']}" if res["value"] else ""
     import sys
 

@@ -9,11 +9,10 @@ from typing import Any
 
 import typer
 
-from mocli.commands.common import db_option
+from mocli.commands.options import Db, JsonOut
 
 app = typer.Typer(help="Check and repair the case store.", no_args_is_help=True)
 
-DB_OPTION = db_option()
 
 
 def _path(db: Path | None) -> Path:
@@ -91,8 +90,8 @@ def salvage(line: bytes) -> list[dict[str, Any]]:
 
 
 @app.command("check")
-def check(db: Path = DB_OPTION,
-          json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON.")) -> None:
+def check(db: Db = None,
+          json_out: JsonOut("Print the findings as JSON.") = False) -> None:
     """Report what a case file holds: intact cases, damaged lines still in it, and damaged records set
     aside in quarantine files. Changes nothing. Exit 0 when all is well, 1 when something is damaged.
 
@@ -118,7 +117,7 @@ def check(db: Path = DB_OPTION,
 
 
 @app.command("repair")
-def repair(db: Path = DB_OPTION) -> None:
+def repair(db: Db = None) -> None:
     """Set damaged lines aside (every intact case stays), then recover the cases that set-aside records
     still hold (e.g. two records run together) into the store. The quarantine files are kept, byte for
     byte, renamed `*.reviewed`, and the warnings stop.
@@ -127,13 +126,14 @@ def repair(db: Path = DB_OPTION) -> None:
     """
     import os
 
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import StoreCorrupt
     from mocli.store import REVIEWED, quarantine_files
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     path = _path(db)
-    cases = store(cfg, str(path))
+    cases = env.store(cfg, path)
     with cases.storage.locked():
         if cases.storage.set_aside_damaged() is None and path.exists():
             raise StoreCorrupt(f"{path} is not a mocli case store (bad or missing header); nothing to repair "

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from mocli.commands.options import IncludePii, JsonOut, helped
+
 app = typer.Typer(help="The case store: a team's shared PostgreSQL database, or this agent's own file.",
                   no_args_is_help=True)
 IMPORT_BATCH = 5000  # cases per transaction: bounded memory, and a failure loses at most one batch's work
@@ -15,13 +17,13 @@ IMPORT_BATCH = 5000  # cases per transaction: bounded memory, and a failure lose
 
 def _team(cfg: Any) -> Any:
     """The team store, or exit 2 when none is configured (these commands make no sense on a file)."""
-    from mocli.commands.common import store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
 
     if not cfg.settings.store.url:
         raise InvalidInput("no team case store is configured: set [store] url in settings.toml or "
                            "MOCLI_STORE_URL (postgresql://host/db; README, \"Team set-up\")")
-    return store(cfg)
+    return current_env().store(cfg)
 
 
 @app.command("init")
@@ -38,9 +40,10 @@ def init() -> None:
       MOCLI_STORE_URL=postgresql://db.example.com/mocli mocli store init
       mocli store init
     """
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     team = _team(cfg)
     before, after = team.init()
     if before == after:
@@ -59,18 +62,19 @@ def init() -> None:
 
 
 @app.command("status")
-def status(json_out: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+def status(json_out: JsonOut("Print the status as JSON.") = False) -> None:
     """Which store the commands use, its schema version, how many cases, and whether it answers.
 
     Exit 1 when the store cannot be reached.
 
     Example: mocli store status
     """
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import StoreError
 
-    cfg, _ = load(read_only=True)
-    info = store(cfg).status()
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
+    info = env.store(cfg).status()
     if json_out:
         from mocli.render import print_json
 
@@ -91,7 +95,7 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print the status
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Local case files (cases.db) to import."),
-    json_out: bool = typer.Option(False, "--json", help="Print the counts (and refusals) as JSON."),
+    json_out: JsonOut("Print the counts (and refusals) as JSON.") = False,
 ) -> None:
     """Copy cases from local case files into the team store; a case already there (same id) is skipped,
     so running it again is harmless. Prints imported / already present / refused (with reasons).
@@ -100,11 +104,12 @@ def import_(
 
     Example: mocli store import ~/.local/share/mocli/cases.db team/ava.db team/ben.db
     """
-    from mocli.commands.common import load
+    from mocli.commands.env import current_env
     from mocli.errors import StoreError
     from mocli.render import sanitize
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     team = _team(cfg)
     imported = present = 0
     refused: list[dict[str, str]] = []
@@ -173,8 +178,8 @@ def _read_cases(path: Path) -> list[dict[str, Any]]:
 
 
 @app.command("export")
-def export(include_pii: bool = typer.Option(False, "--include-pii", help="Export names, emails, phone numbers "
-                                            "and addresses unmasked.")) -> None:
+def export(include_pii: helped(IncludePii, "Export names, emails, phone numbers and addresses unmasked.") = False,
+           ) -> None:
     """Print every case of the configured store as NDJSON (one case per line), personal data masked.
 
     Each line is a case as `mocli case CASE --json` prints it, its whole history included.
@@ -187,12 +192,13 @@ def export(include_pii: bool = typer.Option(False, "--include-pii", help="Export
 
     import orjson  # noqa: TID253
 
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.privacy import mask_case
 
-    cfg, _ = load(read_only=True)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-    for case in store(cfg).export():
+    for case in env.store(cfg).export():
         line = orjson.dumps(case if include_pii else mask_case(case)) + b"\n"
         if out is not None:
             out.write(line)

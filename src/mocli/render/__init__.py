@@ -11,22 +11,29 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 # C0/C1 controls except \n and \t, DEL, ANSI/OSC escape sequences, bidi controls, zero-width joiners.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ESCAPES = r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]?"
+_CONTROLS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 MAX_FIELD = 2000
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A pattern compiled when first used: every start-up loads this module, few runs sanitise anything."""
+    return re.compile(pattern)
 
 
 def sanitize(text: Any, limit: int = MAX_FIELD) -> str:
     """Untrusted text made safe to show: no escape sequences or controls, bounded length."""
     s = str(text)
-    s = _ESCAPES.sub("", s)
-    s = _CONTROLS.sub("", s)
+    s = _compiled(_ESCAPES).sub("", s)
+    s = _compiled(_CONTROLS).sub("", s)
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s
@@ -106,12 +113,12 @@ def t(text: Any, style: str = "") -> Any:
 
 # Characters JSON may carry raw that a terminal would act on (C1 controls such as U+009B CSI, bidi
 # overrides, line separators): written as \uXXXX escapes, so the decoded data is exactly what was stored.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_JSON_UNSAFE = "[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
 
 
 def json_safe(text: str) -> str:
     """JSON text with terminal-active characters escaped (json.dumps already escapes C0 controls)."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return _compiled(_JSON_UNSAFE).sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def print_json(data: Any) -> None:
