@@ -162,6 +162,37 @@ def test_the_report_is_the_same_figures_as_computed_from_the_cases(store, base_c
         assert got == expected, filters
 
 
+def test_the_report_stays_the_figures_of_the_cases_after_they_are_edited_and_resolved(store, base_case):
+    cases = [make(base_case, n, agent=("ava", "ben")[n % 2], tier=("Standard", "VIP")[n % 3 == 0],
+                  carrier=("UPS", "FedEx")[n % 4 == 0], follow=NOW + timedelta(minutes=50 - 20 * n))
+             for n in range(1, 7)]
+    for c in cases:
+        store.add(c)
+
+    def resolve(c):
+        c["status"] = "resolved"
+        c["resolution"] = {"outcome": "lost", "remedy": "refund", "value": 12.5, "currency": "EUR",
+                           "resolved_at": (NOW - timedelta(minutes=30)).isoformat(), "hours_to_resolution": 2.5}
+        return c
+
+    def move(c):
+        c["follow_up_by"] = (NOW + timedelta(days=2)).isoformat()
+        c["agent"] = "cleo"
+        return c
+
+    for n, change in ((1, resolve), (4, resolve), (2, move), (5, move), (4, move)):
+        changed = store.update(cases[n - 1]["id"], change)
+        cases[n - 1] = {**changed, "history": []}
+    every = [reporting.summary(c) for c in cases]
+    for filters in (reporting.Filters(), reporting.Filters(agent="CLEO"), reporting.Filters(status="resolved"),
+                    reporting.Filters(tier="vip", carrier="fedex"), reporting.Filters(since=NOW - timedelta(hours=3))):
+        expected = reporting.figures(reporting.select(every, filters), NOW)
+        got = store.report(filters, NOW)
+        for key in ("generated_at", "period", "filters", "sources"):
+            expected.pop(key), got.pop(key, None)
+        assert got == expected, filters
+
+
 def test_export_gives_every_case_whole_in_the_order_added(store, base_case):
     cases = [make(base_case, n) for n in (3, 1, 2)]
     for c in cases:

@@ -276,7 +276,10 @@ class PostgresCaseStore:
         from mocli.store.postgres_report import tally
 
         where, params = sql_where_of(filters)
-        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top)), now, top=top)
+        # Migration 4's kept totals are by status, agent, tier, carrier and action, never by date.
+        kept = "" if filters.since or filters.until else "counts" if where else "all"
+        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, kept=kept)), now,
+                                  top=top)
 
     def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
         """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim

@@ -52,8 +52,11 @@ FROM (SELECT {STEP.format("created_at")} AS opened,
 GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached), (hours))"""
 
 
-def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int) -> Any:
-    """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters)."""
+def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, kept: str = "") -> Any:
+    """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters).
+
+    `kept`: which of migration 4's kept totals `where` allows reading ("counts" when it filters only on
+    their key columns, "all" when it filters nothing); the rest is counted from the cases."""
     from mocli import reporting
 
     # The grouping sets hash a few thousand groups each; planned with the default 4 MB, they would be
@@ -66,9 +69,12 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
     t = reporting.Tally(*(Counter() for _ in range(11)), defaultdict(Counter), (0, None, None), 0,
                         Counter(), 0, Counter(), 0, Counter(), 0, [], [])
     sql_where = " AND ".join(where) or "true"
-    cur.execute(COUNTS.format(where=sql_where), [now, *params])
-    for row in cur.fetchall():
-        _count(t, *row)
+    if kept:
+        _kept_counts(cur, t, sql_where, params, now)
+    else:
+        cur.execute(COUNTS.format(where=sql_where), [now, *params])
+        for row in cur.fetchall():
+            _count(t, *row)
     weeks: dict[datetime, date] = {}
 
     def week(step: datetime) -> date:
@@ -78,8 +84,12 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
         return weeks[step]
 
     hours: Counter = Counter()
-    cur.execute(TREND.format(where=sql_where), [now, now, *params])
-    for sets, opened, resolved, settled, breached, hrs, n in cur.fetchall():
+    if kept == "all":
+        rows = _kept_trend(cur, now)
+    else:
+        cur.execute(TREND.format(where=sql_where), [now, now, *params])
+        rows = cur.fetchall()
+    for sets, opened, resolved, settled, breached, hrs, n in rows:
         if sets == 0b01111:
             t.weekly[week(opened)]["opened"] += n
         elif sets == 0b10111:
@@ -96,6 +106,63 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
     _repeats(cur, t, where, params, top)
     _overdue(cur, t, where, params, now, top)
     return t
+
+
+# Migration 4's totals, as COUNTS gives them; the cases overdue (relative to now) from their index.
+KEPT_COUNTS = """
+SELECT status, tier, action, carrier, agent, nullif(outcome, ''), nullif(remedy, ''), nullif(currency, ''),
+       sum(n)::bigint, sum(value)::float8, 0, sum(met)::bigint, sum(met_late)::bigint
+FROM mocli_report_totals WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+HAVING sum(n) <> 0 OR sum(value) <> 0 OR sum(met) <> 0"""
+OVERDUE = ("SELECT tier, agent, count(*) FROM mocli_cases WHERE status = 'open' AND follow_up_by < %s AND {where} "
+           "GROUP BY 1, 2")
+
+
+def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datetime) -> None:
+    """The counts from migration 4's totals, and the cases overdue now from the open follow-ups' index."""
+    cur.execute(KEPT_COUNTS.format(where=sql_where), params)
+    for row in cur.fetchall():
+        _count(t, *row)
+    cur.execute(OVERDUE.format(where=sql_where), [now, *params])
+    for tier, agent, n in cur.fetchall():
+        # As _count adds an overdue case: an open follow-up past is settled, and breached.
+        t.agents[agent]["overdue"] += n
+        t.overdue += n
+        t.sla_settled[tier] += n
+        t.sla_breached[tier] += n
+
+
+# The follow-ups not resolved that fall due in the current 15-minute step, up to now: the one step of
+# migration 4's kept trend that depends on the time of the report.
+SETTLING = f"""
+SELECT {STEP.format("%s::timestamptz")}, count(*),
+       count(*) FILTER (WHERE status = 'open' OR resolved_at > follow_up_by)
+FROM mocli_cases
+WHERE status <> 'resolved' AND follow_up_by >= {STEP.format("%s::timestamptz")} AND follow_up_by < %s"""
+
+
+def _kept_trend(cur: Any, now: datetime) -> list[tuple[Any, ...]]:
+    """TREND's rows, from migration 4's kept steps and times to resolution."""
+    cur.execute(SETTLING, [now, now, now])
+    current, settling, breaching = cur.fetchone()
+    rows: list[tuple[Any, ...]] = []
+    if settling:
+        rows += [(0b11001, None, None, current, True, None, breaching),
+                 (0b11001, None, None, current, False, None, settling - breaching)]
+    cur.execute("SELECT kind, step, breached, sum(n)::bigint FROM mocli_report_steps GROUP BY 1, 2, 3 "
+                "HAVING sum(n) <> 0")
+    for kind, step, breached, n in cur.fetchall():
+        if kind == "o":
+            rows.append((0b01111, step, None, None, None, None, n))
+        elif kind == "r":
+            rows.append((0b10111, None, step, None, None, None, n))
+        elif kind == "s":  # resolved: settled at its follow-up, or now when that is still to come
+            rows.append((0b11001, None, None, min(step, current), breached, None, n))
+        elif step < current:  # not resolved: settled once its follow-up is past
+            rows.append((0b11001, None, None, step, breached, None, n))
+    cur.execute("SELECT hours, sum(n)::bigint FROM mocli_report_hours GROUP BY 1 HAVING sum(n) <> 0")
+    rows += [(0b11110, None, None, None, None, hrs, n) for hrs, n in cur.fetchall()]
+    return rows
 
 
 def _count(t: Any, status: str, tier: str, action: str, carrier: str, agent: str, outcome: str | None,

@@ -1,0 +1,115 @@
+"""Migration 4's kept totals on a real PostgreSQL server (MOCLI_TEST_POSTGRES_URL, see conftest): the report
+read from them is the report counted from the cases, after adds, edits and resolutions, also when several
+agents write at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+from mocli import reporting
+
+NOW = datetime.fromisoformat("2026-11-27T15:07:00+00:00")  # mid-step: follow-ups settle within it
+
+# An agent writing at the same time as others: adds cases (two tiers, follow-ups either side of NOW,
+# some within NOW's 15 minutes), resolves every second one and re-dates every third.
+WRITER = """
+import copy, json, sys
+from datetime import datetime, timedelta
+from mocli.store.postgres import PostgresCaseStore
+base, url, agent, n = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], int(sys.argv[4])
+now = datetime.fromisoformat(sys.argv[5])
+store = PostgresCaseStore(url)
+for i in range(n):
+    c = copy.deepcopy(base)
+    c["id"] = f"MO-{agent.upper()}-{i:05d}"
+    c["agent"] = agent
+    c["customer"]["tier"] = "VIP" if i % 3 else "Standard"
+    c["created_at"] = (now - timedelta(hours=i * 7)).isoformat()
+    c["follow_up_by"] = (now + timedelta(minutes=(i % 7) * 4 - 20)).isoformat()
+    store.add(c)
+    if i % 2:
+        def resolve(c, i=i):
+            c["status"] = "resolved"
+            c["resolution"] = {"outcome": "lost" if i % 4 == 1 else "found", "remedy": "refund", "value": 10.25 * i,
+                               "currency": "USD", "resolved_at": (now - timedelta(minutes=i)).isoformat(),
+                               "hours_to_resolution": round(i / 3, 1)}
+            return c
+        store.update(c["id"], resolve)
+    if i % 3 == 0:
+        def redate(c, i=i):
+            c["follow_up_by"] = (now + timedelta(days=1, minutes=i)).isoformat()
+            return c
+        store.update(c["id"], redate)
+print("done")
+"""
+
+
+def _reports(url, filters):
+    """(the report from the kept totals, the report counted from the cases) for `filters`."""
+    from mocli.store.postgres import PostgresCaseStore
+    from mocli.store.postgres_report import tally
+    from mocli.store.postgres_rows import sql_where_of
+
+    store = PostgresCaseStore(url)
+    try:
+        kept = store.report(filters, NOW)
+        where, params = sql_where_of(filters)
+        counted = reporting.assemble(store._run(lambda cur: tally(cur, where, params, NOW, 20)), NOW, top=20)
+    finally:
+        store.close()
+    for r in (kept, counted):
+        r.pop("generated_at", None)
+    return kept, counted
+
+
+def test_four_agents_adding_and_resolving_at_once_leave_the_kept_totals_equal_to_a_recount(team_url, base_case,
+                                                                                          tmp_path):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(base_case))
+    per_agent = int(os.environ.get("MOCLI_TEST_CASES_PER_AGENT", "30"))
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(base), team_url, f"agent{i}", str(per_agent),
+                               NOW.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [out.strip() for out, _ in outs] == ["done"] * 4, [err[-800:] for _, err in outs]
+    import psycopg
+
+    from mocli.store import migrations
+
+    with psycopg.connect(team_url) as conn:
+        for table, key, sums, select in migrations.UPSERTS:
+            cols = key.split(", ")[1:]  # without the shard
+            kept = conn.execute(f"SELECT {', '.join(cols)}, {', '.join(f'sum({s})' for s in sums.split(', '))} "
+                                f"FROM {table} GROUP BY {', '.join(cols)} HAVING sum(n) <> 0 "
+                                f"ORDER BY {', '.join(cols)}").fetchall()
+            recount = conn.execute(select.format(shard="0", met=migrations.MET,
+                                                 src="(SELECT 1 AS sign, * FROM mocli_cases)")).fetchall()
+            assert kept == [row[1:] for row in recount], table
+    for filters in (reporting.Filters(), reporting.Filters(agent="AGENT2"), reporting.Filters(status="resolved"),
+                    reporting.Filters(tier="vip", status="open")):
+        kept, counted = _reports(team_url, filters)
+        assert kept["total"] == 4 * per_agent if filters == reporting.Filters() else True
+        assert kept == counted, filters
+
+
+def test_store_init_counts_the_cases_stored_before_schema_4(cli, team_url):
+    import psycopg
+
+    from test_store_postgres import back_to_schema_3
+
+    with psycopg.connect(team_url, autocommit=True) as conn:
+        back_to_schema_3(conn)
+    with psycopg.connect(team_url) as conn:
+        for n, status in enumerate(("open", "resolved", "open")):  # stored while nothing keeps the totals
+            conn.execute("INSERT INTO mocli_cases (id, created_at, agent, status, follow_up_by, tier, action, carrier, "
+                         "is_claim, doc) VALUES (%s, %s, %s, %s, %s, 'VIP', 'found', 'UPS', false, '{}')",
+                         (f"MO-261127-{n:05d}", NOW, f"agent{n}", status, NOW))
+    r = cli("store", "init")
+    assert r.code == 0, r.err
+    kept, counted = _reports(team_url, reporting.Filters())
+    assert (kept["total"], kept["open"], kept["resolved"]) == (3, 2, 1)
+    assert kept == counted
