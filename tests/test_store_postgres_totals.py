@@ -66,6 +66,22 @@ def _reports(url, filters):
     return kept, counted
 
 
+def _recoveries(url, filters):
+    """(the recovery figures from the kept totals, those counted from the cases) for `filters`."""
+    from mocli.store import postgres_claims
+    from mocli.store.postgres import PostgresCaseStore
+    from mocli.store.postgres_rows import sql_where_of
+
+    store = PostgresCaseStore(url)
+    try:
+        where, params = sql_where_of(filters)
+        return tuple(store._run(lambda cur, kept=kept: postgres_claims.recovery(cur, where, params, NOW,
+                                                                                 store.claim_clock, kept=kept))
+                     for kept in (True, False))
+    finally:
+        store.close()
+
+
 def test_four_agents_adding_and_resolving_at_once_leave_the_kept_totals_equal_to_a_recount(team_url, base_case,
                                                                                           tmp_path):
     base = tmp_path / "base.json"
@@ -77,16 +93,18 @@ def test_four_agents_adding_and_resolving_at_once_leave_the_kept_totals_equal_to
     outs = [p.communicate(timeout=600) for p in procs]
     assert [out.strip() for out, _ in outs] == ["done"] * 4, [err[-800:] for _, err in outs]
     import psycopg
+    from psycopg.types.string import TextLoader
 
     from mocli.store import migrations
 
     with psycopg.connect(team_url) as conn:
+        conn.adapters.register_loader("date", TextLoader)  # the kept recovery's '-infinity' (no day)
         for table, key, sums, select in migrations.UPSERTS:
             cols = key.split(", ")[1:]  # without the shard
             kept = conn.execute(f"SELECT {', '.join(cols)}, {', '.join(f'sum({s})' for s in sums.split(', '))} "
                                 f"FROM {table} GROUP BY {', '.join(cols)} HAVING sum(n) <> 0 "
                                 f"ORDER BY {', '.join(cols)}").fetchall()
-            recount = conn.execute(select.format(shard="0", met=migrations.MET,
+            recount = conn.execute(select.format(shard="0", met=migrations.MET, concern=migrations.CONCERN,
                                                  src="(SELECT 1 AS sign, * FROM mocli_cases)")).fetchall()
             assert kept == [row[1:] for row in recount], table
     for filters in (reporting.Filters(), reporting.Filters(agent="AGENT2"), reporting.Filters(status="resolved"),
@@ -94,6 +112,8 @@ def test_four_agents_adding_and_resolving_at_once_leave_the_kept_totals_equal_to
         kept, counted = _reports(team_url, filters)
         assert kept["total"] == 4 * per_agent if filters == reporting.Filters() else True
         assert kept == counted, filters
+    kept_recovery, counted_recovery = _recoveries(team_url, reporting.Filters())
+    assert kept_recovery[0] and kept_recovery == counted_recovery
 
 
 def test_store_init_counts_the_cases_stored_before_schema_4(cli, team_url):

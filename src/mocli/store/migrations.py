@@ -58,10 +58,30 @@ GROUP BY 2, 3, 4 HAVING sum(sign) <> 0 ORDER BY 2, 3, 4"""
 HOURS_OF = """
 SELECT {shard}, hours_to_resolution, sum(sign) FROM {src} c
 WHERE has_resolution AND hours_to_resolution IS NOT NULL GROUP BY 2 HAVING sum(sign) <> 0 ORDER BY 2"""
+# As postgres_claims.recovery reads each case concerned: a parcel lost, a claim filed, a window that
+# expires unfiled (by the day it expires, so that the report counts those past).
+RECOVERY_OF = """
+SELECT {shard}, claim_rules, kind, carrier, currency, expires, sum(sign), sum(sign * n2), sum(sign * n3),
+       coalesce(sum(sign * amount), 0), coalesce(sum(sign * amount2), 0)
+FROM (SELECT sign, claim_rules, 'lost' AS kind, carrier, coalesce(currency, '') AS currency,
+             date '-infinity' AS expires, 0 AS n2, 0 AS n3, value::numeric AS amount, 0::numeric AS amount2
+      FROM {src} c WHERE outcome = 'lost'
+      UNION ALL
+      SELECT sign, claim_rules, 'filed', carrier, coalesce(claim_currency, ''), date '-infinity',
+             (claim_status = 'paid')::int, (claim_status = 'denied')::int, claim_amount::numeric,
+             CASE WHEN claim_status = 'paid' THEN claim_paid::numeric END
+      FROM {src} c WHERE claim_status IS NOT NULL
+      UNION ALL
+      SELECT sign, claim_rules, 'expired', carrier, coalesce(order_currency, ''), claim_expires,
+             (claim_recoverable IS NOT NULL)::int, 0, claim_recoverable::numeric, 0
+      FROM {src} c WHERE claim_status IS NULL AND claim_expires IS NOT NULL AND {concern}) r
+GROUP BY 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6"""
 UPSERTS = (
     ("mocli_report_totals", f"shard, {TOTALS_KEY}", "n, value, met, met_late", TOTALS_OF),
     ("mocli_report_steps", "shard, kind, step, breached", "n", STEPS_OF),
     ("mocli_report_hours", "shard, hours", "n", HOURS_OF),
+    ("mocli_report_recovery", "shard, claim_rules, kind, carrier, currency, expires", "n, n2, n3, amount, amount2",
+     RECOVERY_OF),
 )
 
 
@@ -71,7 +91,8 @@ def summing(src: str, shard: str) -> str:
     for table, key, sums, select in UPSERTS:
         add = ", ".join(f"{c} = t.{c} + coalesce(excluded.{c}, 0)" for c in sums.split(", "))
         sql.append(f"INSERT INTO {table} AS t ({key}, {sums}) "
-                   f"{select.format(shard=shard, src=src, met=MET)} ON CONFLICT ({key}) DO UPDATE SET {add};")
+                   f"{select.format(shard=shard, src=src, met=MET, concern=CONCERN)} "
+                   f"ON CONFLICT ({key}) DO UPDATE SET {add};")
     return "\n".join(sql)
 
 
@@ -102,12 +123,17 @@ CREATE TABLE mocli_report_steps (
     n bigint NOT NULL, PRIMARY KEY (shard, kind, step, breached));
 CREATE TABLE mocli_report_hours (
     shard smallint NOT NULL, hours double precision NOT NULL, n bigint NOT NULL, PRIMARY KEY (shard, hours));
+CREATE TABLE mocli_report_recovery (
+    shard smallint NOT NULL, claim_rules text NOT NULL, kind text NOT NULL, carrier text NOT NULL,
+    currency text NOT NULL, expires date NOT NULL, n bigint NOT NULL, n2 bigint NOT NULL, n3 bigint NOT NULL,
+    amount numeric NOT NULL, amount2 numeric NOT NULL,
+    PRIMARY KEY (shard, claim_rules, kind, carrier, currency, expires));
 {_trigger("insert", _NEW)}
 {_trigger("update", f"(SELECT * FROM {_NEW} n UNION ALL SELECT * FROM {_OLD} o)")}
 {_trigger("delete", _OLD)}
 CREATE FUNCTION mocli_report_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE mocli_report_totals, mocli_report_steps, mocli_report_hours;
+    TRUNCATE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery;
     RETURN NULL;
 END $$;
 CREATE TRIGGER mocli_report_on_truncate AFTER TRUNCATE ON mocli_cases

@@ -289,7 +289,10 @@ class PostgresCaseStore:
 
         where, params = sql_where_of(filters)
         clock = self.claim_clock
-        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock))
+        # Migration 4's kept recovery totals are by carrier (and the claim rules), nothing else.
+        kept = not (filters.since or filters.until or filters.agent or filters.tier or filters.action
+                    or filters.status)
+        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock, kept=kept))
 
     def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,
                   due: bool = False, overdue: bool = False) -> tuple[list[Case], int, dict[str, Any]]:
