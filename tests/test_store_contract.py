@@ -121,6 +121,23 @@ def test_listing_filters_sorts_by_follow_up_and_counts_what_the_limit_hides(stor
     assert shown[0] == store.find("00002")  # whole records, history included
 
 
+def test_the_overdue_count_behind_a_limit_spans_days_agents_and_now(store, base_case):
+    late = [timedelta(days=3), timedelta(days=1, hours=2), timedelta(hours=20), timedelta(minutes=5)]
+    for n, ago in enumerate(late, 1):
+        store.add(make(base_case, n, agent=("ava", "ben")[n % 2], follow=NOW - ago))
+    store.add(make(base_case, 5, follow=NOW + timedelta(minutes=5)))  # later today: not overdue yet
+    store.add(make(base_case, 6, status="resolved", follow=NOW - timedelta(days=2)))
+
+    def count(filters):
+        shown, total = store.list_cases(filters, now=NOW, overdue=True, limit=1)
+        return len(shown), total
+
+    assert count(reporting.Filters(status="open")) == (1, 4)
+    assert count(reporting.Filters()) == (1, 4)
+    assert count(reporting.Filters(agent="BEN", status="open")) == (1, 2)
+    assert count(reporting.Filters(carrier="ups")) == (1, 4)
+
+
 def test_claim_history_finds_the_customers_claims_and_the_claims_at_the_address(store, base_case):
     store.add(make(base_case, 1, customer="C-1", order="#1"))
     store.add(make(base_case, 2, customer="C-2", order="#2"))  # same address, another customer

@@ -127,7 +127,8 @@ def test_the_report_indexes_name_the_claims_the_report_counts():
 
 def back_to_schema_3(conn):
     """Undo migration 4 (the report's kept totals, their triggers, the unresolved follow-ups' index)."""
-    conn.execute("DROP TABLE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery")
+    conn.execute("DROP TABLE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery, "
+                 "mocli_report_follow_ups")
     for op in ("insert", "update", "delete", "truncate"):
         conn.execute(f"DROP TRIGGER mocli_report_on_{op} ON mocli_cases")
         conn.execute(f"DROP FUNCTION mocli_report_on_{op}()")

@@ -15,7 +15,7 @@ from mocli import reporting
 NOW = datetime.fromisoformat("2026-11-27T15:07:00+00:00")  # mid-step: follow-ups settle within it
 
 # An agent writing at the same time as others: adds cases (two tiers, follow-ups either side of NOW,
-# some within NOW's 15 minutes), resolves every second one and re-dates every third.
+# some within NOW's 15 minutes, some two days before), resolves every second one and re-dates every third.
 WRITER = """
 import copy, json, sys
 from datetime import datetime, timedelta
@@ -29,7 +29,7 @@ for i in range(n):
     c["agent"] = agent
     c["customer"]["tier"] = "VIP" if i % 3 else "Standard"
     c["created_at"] = (now - timedelta(hours=i * 7)).isoformat()
-    c["follow_up_by"] = (now + timedelta(minutes=(i % 7) * 4 - 20)).isoformat()
+    c["follow_up_by"] = (now + timedelta(days=-(i % 5 == 4) * 2, minutes=(i % 7) * 4 - 20)).isoformat()
     store.add(c)
     if i % 2:
         def resolve(c, i=i):

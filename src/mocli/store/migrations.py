@@ -76,12 +76,19 @@ FROM (SELECT sign, claim_rules, 'lost' AS kind, carrier, coalesce(currency, '') 
              (claim_recoverable IS NOT NULL)::int, 0, claim_recoverable::numeric, 0
       FROM {src} c WHERE claim_status IS NULL AND claim_expires IS NOT NULL AND {concern}) r
 GROUP BY 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6"""
+# The follow-ups not resolved, by the (UTC) day they fall due: the overdue ones are those of the days
+# before today's, and today's up to now (read from the cases' index).
+FOLLOW_UPS_OF = """
+SELECT {shard}, (follow_up_by AT TIME ZONE 'UTC')::date, status, tier, agent, sum(sign)
+FROM {src} c WHERE status <> 'resolved' AND follow_up_by IS NOT NULL
+GROUP BY 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 2, 3, 4, 5"""
 UPSERTS = (
     ("mocli_report_totals", f"shard, {TOTALS_KEY}", "n, value, met, met_late", TOTALS_OF),
     ("mocli_report_steps", "shard, kind, step, breached", "n", STEPS_OF),
     ("mocli_report_hours", "shard, hours", "n", HOURS_OF),
     ("mocli_report_recovery", "shard, claim_rules, kind, carrier, currency, expires", "n, n2, n3, amount, amount2",
      RECOVERY_OF),
+    ("mocli_report_follow_ups", "shard, day, status, tier, agent", "n", FOLLOW_UPS_OF),
 )
 
 
@@ -128,12 +135,16 @@ CREATE TABLE mocli_report_recovery (
     currency text NOT NULL, expires date NOT NULL, n bigint NOT NULL, n2 bigint NOT NULL, n3 bigint NOT NULL,
     amount numeric NOT NULL, amount2 numeric NOT NULL,
     PRIMARY KEY (shard, claim_rules, kind, carrier, currency, expires));
+CREATE TABLE mocli_report_follow_ups (
+    shard smallint NOT NULL, day date NOT NULL, status text NOT NULL, tier text NOT NULL, agent text NOT NULL,
+    n bigint NOT NULL, PRIMARY KEY (shard, day, status, tier, agent));
 {_trigger("insert", _NEW)}
 {_trigger("update", f"(SELECT * FROM {_NEW} n UNION ALL SELECT * FROM {_OLD} o)")}
 {_trigger("delete", _OLD)}
 CREATE FUNCTION mocli_report_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery;
+    TRUNCATE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery,
+        mocli_report_follow_ups;
     RETURN NULL;
 END $$;
 CREATE TRIGGER mocli_report_on_truncate AFTER TRUNCATE ON mocli_cases

@@ -254,7 +254,15 @@ class PostgresCaseStore:
                         [*key_params, *params, *([limit] if limit else [])])
             shown = [r[0] for r in cur.fetchall()]
             if limit and len(shown) == limit:
-                cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
+                if overdue and not due and not (filters.carrier or filters.action or filters.since or filters.until):
+                    # How many: migration 4's follow-ups by day, not a count of every overdue case's entry.
+                    from mocli.store.postgres_report import KEPT_OVERDUE
+
+                    base, base_params = sql_where_of(filters)
+                    cur.execute(f"SELECT coalesce(sum(o.sum), 0)::bigint FROM ({KEPT_OVERDUE}) o".format(
+                        where=" AND ".join(base) or "true"), [now, *base_params, *base_params, now, now])
+                else:
+                    cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
                 return shown, cur.fetchone()[0]
             return shown, len(shown)
         return self._run(work)
@@ -278,8 +286,9 @@ class PostgresCaseStore:
         where, params = sql_where_of(filters)
         # Migration 4's kept totals are by status, agent, tier, carrier and action, never by date.
         kept = "" if filters.since or filters.until else "counts" if where else "all"
-        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, kept=kept)), now,
-                                  top=top)
+        by_day = bool(kept) and not (filters.carrier or filters.action)
+        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, kept=kept,
+                                                              by_day=by_day)), now, top=top)
 
     def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
         """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim

@@ -52,11 +52,13 @@ FROM (SELECT {STEP.format("created_at")} AS opened,
 GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached), (hours))"""
 
 
-def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, kept: str = "") -> Any:
+def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, kept: str = "",
+          by_day: bool = False) -> Any:
     """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters).
 
     `kept`: which of migration 4's kept totals `where` allows reading ("counts" when it filters only on
-    their key columns, "all" when it filters nothing); the rest is counted from the cases."""
+    their key columns, "all" when it filters nothing; `by_day`: the overdue from the follow-ups by day, the
+    filters being on status, tier or agent at most); the rest is counted from the cases."""
     from mocli import reporting
 
     # The grouping sets hash a few thousand groups each; planned with the default 4 MB, they would be
@@ -70,7 +72,7 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
                         Counter(), 0, Counter(), 0, Counter(), 0, [], [])
     sql_where = " AND ".join(where) or "true"
     if kept:
-        _kept_counts(cur, t, sql_where, params, now)
+        _kept_counts(cur, t, sql_where, params, now, by_day)
     else:
         cur.execute(COUNTS.format(where=sql_where), [now, *params])
         for row in cur.fetchall():
@@ -116,14 +118,29 @@ FROM mocli_report_totals WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 HAVING sum(n) <> 0 OR sum(value) <> 0 OR sum(met) <> 0"""
 OVERDUE = ("SELECT tier, agent, count(*) FROM mocli_cases WHERE status = 'open' AND follow_up_by < %s AND {where} "
            "GROUP BY 1, 2")
+# The same from migration 4's follow-ups by day (filters on status, tier or agent only): the days before
+# today's (UTC), and today's up to now from the index.
+KEPT_OVERDUE = """
+SELECT tier, agent, sum(n)::bigint FROM (
+    SELECT tier, agent, n FROM mocli_report_follow_ups
+    WHERE status = 'open' AND day < (%s::timestamptz AT TIME ZONE 'UTC')::date AND {where}
+    UNION ALL
+    SELECT tier, agent, 1 FROM mocli_cases WHERE status = 'open' AND {where}
+        AND follow_up_by >= date_trunc('day', %s::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+        AND follow_up_by < %s) o
+GROUP BY 1, 2 HAVING sum(n) <> 0"""
 
 
-def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datetime) -> None:
-    """The counts from migration 4's totals, and the cases overdue now from the open follow-ups' index."""
+def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datetime, by_day: bool) -> None:
+    """The counts from migration 4's totals, and the cases overdue now: from its follow-ups by day when
+    `by_day` (the filters allow it), else from the unresolved follow-ups' index."""
     cur.execute(KEPT_COUNTS.format(where=sql_where), params)
     for row in cur.fetchall():
         _count(t, *row)
-    cur.execute(OVERDUE.format(where=sql_where), [now, *params])
+    if by_day:
+        cur.execute(KEPT_OVERDUE.format(where=sql_where), [now, *params, *params, now, now])
+    else:
+        cur.execute(OVERDUE.format(where=sql_where), [now, *params])
     for tier, agent, n in cur.fetchall():
         # As _count adds an overdue case: an open follow-up past is settled, and breached.
         t.agents[agent]["overdue"] += n
