@@ -127,6 +127,19 @@ def test_four_agents_adding_and_resolving_at_once_leave_the_kept_totals_equal_to
         assert kept == counted, filters
     kept_recovery, counted_recovery = _recoveries(team_url, reporting.Filters())
     assert kept_recovery[0] and kept_recovery == counted_recovery
+    with psycopg.connect(team_url) as conn:
+        shards = conn.execute("SELECT count(DISTINCT shard) FROM mocli_report_steps").fetchone()[0]
+    store = PostgresCaseStore(team_url)
+    store.init()  # folds the writers' shards into one
+    store.close()
+    with psycopg.connect(team_url) as conn:
+        for table, *_ in migrations.UPSERTS:
+            assert conn.execute(f"SELECT array_agg(DISTINCT shard) FROM {table}").fetchone()[0] == [0], table
+    assert shards > 1  # the writers did spread over shards
+    for filters in (reporting.Filters(), reporting.Filters(tier="vip", status="open")):
+        kept, counted = _reports(team_url, filters)
+        assert kept == counted, filters
+    assert _recoveries(team_url, reporting.Filters())[0] == kept_recovery
 
 
 def test_store_init_counts_the_cases_stored_before_schema_4(cli, team_url):

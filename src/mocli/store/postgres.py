@@ -138,7 +138,9 @@ class PostgresCaseStore:
         """Create or upgrade the schema (idempotent): (version before, version after)."""
         conn = self.connection(check_schema=False)
         try:
-            return migrations.migrate(conn)
+            versions = migrations.migrate(conn)
+            migrations.fold(conn)
+            return versions
         except self._pg.Error as exc:
             raise self._error(exc) from None
 
