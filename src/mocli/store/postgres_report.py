@@ -77,11 +77,12 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
         cur.execute(COUNTS.format(where=sql_where), [now, *params])
         for row in cur.fetchall():
             _count(t, *row)
-    weeks: dict[datetime, date] = {}
+    weeks: dict[datetime | int, date] = {}
 
-    def week(step: datetime) -> date:
+    def week(step: datetime | int) -> date:  # the kept trend's steps are seconds since the epoch
         if step not in weeks:
-            day = step.astimezone(now.tzinfo).date()
+            moment = datetime.fromtimestamp(step, now.tzinfo) if isinstance(step, int) else step
+            day = moment.astimezone(now.tzinfo).date()
             weeks[step] = day - timedelta(days=day.weekday())
         return weeks[step]
 
@@ -152,22 +153,23 @@ def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datet
 # The follow-ups not resolved that fall due in the current 15-minute step, up to now: the one step of
 # migration 4's kept trend that depends on the time of the report.
 SETTLING = f"""
-SELECT {STEP.format("%s::timestamptz")}, count(*),
+SELECT extract(epoch FROM {STEP.format("%s::timestamptz")})::bigint, count(*),
        count(*) FILTER (WHERE status = 'open' OR resolved_at > follow_up_by)
 FROM mocli_cases
 WHERE status <> 'resolved' AND follow_up_by >= {STEP.format("%s::timestamptz")} AND follow_up_by < %s"""
 
 
 def _kept_trend(cur: Any, now: datetime) -> list[tuple[Any, ...]]:
-    """TREND's rows, from migration 4's kept steps and times to resolution."""
+    """TREND's rows, from migration 4's kept steps and times to resolution; the steps as seconds since the
+    epoch (tens of thousands of them at a million cases: a time zone's datetime is slow to hash)."""
     cur.execute(SETTLING, [now, now, now])
     current, settling, breaching = cur.fetchone()
     rows: list[tuple[Any, ...]] = []
     if settling:
         rows += [(0b11001, None, None, current, True, None, breaching),
                  (0b11001, None, None, current, False, None, settling - breaching)]
-    cur.execute("SELECT kind, step, breached, sum(n)::bigint FROM mocli_report_steps GROUP BY 1, 2, 3 "
-                "HAVING sum(n) <> 0")
+    cur.execute("SELECT kind, extract(epoch FROM step)::bigint, breached, sum(n)::bigint FROM mocli_report_steps "
+                "GROUP BY kind, step, breached HAVING sum(n) <> 0")
     for kind, step, breached, n in cur.fetchall():
         if kind == "o":
             rows.append((0b01111, step, None, None, None, None, n))
