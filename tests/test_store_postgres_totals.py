@@ -159,3 +159,7 @@ def test_store_init_counts_the_cases_stored_before_schema_4(cli, team_url):
     kept, counted = _reports(team_url, reporting.Filters())
     assert (kept["total"], kept["open"], kept["resolved"]) == (3, 2, 1)
     assert kept == counted
+    with psycopg.connect(team_url) as conn:  # mocli never deletes a case; a hand-made fix may
+        conn.execute("DELETE FROM mocli_cases WHERE id = 'MO-261127-00001'")
+    kept, counted = _reports(team_url, reporting.Filters())
+    assert (kept["total"], kept["resolved"]) == (2, 0) and kept == counted
