@@ -286,7 +286,8 @@ def current_version(cur: Any) -> int | None:
 
 
 def migrate(conn: Any) -> tuple[int | None, int]:
-    """Apply the missing migrations in one transaction; (version before, version after).
+    """Apply the missing migrations in one transaction, then fold the kept totals' shares (`fold`);
+    (version before, version after).
 
     Idempotent, and safe when two agents run it at once: an advisory lock makes the second wait and
     then find nothing left to do."""
@@ -303,4 +304,5 @@ def migrate(conn: Any) -> tuple[int | None, int]:
             cur.execute(sql)
             cur.execute(f"INSERT INTO {VERSION_TABLE} (version, description) VALUES (%s, %s)",
                         (version, description))
-        return before, max(before or 0, LATEST)
+    fold(conn)
+    return before, max(before or 0, LATEST)

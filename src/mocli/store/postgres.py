@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
 from mocli.store.interface import CaseIdTaken
+from mocli.store.postgres_report import count_overdue, tally
 from mocli.store.postgres_rows import (
     COLUMNS,
     INSERT,
     WHOLE,
     append_events,
     columns,
+    filtered_on,
     follow_up_due,
     like_prefix,
     load_psycopg,
@@ -138,9 +140,7 @@ class PostgresCaseStore:
         """Create or upgrade the schema (idempotent): (version before, version after)."""
         conn = self.connection(check_schema=False)
         try:
-            versions = migrations.migrate(conn)
-            migrations.fold(conn)
-            return versions
+            return migrations.migrate(conn)
         except self._pg.Error as exc:
             raise self._error(exc) from None
 
@@ -256,15 +256,9 @@ class PostgresCaseStore:
                         [*key_params, *params, *([limit] if limit else [])])
             shown = [r[0] for r in cur.fetchall()]
             if limit and len(shown) == limit:
-                if overdue and not due and not (filters.carrier or filters.action or filters.since or filters.until):
-                    # How many: migration 4's follow-ups by day, not a count of every overdue case's entry.
-                    from mocli.store.postgres_report import KEPT_OVERDUE
-
-                    base, base_params = sql_where_of(filters)
-                    cur.execute(f"SELECT coalesce(sum(o.sum), 0)::bigint FROM ({KEPT_OVERDUE}) o".format(
-                        where=" AND ".join(base) or "true"), [now, *base_params, *base_params, now, now])
-                else:
-                    cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
+                if overdue and not due and filtered_on(filters) <= {"status", "tier", "agent"}:
+                    return shown, count_overdue(cur, *sql_where_of(filters), now)
+                cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
                 return shown, cur.fetchone()[0]
             return shown, len(shown)
         return self._run(work)
@@ -283,14 +277,10 @@ class PostgresCaseStore:
         """The report's counts by SQL aggregates over the indexed columns (a few thousand grouped rows come
         back, never the cases), assembled into figures by the same code as the local report."""
         from mocli import reporting
-        from mocli.store.postgres_report import tally
 
         where, params = sql_where_of(filters)
-        # Migration 4's kept totals are by status, agent, tier, carrier and action, never by date.
-        kept = "" if filters.since or filters.until else "counts" if where else "all"
-        by_day = bool(kept) and not (filters.carrier or filters.action)
-        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, kept=kept,
-                                                              by_day=by_day)), now, top=top)
+        on = filtered_on(filters)
+        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, on=on)), now, top=top)
 
     def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
         """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim
@@ -300,9 +290,7 @@ class PostgresCaseStore:
 
         where, params = sql_where_of(filters)
         clock = self.claim_clock
-        # Migration 4's kept recovery totals are by carrier (and the claim rules), nothing else.
-        kept = not (filters.since or filters.until or filters.agent or filters.tier or filters.action
-                    or filters.status)
+        kept = filtered_on(filters) <= {"carrier"}  # migration 4's kept recovery is by carrier alone
         return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock, kept=kept))
 
     def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,

@@ -52,13 +52,14 @@ FROM (SELECT {STEP.format("created_at")} AS opened,
 GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached), (hours))"""
 
 
-def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, kept: str = "",
-          by_day: bool = False) -> Any:
+def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, on: set[str] | None = None) -> Any:
     """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters).
 
-    `kept`: which of migration 4's kept totals `where` allows reading ("counts" when it filters only on
-    their key columns, "all" when it filters nothing; `by_day`: the overdue from the follow-ups by day, the
-    filters being on status, tier or agent at most); the rest is counted from the cases."""
+    `on`: the filters `where` states (postgres_rows.filtered_on); migration 4's kept totals are read where
+    they allow (None: never): the counts by status, agent, tier, carrier and action (never by date), the
+    trend only unfiltered, the overdue by status, tier and agent. The rest is counted from the cases."""
+    kept = "" if on is None or on & {"since", "until"} else "counts" if on else "all"
+    by_day = bool(kept) and on is not None and on <= {"status", "tier", "agent"}
     from mocli import reporting
 
     # The grouping sets hash a few thousand groups each; planned with the default 4 MB, they would be
@@ -130,6 +131,14 @@ SELECT tier, agent, sum(n)::bigint FROM (
         AND follow_up_by >= date_trunc('day', %s::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
         AND follow_up_by < %s) o
 GROUP BY 1, 2 HAVING sum(n) <> 0"""
+
+
+def count_overdue(cur: Any, where: list[str], params: list[Any], now: datetime) -> int:
+    """How many open cases `where` selects are overdue, from migration 4's follow-ups by day (`where` on
+    status, tier or agent only): not a count of every overdue case's index entry."""
+    cur.execute(f"SELECT coalesce(sum(o.sum), 0)::bigint FROM ({KEPT_OVERDUE}) o".format(
+        where=" AND ".join(where) or "true"), [now, *params, *params, now, now])
+    return cur.fetchone()[0]
 
 
 def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datetime, by_day: bool) -> None:
