@@ -6,6 +6,10 @@ At a million cases every pass over the cases costs half a second or more: the co
 parallel), the weekly trend and the time-to-resolution histogram another (GROUPING SETS), both over
 migration 3's narrow covering index rather than the table; the claims' groupings read migration 2's
 indexes (benchmarks/team_store.py; EXPLAIN ANALYZE).
+
+Since schema 4 most of it is read from the totals that triggers keep on every write (migrations.py):
+a few thousand summary rows instead of the cases, where the report's filters are the totals' keys; the
+passes above remain for the filters that are not (`--since` / `--until`).
 """
 
 from __future__ import annotations
