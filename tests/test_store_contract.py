@@ -121,6 +121,23 @@ def test_listing_filters_sorts_by_follow_up_and_counts_what_the_limit_hides(stor
     assert shown[0] == store.find("00002")  # whole records, history included
 
 
+def test_the_overdue_count_behind_a_limit_spans_days_agents_and_now(store, base_case):
+    late = [timedelta(days=3), timedelta(days=1, hours=2), timedelta(hours=20), timedelta(minutes=5)]
+    for n, ago in enumerate(late, 1):
+        store.add(make(base_case, n, agent=("ava", "ben")[n % 2], follow=NOW - ago))
+    store.add(make(base_case, 5, follow=NOW + timedelta(minutes=5)))  # later today: not overdue yet
+    store.add(make(base_case, 6, status="resolved", follow=NOW - timedelta(days=2)))
+
+    def count(filters):
+        shown, total = store.list_cases(filters, now=NOW, overdue=True, limit=1)
+        return len(shown), total
+
+    assert count(reporting.Filters(status="open")) == (1, 4)
+    assert count(reporting.Filters()) == (1, 4)
+    assert count(reporting.Filters(agent="BEN", status="open")) == (1, 2)
+    assert count(reporting.Filters(carrier="ups")) == (1, 4)
+
+
 def test_claim_history_finds_the_customers_claims_and_the_claims_at_the_address(store, base_case):
     store.add(make(base_case, 1, customer="C-1", order="#1"))
     store.add(make(base_case, 2, customer="C-2", order="#2"))  # same address, another customer
@@ -155,6 +172,37 @@ def test_the_report_is_the_same_figures_as_computed_from_the_cases(store, base_c
     every = [reporting.summary(c) for c in cases]
     for filters in (reporting.Filters(), reporting.Filters(agent="BEN"), reporting.Filters(carrier="ups"),
                     reporting.Filters(since=NOW - timedelta(hours=2, minutes=30))):
+        expected = reporting.figures(reporting.select(every, filters), NOW)
+        got = store.report(filters, NOW)
+        for key in ("generated_at", "period", "filters", "sources"):
+            expected.pop(key), got.pop(key, None)
+        assert got == expected, filters
+
+
+def test_the_report_stays_the_figures_of_the_cases_after_they_are_edited_and_resolved(store, base_case):
+    cases = [make(base_case, n, agent=("ava", "ben")[n % 2], tier=("Standard", "VIP")[n % 3 == 0],
+                  carrier=("UPS", "FedEx")[n % 4 == 0], follow=NOW + timedelta(minutes=50 - 20 * n))
+             for n in range(1, 7)]
+    for c in cases:
+        store.add(c)
+
+    def resolve(c):
+        c["status"] = "resolved"
+        c["resolution"] = {"outcome": "lost", "remedy": "refund", "value": 12.5, "currency": "EUR",
+                           "resolved_at": (NOW - timedelta(minutes=30)).isoformat(), "hours_to_resolution": 2.5}
+        return c
+
+    def move(c):
+        c["follow_up_by"] = (NOW + timedelta(days=2)).isoformat()
+        c["agent"] = "cleo"
+        return c
+
+    for n, change in ((1, resolve), (4, resolve), (2, move), (5, move), (4, move)):
+        changed = store.update(cases[n - 1]["id"], change)
+        cases[n - 1] = {**changed, "history": []}
+    every = [reporting.summary(c) for c in cases]
+    for filters in (reporting.Filters(), reporting.Filters(agent="CLEO"), reporting.Filters(status="resolved"),
+                    reporting.Filters(tier="vip", carrier="fedex"), reporting.Filters(since=NOW - timedelta(hours=3))):
         expected = reporting.figures(reporting.select(every, filters), NOW)
         got = store.report(filters, NOW)
         for key in ("generated_at", "period", "filters", "sources"):

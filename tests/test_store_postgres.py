@@ -125,10 +125,22 @@ def test_the_report_indexes_name_the_claims_the_report_counts():
     assert migrations.CLAIMS == f"action IN ({', '.join(repr(a) for a in sorted(reporting.CLAIM_ACTIONS))})"
 
 
+def back_to_schema_3(conn):
+    """Undo migration 4 (the report's kept totals, their triggers, the unresolved follow-ups' index)."""
+    conn.execute("DROP TABLE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery, "
+                 "mocli_report_follow_ups")
+    for op in ("insert", "update", "delete", "truncate"):
+        conn.execute(f"DROP TRIGGER mocli_report_on_{op} ON mocli_cases")
+        conn.execute(f"DROP FUNCTION mocli_report_on_{op}()")
+    conn.execute("DROP INDEX mocli_cases_unresolved_follow_up")
+    conn.execute("DELETE FROM mocli_schema_version WHERE version > 3")
+
+
 def back_to_schema_2(conn):
-    """Undo migration 3 (the claim columns, their indexes with them, and the report's indexes)."""
+    """Undo migrations 4 and 3 (the claim columns, their indexes with them, and the report's indexes)."""
     from mocli.store.postgres_claims import CLAIM_COLUMNS
 
+    back_to_schema_3(conn)
     conn.execute(f"ALTER TABLE mocli_cases {', '.join(f'DROP COLUMN {name}' for name in CLAIM_COLUMNS)}")
     conn.execute("DROP INDEX mocli_cases_report, mocli_cases_fraud")
     conn.execute("DELETE FROM mocli_schema_version WHERE version > 2")

@@ -22,6 +22,141 @@ FRAUD = "action = 'fraud_review'"
 # The cases the report's recovery figures read (store/postgres_claims.py), as migration 3's index states it.
 CONCERN = "(outcome = 'lost' OR claim_status IS NOT NULL OR claim_rules <> '')"
 
+# Migration 4's summary tables: what each case adds to the report's figures, by the columns the report
+# groups and filters by. `{src}` is a set of cases with a `sign` column (+1 a case stored, -1 a case's old
+# row replaced or deleted); the sums are taken in key order so that concurrent writers lock the summary
+# rows in one order (never a deadlock), on their own shard of rows (no queue behind one hot row).
+_SHARD = "pg_backend_pid() % 8"
+TOTALS_KEY = "status, tier, action, carrier, agent, outcome, remedy, currency"
+# As postgres_report.COUNTS reads each case ('' for none: a summary key is never NULL).
+TOTALS_OF = """
+SELECT {shard}, status, tier, action, carrier, agent,
+       coalesce(CASE WHEN has_resolution THEN outcome WHEN status = 'resolved' THEN 'found' END, ''),
+       coalesce(CASE WHEN has_resolution THEN nullif(remedy, '') END, ''), coalesce(currency, ''),
+       sum(sign), sum(sign * coalesce(value, 0)::numeric),
+       coalesce(sum(sign) FILTER (WHERE {met}), 0),
+       coalesce(sum(sign) FILTER (WHERE {met} AND resolved_at > follow_up_by), 0)
+FROM {src} c GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+-- An edit can move a case's value or follow-up and not its kind: its sums change, not its count.
+HAVING sum(sign) <> 0 OR sum(sign * coalesce(value, 0)::numeric) <> 0 OR bool_or({met})
+ORDER BY 2, 3, 4, 5, 6, 7, 8, 9"""
+MET = "(follow_up_by IS NOT NULL AND status <> 'open' AND NOT (status = 'resolved' AND NOT has_resolution))"
+STEP = "date_bin('15 minutes', {}, timestamptz '2000-01-03 00:00+00')"
+# As postgres_report.TREND reads each case: the 15-minute step it was opened in ('o'), resolved in
+# ('r'), and its follow-up's step, settled whatever the time once resolved ('s'), else once past ('f').
+STEPS_OF = f"""
+SELECT {{shard}}, kind, step, breached, sum(sign)
+FROM (SELECT sign, 'o' AS kind, {STEP.format("created_at")} AS step, false AS breached FROM {{src}} c
+      UNION ALL
+      SELECT sign, 'r', {STEP.format("resolved_at")}, false FROM {{src}} c
+      WHERE has_resolution AND resolved_at IS NOT NULL
+      UNION ALL
+      SELECT sign, CASE WHEN status = 'resolved' THEN 's' ELSE 'f' END, {STEP.format("follow_up_by")},
+             status = 'open' OR coalesce(resolved_at > follow_up_by, false)
+      FROM {{src}} c WHERE follow_up_by IS NOT NULL AND NOT (status = 'resolved' AND NOT has_resolution)) s
+GROUP BY 2, 3, 4 HAVING sum(sign) <> 0 ORDER BY 2, 3, 4"""
+HOURS_OF = """
+SELECT {shard}, hours_to_resolution, sum(sign) FROM {src} c
+WHERE has_resolution AND hours_to_resolution IS NOT NULL GROUP BY 2 HAVING sum(sign) <> 0 ORDER BY 2"""
+# As postgres_claims.recovery reads each case concerned: a parcel lost, a claim filed, a window that
+# expires unfiled (by the day it expires, so that the report counts those past).
+RECOVERY_OF = """
+SELECT {shard}, claim_rules, kind, carrier, currency, expires, sum(sign), sum(sign * n2), sum(sign * n3),
+       coalesce(sum(sign * amount), 0), coalesce(sum(sign * amount2), 0)
+FROM (SELECT sign, claim_rules, 'lost' AS kind, carrier, coalesce(currency, '') AS currency,
+             date '-infinity' AS expires, 0 AS n2, 0 AS n3, value::numeric AS amount, 0::numeric AS amount2
+      FROM {src} c WHERE outcome = 'lost'
+      UNION ALL
+      SELECT sign, claim_rules, 'filed', carrier, coalesce(claim_currency, ''), date '-infinity',
+             (claim_status = 'paid')::int, (claim_status = 'denied')::int, claim_amount::numeric,
+             CASE WHEN claim_status = 'paid' THEN claim_paid::numeric END
+      FROM {src} c WHERE claim_status IS NOT NULL
+      UNION ALL
+      SELECT sign, claim_rules, 'expired', carrier, coalesce(order_currency, ''), claim_expires,
+             (claim_recoverable IS NOT NULL)::int, 0, claim_recoverable::numeric, 0
+      FROM {src} c WHERE claim_status IS NULL AND claim_expires IS NOT NULL AND {concern}) r
+GROUP BY 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6"""
+# The follow-ups not resolved, by the (UTC) day they fall due: the overdue ones are those of the days
+# before today's, and today's up to now (read from the cases' index).
+FOLLOW_UPS_OF = """
+SELECT {shard}, (follow_up_by AT TIME ZONE 'UTC')::date, status, tier, agent, sum(sign)
+FROM {src} c WHERE status <> 'resolved' AND follow_up_by IS NOT NULL
+GROUP BY 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 2, 3, 4, 5"""
+UPSERTS = (
+    ("mocli_report_totals", f"shard, {TOTALS_KEY}", "n, value, met, met_late", TOTALS_OF),
+    ("mocli_report_steps", "shard, kind, step, breached", "n", STEPS_OF),
+    ("mocli_report_hours", "shard, hours", "n", HOURS_OF),
+    ("mocli_report_recovery", "shard, claim_rules, kind, carrier, currency, expires", "n, n2, n3, amount, amount2",
+     RECOVERY_OF),
+    ("mocli_report_follow_ups", "shard, day, status, tier, agent", "n", FOLLOW_UPS_OF),
+)
+
+
+def summing(src: str, shard: str) -> str:
+    """SQL adding the contributions of the cases `src` (with their `sign`) to the summary tables."""
+    sql = []
+    for table, key, sums, select in UPSERTS:
+        add = ", ".join(f"{c} = t.{c} + coalesce(excluded.{c}, 0)" for c in sums.split(", "))
+        sql.append(f"INSERT INTO {table} AS t ({key}, {sums}) "
+                   f"{select.format(shard=shard, src=src, met=MET, concern=CONCERN)} "
+                   f"ON CONFLICT ({key}) DO UPDATE SET {add};")
+    return "\n".join(sql)
+
+
+def _trigger(op: str, src: str) -> str:
+    return f"""
+CREATE FUNCTION mocli_report_on_{op}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{summing(src, _SHARD)}
+    RETURN NULL;
+END $$;
+CREATE TRIGGER mocli_report_on_{op} AFTER {op.upper()} ON mocli_cases
+    REFERENCING {"NEW TABLE AS new_rows" if op != "delete" else ""} {"OLD TABLE AS old_rows" if op != "insert" else ""}
+    FOR EACH STATEMENT EXECUTE FUNCTION mocli_report_on_{op}();"""
+
+
+_NEW = "(SELECT 1 AS sign, * FROM new_rows)"
+_OLD = "(SELECT -1 AS sign, * FROM old_rows)"
+SUMMARY = f"""
+-- `mocli report`'s figures kept up to date by every write to the cases (statement triggers, in the
+-- writing transaction): the report reads a few thousand summary rows instead of a million cases.
+CREATE TABLE mocli_report_totals (
+    shard smallint NOT NULL, status text NOT NULL, tier text NOT NULL, action text NOT NULL,
+    carrier text NOT NULL, agent text NOT NULL, outcome text NOT NULL, remedy text NOT NULL,
+    currency text NOT NULL, n bigint NOT NULL, value numeric NOT NULL, met bigint NOT NULL,
+    met_late bigint NOT NULL, PRIMARY KEY (shard, {TOTALS_KEY}));
+CREATE TABLE mocli_report_steps (
+    shard smallint NOT NULL, kind text NOT NULL, step timestamptz NOT NULL, breached boolean NOT NULL,
+    n bigint NOT NULL, PRIMARY KEY (shard, kind, step, breached));
+CREATE TABLE mocli_report_hours (
+    shard smallint NOT NULL, hours double precision NOT NULL, n bigint NOT NULL, PRIMARY KEY (shard, hours));
+CREATE TABLE mocli_report_recovery (
+    shard smallint NOT NULL, claim_rules text NOT NULL, kind text NOT NULL, carrier text NOT NULL,
+    currency text NOT NULL, expires date NOT NULL, n bigint NOT NULL, n2 bigint NOT NULL, n3 bigint NOT NULL,
+    amount numeric NOT NULL, amount2 numeric NOT NULL,
+    PRIMARY KEY (shard, claim_rules, kind, carrier, currency, expires));
+CREATE TABLE mocli_report_follow_ups (
+    shard smallint NOT NULL, day date NOT NULL, status text NOT NULL, tier text NOT NULL, agent text NOT NULL,
+    n bigint NOT NULL, PRIMARY KEY (shard, day, status, tier, agent));
+{_trigger("insert", _NEW)}
+{_trigger("update", f"(SELECT * FROM {_NEW} n UNION ALL SELECT * FROM {_OLD} o)")}
+{_trigger("delete", _OLD)}
+CREATE FUNCTION mocli_report_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE mocli_report_totals, mocli_report_steps, mocli_report_hours, mocli_report_recovery,
+        mocli_report_follow_ups;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER mocli_report_on_truncate AFTER TRUNCATE ON mocli_cases
+    FOR EACH STATEMENT EXECUTE FUNCTION mocli_report_on_truncate();
+-- The cases stored before.
+{summing("(SELECT 1 AS sign, * FROM mocli_cases)", "0")}
+-- The report's overdue follow-ups per tier and agent, and the follow-ups settling now, read from this
+-- index alone.
+CREATE INDEX mocli_cases_unresolved_follow_up ON mocli_cases (follow_up_by)
+    INCLUDE (status, tier, agent, carrier, action, has_resolution, resolved_at) WHERE status <> 'resolved';
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "cases, their history events, and the indexes the commands filter on", """
 CREATE TABLE mocli_cases (
@@ -121,9 +256,24 @@ CREATE INDEX mocli_cases_report ON mocli_cases (created_at)
 CREATE INDEX mocli_cases_fraud ON mocli_cases (created_at) INCLUDE (signals, agent, tier, carrier, status)
     WHERE {FRAUD};
 """),
+    (4, "the report's figures kept up to date on every write (summary tables)", SUMMARY),
 ]
 
 LATEST = MIGRATIONS[-1][0]
+
+
+def fold(conn: Any) -> None:
+    """Fold migration 4's summary rows into one shard and drop those that sum to nothing: each writing
+    connection adds to its own shard, so a busy team's summary grows up to eight rows per key meanwhile.
+    Writers wait for the few hundred milliseconds this takes."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(f"LOCK TABLE {', '.join(table for table, *_ in UPSERTS)} IN EXCLUSIVE MODE")
+        for table, key, sums, _ in UPSERTS:
+            cols = key.removeprefix("shard, ")
+            total = ", ".join(f"sum({c})" for c in sums.split(", "))
+            cur.execute(f"WITH gone AS (DELETE FROM {table} RETURNING *) INSERT INTO {table} ({key}, {sums}) "
+                        f"SELECT 0, {cols}, {total} FROM gone GROUP BY {cols} "
+                        f"HAVING {' OR '.join(f'sum({c}) <> 0' for c in sums.split(', '))}")
 
 
 def current_version(cur: Any) -> int | None:
@@ -136,7 +286,8 @@ def current_version(cur: Any) -> int | None:
 
 
 def migrate(conn: Any) -> tuple[int | None, int]:
-    """Apply the missing migrations in one transaction; (version before, version after).
+    """Apply the missing migrations in one transaction, then fold the kept totals' shares (`fold`);
+    (version before, version after).
 
     Idempotent, and safe when two agents run it at once: an advisory lock makes the second wait and
     then find nothing left to do."""
@@ -153,4 +304,5 @@ def migrate(conn: Any) -> tuple[int | None, int]:
             cur.execute(sql)
             cur.execute(f"INSERT INTO {VERSION_TABLE} (version, description) VALUES (%s, %s)",
                         (version, description))
-        return before, max(before or 0, LATEST)
+    fold(conn)
+    return before, max(before or 0, LATEST)

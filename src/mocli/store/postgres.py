@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from mocli.errors import NotFound, StoreError
 from mocli.store import migrations
 from mocli.store.interface import CaseIdTaken
+from mocli.store.postgres_report import count_overdue, tally
 from mocli.store.postgres_rows import (
     COLUMNS,
     INSERT,
     WHOLE,
     append_events,
     columns,
+    filtered_on,
     follow_up_due,
     like_prefix,
     load_psycopg,
@@ -254,6 +256,8 @@ class PostgresCaseStore:
                         [*key_params, *params, *([limit] if limit else [])])
             shown = [r[0] for r in cur.fetchall()]
             if limit and len(shown) == limit:
+                if overdue and not due and filtered_on(filters) <= {"status", "tier", "agent"}:
+                    return shown, count_overdue(cur, *sql_where_of(filters), now)
                 cur.execute(f"SELECT count(*) FROM mocli_cases c WHERE {sql_where}", params)
                 return shown, cur.fetchone()[0]
             return shown, len(shown)
@@ -273,10 +277,10 @@ class PostgresCaseStore:
         """The report's counts by SQL aggregates over the indexed columns (a few thousand grouped rows come
         back, never the cases), assembled into figures by the same code as the local report."""
         from mocli import reporting
-        from mocli.store.postgres_report import tally
 
         where, params = sql_where_of(filters)
-        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top)), now, top=top)
+        on = filtered_on(filters)
+        return reporting.assemble(self._run(lambda cur: tally(cur, where, params, now, top, on=on)), now, top=top)
 
     def recovery(self, filters: Filters, now: datetime) -> tuple[dict[str, Any], int]:
         """The report's carrier-claim recovery figures (policy/claims.py `recovery`), by SQL over the claim
@@ -286,7 +290,8 @@ class PostgresCaseStore:
 
         where, params = sql_where_of(filters)
         clock = self.claim_clock
-        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock))
+        kept = filtered_on(filters) <= {"carrier"}  # migration 4's kept recovery is by carrier alone
+        return self._run(lambda cur: postgres_claims.recovery(cur, where, params, now, clock, kept=kept))
 
     def claimable(self, filters: Filters, now: datetime, window: int | None, rules: Any, *, limit: int = 0,
                   due: bool = False, overdue: bool = False) -> tuple[list[Case], int, dict[str, Any]]:

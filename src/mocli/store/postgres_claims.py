@@ -54,36 +54,29 @@ class ClaimClockRules:
         self.book = ClaimBook(self.rules.rules, date.today(), calendar_for=destination_calendar)
 
 
+# The same rows from migration 4's kept recovery totals (the windows expired by today's date).
+KEPT = """
+SELECT carrier, kind, nullif(currency, ''), sum(n)::bigint, sum(n2)::bigint, sum(n3)::bigint, sum(amount),
+       sum(amount2)
+FROM mocli_report_recovery WHERE {where} AND claim_rules IN ('', %s) AND (kind <> 'expired' OR expires < %s)
+GROUP BY carrier, kind, currency HAVING sum(n) <> 0"""
+
+
 def recovery(cur: Any, where: list[str], params: list[Any], now: datetime,
-             clock: ClaimClockRules) -> tuple[dict[str, Any], int]:
-    """The report's recovery figures (policy/claims.py `recovery`) by GROUP BY over the claim columns;
-    the cases clocked under other rules by the clock in Python over their slim views. And how many those
-    were."""
+             clock: ClaimClockRules, *, kept: bool = False) -> tuple[dict[str, Any], int]:
+    """The report's recovery figures (policy/claims.py `recovery`) by GROUP BY over the claim columns, or
+    from migration 4's kept totals (`kept`: `where` filters on the carrier at most); the cases clocked under
+    other rules by the clock in Python over their slim views. And how many those were."""
     from mocli.claim_rules import destination_calendar
     from mocli.policy.claims import add_money, finish_recovery, merge_recovery, recovery_row, recovery_rows
     from mocli.reporting import carrier_of
 
     today = now.date()
     fresh = " AND ".join([*where, CONCERN, "claim_rules IN ('', %s)"])
-    # Each kind read by its own (parallel) scan of migration 3's index: materialising the ~300,000 rows
-    # once for the three took twice as long (EXPLAIN ANALYZE at a million cases).
-    cur.execute(f"""
-        WITH c AS NOT MATERIALIZED (
-            SELECT carrier, outcome, currency, value, claim_status, claim_currency, claim_amount, claim_paid,
-                   claim_expires, claim_recoverable, order_currency
-            FROM mocli_cases WHERE {fresh})
-        SELECT carrier, 'lost', currency, count(*), 0, 0, sum(value::numeric), 0 FROM c
-        WHERE outcome = 'lost' GROUP BY carrier, currency
-        UNION ALL
-        SELECT carrier, 'filed', claim_currency, count(*), count(*) FILTER (WHERE claim_status = 'paid'),
-               count(*) FILTER (WHERE claim_status = 'denied'), sum(claim_amount::numeric),
-               sum(claim_paid::numeric) FILTER (WHERE claim_status = 'paid') FROM c
-        WHERE claim_status IS NOT NULL GROUP BY carrier, claim_currency
-        UNION ALL
-        SELECT carrier, 'expired', order_currency, count(*), count(claim_recoverable), 0,
-               sum(claim_recoverable::numeric), 0 FROM c
-        WHERE claim_status IS NULL AND claim_expires < %s GROUP BY carrier, order_currency""",
-                [*params, clock.fingerprint, today])
+    if kept:
+        cur.execute(KEPT.format(where=" AND ".join(where) or "true"), [*params, clock.fingerprint, today])
+    else:
+        _count_recovery(cur, fresh, params, clock, today)
     rows: dict[str, dict[str, Any]] = {}
     for carrier, kind, currency, n, n2, n3, amount, amount2 in cur.fetchall():
         r = recovery_row(rows, carrier)
@@ -106,6 +99,29 @@ def recovery(cur: Any, where: list[str], params: list[Any], now: datetime,
         merge_recovery(rows, recovery_rows(stale, clock.rules.rules, today, carrier_of=carrier_of,
                                            calendar_for=destination_calendar))
     return finish_recovery(rows), len(stale)
+
+
+def _count_recovery(cur: Any, fresh: str, params: list[Any], clock: ClaimClockRules, today: date) -> None:
+    """recovery's rows counted from the cases."""
+    # Each kind read by its own (parallel) scan of migration 3's index: materialising the ~300,000 rows
+    # once for the three took twice as long (EXPLAIN ANALYZE at a million cases).
+    cur.execute(f"""
+        WITH c AS NOT MATERIALIZED (
+            SELECT carrier, outcome, currency, value, claim_status, claim_currency, claim_amount, claim_paid,
+                   claim_expires, claim_recoverable, order_currency
+            FROM mocli_cases WHERE {fresh})
+        SELECT carrier, 'lost', currency, count(*), 0, 0, sum(value::numeric), 0 FROM c
+        WHERE outcome = 'lost' GROUP BY carrier, currency
+        UNION ALL
+        SELECT carrier, 'filed', claim_currency, count(*), count(*) FILTER (WHERE claim_status = 'paid'),
+               count(*) FILTER (WHERE claim_status = 'denied'), sum(claim_amount::numeric),
+               sum(claim_paid::numeric) FILTER (WHERE claim_status = 'paid') FROM c
+        WHERE claim_status IS NOT NULL GROUP BY carrier, claim_currency
+        UNION ALL
+        SELECT carrier, 'expired', order_currency, count(*), count(claim_recoverable), 0,
+               sum(claim_recoverable::numeric), 0 FROM c
+        WHERE claim_status IS NULL AND claim_expires < %s GROUP BY carrier, order_currency""",
+                [*params, clock.fingerprint, today])
 
 
 def _views(conn: Any, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,10 @@ At a million cases every pass over the cases costs half a second or more: the co
 parallel), the weekly trend and the time-to-resolution histogram another (GROUPING SETS), both over
 migration 3's narrow covering index rather than the table; the claims' groupings read migration 2's
 indexes (benchmarks/team_store.py; EXPLAIN ANALYZE).
+
+Since schema 4 most of it is read from the totals that triggers keep on every write (migrations.py):
+a few thousand summary rows instead of the cases, where the report's filters are the totals' keys; the
+passes above remain for the filters that are not (`--since` / `--until`).
 """
 
 from __future__ import annotations
@@ -52,8 +56,14 @@ FROM (SELECT {STEP.format("created_at")} AS opened,
 GROUP BY GROUPING SETS ((opened), (resolved), (settled, breached), (hours))"""
 
 
-def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int) -> Any:
-    """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters)."""
+def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int, *, on: set[str] | None = None) -> Any:
+    """reporting.Tally of the cases `where` selects (SQL conditions on mocli_cases, `%s` parameters).
+
+    `on`: the filters `where` states (postgres_rows.filtered_on); migration 4's kept totals are read where
+    they allow (None: never): the counts by status, agent, tier, carrier and action (never by date), the
+    trend only unfiltered, the overdue by status, tier and agent. The rest is counted from the cases."""
+    kept = "" if on is None or on & {"since", "until"} else "counts" if on else "all"
+    by_day = bool(kept) and on is not None and on <= {"status", "tier", "agent"}
     from mocli import reporting
 
     # The grouping sets hash a few thousand groups each; planned with the default 4 MB, they would be
@@ -66,20 +76,28 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
     t = reporting.Tally(*(Counter() for _ in range(11)), defaultdict(Counter), (0, None, None), 0,
                         Counter(), 0, Counter(), 0, Counter(), 0, [], [])
     sql_where = " AND ".join(where) or "true"
-    cur.execute(COUNTS.format(where=sql_where), [now, *params])
-    for row in cur.fetchall():
-        _count(t, *row)
-    weeks: dict[datetime, date] = {}
+    if kept:
+        _kept_counts(cur, t, sql_where, params, now, by_day)
+    else:
+        cur.execute(COUNTS.format(where=sql_where), [now, *params])
+        for row in cur.fetchall():
+            _count(t, *row)
+    weeks: dict[datetime | int, date] = {}
 
-    def week(step: datetime) -> date:
+    def week(step: datetime | int) -> date:  # the kept trend's steps are seconds since the epoch
         if step not in weeks:
-            day = step.astimezone(now.tzinfo).date()
+            moment = datetime.fromtimestamp(step, now.tzinfo) if isinstance(step, int) else step
+            day = moment.astimezone(now.tzinfo).date()
             weeks[step] = day - timedelta(days=day.weekday())
         return weeks[step]
 
     hours: Counter = Counter()
-    cur.execute(TREND.format(where=sql_where), [now, now, *params])
-    for sets, opened, resolved, settled, breached, hrs, n in cur.fetchall():
+    if kept == "all":
+        rows = _kept_trend(cur, now)
+    else:
+        cur.execute(TREND.format(where=sql_where), [now, now, *params])
+        rows = cur.fetchall()
+    for sets, opened, resolved, settled, breached, hrs, n in rows:
         if sets == 0b01111:
             t.weekly[week(opened)]["opened"] += n
         elif sets == 0b10111:
@@ -96,6 +114,87 @@ def tally(cur: Any, where: list[str], params: list[Any], now: datetime, top: int
     _repeats(cur, t, where, params, top)
     _overdue(cur, t, where, params, now, top)
     return t
+
+
+# Migration 4's totals, as COUNTS gives them; the cases overdue (relative to now) from their index.
+KEPT_COUNTS = """
+SELECT status, tier, action, carrier, agent, nullif(outcome, ''), nullif(remedy, ''), nullif(currency, ''),
+       sum(n)::bigint, sum(value)::float8, 0, sum(met)::bigint, sum(met_late)::bigint
+FROM mocli_report_totals WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+HAVING sum(n) <> 0 OR sum(value) <> 0 OR sum(met) <> 0"""
+OVERDUE = ("SELECT tier, agent, count(*) FROM mocli_cases WHERE status = 'open' AND follow_up_by < %s AND {where} "
+           "GROUP BY 1, 2")
+# The same from migration 4's follow-ups by day (filters on status, tier or agent only): the days before
+# today's (UTC), and today's up to now from the index.
+KEPT_OVERDUE = """
+SELECT tier, agent, sum(n)::bigint FROM (
+    SELECT tier, agent, n FROM mocli_report_follow_ups
+    WHERE status = 'open' AND day < (%s::timestamptz AT TIME ZONE 'UTC')::date AND {where}
+    UNION ALL
+    SELECT tier, agent, 1 FROM mocli_cases WHERE status = 'open' AND {where}
+        AND follow_up_by >= date_trunc('day', %s::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+        AND follow_up_by < %s) o
+GROUP BY 1, 2 HAVING sum(n) <> 0"""
+
+
+def count_overdue(cur: Any, where: list[str], params: list[Any], now: datetime) -> int:
+    """How many open cases `where` selects are overdue, from migration 4's follow-ups by day (`where` on
+    status, tier or agent only): not a count of every overdue case's index entry."""
+    cur.execute(f"SELECT coalesce(sum(o.sum), 0)::bigint FROM ({KEPT_OVERDUE}) o".format(
+        where=" AND ".join(where) or "true"), [now, *params, *params, now, now])
+    return cur.fetchone()[0]
+
+
+def _kept_counts(cur: Any, t: Any, sql_where: str, params: list[Any], now: datetime, by_day: bool) -> None:
+    """The counts from migration 4's totals, and the cases overdue now: from its follow-ups by day when
+    `by_day` (the filters allow it), else from the unresolved follow-ups' index."""
+    cur.execute(KEPT_COUNTS.format(where=sql_where), params)
+    for row in cur.fetchall():
+        _count(t, *row)
+    if by_day:
+        cur.execute(KEPT_OVERDUE.format(where=sql_where), [now, *params, *params, now, now])
+    else:
+        cur.execute(OVERDUE.format(where=sql_where), [now, *params])
+    for tier, agent, n in cur.fetchall():
+        # As _count adds an overdue case: an open follow-up past is settled, and breached.
+        t.agents[agent]["overdue"] += n
+        t.overdue += n
+        t.sla_settled[tier] += n
+        t.sla_breached[tier] += n
+
+
+# The follow-ups not resolved that fall due in the current 15-minute step, up to now: the one step of
+# migration 4's kept trend that depends on the time of the report.
+SETTLING = f"""
+SELECT extract(epoch FROM {STEP.format("%s::timestamptz")})::bigint, count(*),
+       count(*) FILTER (WHERE status = 'open' OR resolved_at > follow_up_by)
+FROM mocli_cases
+WHERE status <> 'resolved' AND follow_up_by >= {STEP.format("%s::timestamptz")} AND follow_up_by < %s"""
+
+
+def _kept_trend(cur: Any, now: datetime) -> list[tuple[Any, ...]]:
+    """TREND's rows, from migration 4's kept steps and times to resolution; the steps as seconds since the
+    epoch (tens of thousands of them at a million cases: a time zone's datetime is slow to hash)."""
+    cur.execute(SETTLING, [now, now, now])
+    current, settling, breaching = cur.fetchone()
+    rows: list[tuple[Any, ...]] = []
+    if settling:
+        rows += [(0b11001, None, None, current, True, None, breaching),
+                 (0b11001, None, None, current, False, None, settling - breaching)]
+    cur.execute("SELECT kind, extract(epoch FROM step)::bigint, breached, sum(n)::bigint FROM mocli_report_steps "
+                "GROUP BY kind, step, breached HAVING sum(n) <> 0")
+    for kind, step, breached, n in cur.fetchall():
+        if kind == "o":
+            rows.append((0b01111, step, None, None, None, None, n))
+        elif kind == "r":
+            rows.append((0b10111, None, step, None, None, None, n))
+        elif kind == "s":  # resolved: settled at its follow-up, or now when that is still to come
+            rows.append((0b11001, None, None, min(step, current), breached, None, n))
+        elif step < current:  # not resolved: settled once its follow-up is past
+            rows.append((0b11001, None, None, step, breached, None, n))
+    cur.execute("SELECT hours, sum(n)::bigint FROM mocli_report_hours GROUP BY 1 HAVING sum(n) <> 0")
+    rows += [(0b11110, None, None, None, None, hrs, n) for hrs, n in cur.fetchall()]
+    return rows
 
 
 def _count(t: Any, status: str, tier: str, action: str, carrier: str, agent: str, outcome: str | None,

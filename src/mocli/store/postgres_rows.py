@@ -136,6 +136,11 @@ _FILTER_SQL = (("status", "status = %s"), ("agent", "lower(agent) = lower(%s)"),
                ("since", "created_at >= %s"), ("until", "created_at < %s"))
 
 
+def filtered_on(filters: Filters) -> set[str]:
+    """The reporting.Filters fields given (what decides which of migration 4's kept totals apply)."""
+    return {name for name, _ in _FILTER_SQL if getattr(filters, name)}
+
+
 def sql_where_of(filters: Filters) -> tuple[list[str], list[Any]]:
     """SQL conditions and their parameters for reporting.Filters."""
     given = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL if getattr(filters, name)]
