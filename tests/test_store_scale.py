@@ -10,7 +10,7 @@ import stat
 import orjson
 import pytest
 
-from mocli.errors import NotFound, StoreCorrupt
+from mocli.errors import NotFound, StoreBusy, StoreCorrupt
 from mocli.store import CaseStore, read_projection
 
 KEY = "test-v1"
@@ -53,14 +53,20 @@ def test_update_appends_exactly_one_record(path):
 def test_update_holds_the_lock_from_read_to_write(path):
     s = CaseStore(path)
     s.add(doc(1))
+    other = CaseStore(path, lock_timeout=0.05)  # another agent's process (its own lock file handle)
     seen = []
 
     def change(case):
-        seen.append(s.storage._lock.is_locked)
+        try:
+            other.add(doc(2))
+        except StoreBusy:
+            seen.append("busy")
         return {**case, "status": "resolved"}
 
     s.update("00001", change)
-    assert seen == [True] and not s.storage._lock.is_locked
+    assert seen == ["busy"]
+    other.add(doc(2))  # released once the update is written
+    assert [c["status"] for c in CaseStore(path).all()] == ["resolved", "open"]
 
 
 def test_updates_compact_when_superseded_records_pile_up(path):

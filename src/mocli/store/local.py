@@ -59,7 +59,8 @@ HEADER = b'{"mocli_store":1}\n'
 CASES = "cases"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-# Superseded records tolerated beyond twice the live ones before a compaction rewrites the journal.
+# Superseded records tolerated beyond twice the live ones before a compaction rewrites the journal (the
+# default of CaseStore's `compact_slack`).
 COMPACT_SLACK = 1000
 _RECORD_START = b'{"t":'  # every record line begins so (orjson keeps the key order t, i, n, d)
 
@@ -364,9 +365,11 @@ class _Corrupt(Exception):
 class JournalStorage(Storage):
     """A TinyDB storage that appends changes to a journal (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], lock_timeout: float = 10.0,
+                 compact_slack: int = COMPACT_SLACK) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.compact_slack = compact_slack
         self._lock: Any = None  # a FileLock, made at the first `locked()`: reading no file needs none
         self._raw: dict[str, dict[str, bytes]] = {}  # table -> doc id -> document bytes as read
         self._next: dict[str, int] = {}
@@ -522,7 +525,7 @@ class JournalStorage(Storage):
         `table` instead of a full read. False, taking nothing, when the next change may compact the
         journal: a compaction writes every table's documents, so the caller reads the whole journal."""
         live = len(scan.docs) if scan.live is None else scan.live
-        if scan.records + 1 > 2 * live + COMPACT_SLACK:  # other tables' documents only add to the live
+        if scan.records + 1 > 2 * live + self.compact_slack:  # other tables' documents only add to the live
             return False                                 # count: no false "no"
         self._next, self._records, self._live = {table: scan.next_id}, scan.records, live
         return True
@@ -536,7 +539,7 @@ class JournalStorage(Storage):
         next_id = self._next.get(table, doc_id + 1)
         line = self._record(table, str(doc_id), max(next_id, doc_id + 1), doc)
         live = self._live
-        if self._records + 1 > 2 * live + COMPACT_SLACK:
+        if self._records + 1 > 2 * live + self.compact_slack:
             data = self._read_bytes() or HEADER
             tables = self._parse(data, keep=False)
             tables.setdefault(table, {})[str(doc_id)] = doc
@@ -683,7 +686,7 @@ class JournalStorage(Storage):
             if not lines:
                 return
             live = sum(len(d) for d in data.values())
-            if self._records + len(lines) > 2 * live + COMPACT_SLACK:
+            if self._records + len(lines) > 2 * live + self.compact_slack:
                 self._compact(data, next_ids)
             else:
                 self._append(lines)
@@ -748,13 +751,17 @@ class CaseDB(TinyDB):
 class CaseStore:
     """The cases of one agent's file: add, find, update; never delete."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, lock_timeout: float = 10.0,
+                 compact_slack: int = COMPACT_SLACK) -> None:
+        """`compact_slack`: superseded records tolerated beyond twice the live ones before a change
+        compacts the journal; a negative one makes every change compact (durability tests do)."""
         if path is None:
             from mocli.config import data_dir
 
             path = data_dir() / "cases.db"
         self.path = Path(path)
-        self.db = CaseDB(self.path, storage=JournalStorage, lock_timeout=lock_timeout)
+        self.db = CaseDB(self.path, storage=JournalStorage, lock_timeout=lock_timeout,
+                         compact_slack=compact_slack)
         self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
         self.table = self.db.table(CASES, cache_size=0)
         warn_if_quarantined(self.path)
