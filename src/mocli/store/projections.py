@@ -20,6 +20,7 @@ from mocli.store.records import (
     CASES,
     HEADER,
     _torn_tail_ok,
+    checked_record,
     live_documents,
     split_damaged,
     valid_record,
@@ -175,17 +176,11 @@ def _project_latest(fd: int, start: int, end: int, scan: Scan, project: Callable
     try:
         for off, line in _lines_backward(fd, start, end, chunk):
             count += 1
-            try:
-                rec = orjson.loads(line)
-                t, doc_id, n = rec["t"], rec["i"], rec["n"]
-                if not (isinstance(t, str) and type(doc_id) is int and type(n) is int):
-                    raise TypeError
-                removed = bool(rec.get("x"))
-                if not removed and not isinstance(rec["d"], dict):
-                    raise TypeError
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            rec = checked_record(line)
+            if rec is None:
                 bad = True
                 break
+            t, doc_id, n, removed = rec["t"], rec["i"], rec["n"], bool(rec.get("x"))
             if t == table:
                 next_id = max(next_id, n)
                 if doc_id not in latest:

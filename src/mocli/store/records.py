@@ -38,15 +38,21 @@ QUARANTINE = ".quarantine-"
 REVIEWED = ".reviewed"
 
 
-def valid_record(line: bytes) -> bool:
-    """True if `line` is a whole journal record, as a full read checks it."""
+def checked_record(line: bytes) -> dict[str, Any] | None:
+    """The record on `line` if it is a whole journal record, as a full read checks it; else None."""
     try:
         rec = orjson.loads(line)
-        ok = (isinstance(rec, dict) and isinstance(rec.get("t"), str) and type(rec.get("i")) is int
-              and type(rec.get("n")) is int)
-        return ok and (bool(rec.get("x")) or isinstance(rec.get("d"), dict))
     except orjson.JSONDecodeError:
-        return False
+        return None
+    if not (isinstance(rec, dict) and isinstance(rec.get("t"), str) and type(rec.get("i")) is int
+            and type(rec.get("n")) is int):
+        return None
+    return rec if rec.get("x") or isinstance(rec.get("d"), dict) else None
+
+
+def valid_record(line: bytes) -> bool:
+    """True if `line` is a whole journal record, as a full read checks it."""
+    return checked_record(line) is not None
 
 
 def split_damaged(data: bytes) -> tuple[bytes, list[bytes]]:
