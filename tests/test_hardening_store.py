@@ -65,9 +65,8 @@ def _temporaries(directory: Path) -> list[Path]:
 
 def _busy_writer(path: str, wfd: int, seed: int) -> None:
     """Add and update cases as fast as it can; report each one on the pipe once it is acknowledged."""
-    store.COMPACT_SLACK = 6  # compact every few updates, so kills also land inside compactions
     rnd = random.Random(seed)
-    s = CaseStore(path, lock_timeout=30)
+    s = CaseStore(path, lock_timeout=30, compact_slack=6)  # compacts every few updates: kills land in them too
     i = 0
     while True:
         cid = f"S{seed}-{i}"
@@ -137,12 +136,8 @@ def test_a_writer_killed_at_random_moments_loses_nothing_acknowledged(tmp_path, 
                 assert data.endswith(b"\n") and not _temporaries(tmp_path)
         _check_everything_acknowledged_is_there(path, added, versions)
     # A compaction killed mid-way leaves a temporary file; the next compaction removes it.
-    s = CaseStore(path)
-    store.COMPACT_SLACK = -10**6  # compact now
-    try:
-        s.update(sorted(added)[0], lambda c: {**c, "v": time.monotonic_ns()})
-    finally:
-        store.COMPACT_SLACK = 1000
+    s = CaseStore(path, compact_slack=-10**6)  # every change compacts
+    s.update(sorted(added)[0], lambda c: {**c, "v": time.monotonic_ns()})
     assert not _temporaries(tmp_path)
     _check_everything_acknowledged_is_there(path, added, {})
 
@@ -153,6 +148,7 @@ def _die_mid_write(path: str, wfd: int, what: str, how: str) -> None:
     s.add({"id": "K1"})
     s.add({"id": "K2"})
     s.find("K1")  # build the id-index cache now, so the next write is the save itself
+    compacting = CaseStore(path, compact_slack=-10**6)  # every change compacts
     os.write(wfd, b"saved\n")
     real = os.write
 
@@ -168,8 +164,7 @@ def _die_mid_write(path: str, wfd: int, what: str, how: str) -> None:
     if what == "append":
         s.add({"id": "K3-never-acknowledged", "pad": "y" * 5000})
     else:
-        store.COMPACT_SLACK = -10**6  # compact now
-        s.update("K1", lambda c: {**c, "v": 1, "pad": "y" * 5000})
+        compacting.update("K1", lambda c: {**c, "v": 1, "pad": "y" * 5000})
 
 
 @pytest.mark.parametrize("what", ["append", "compaction"])
@@ -227,13 +222,13 @@ def _save_past_the_file_size_limit(path: str, wfd: int, what: str) -> None:
     """RLIMIT_FSIZE makes write() fail with EFBIG past a size, as a full disk fails with ENOSPC."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     s = CaseStore(path)
+    compacting = CaseStore(path, compact_slack=-10**6)  # every change compacts
     resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 2000, resource.RLIM_INFINITY))
     try:
         if what == "append":
             s.add({"id": "BIG", "pad": "z" * 50_000})
         else:
-            store.COMPACT_SLACK = -10**6  # compact now
-            s.update("F1", lambda c: {**c, "pad": "z" * 50_000})
+            compacting.update("F1", lambda c: {**c, "pad": "z" * 50_000})
         os.write(wfd, b"saved?!")
     except StoreError as exc:
         os.write(wfd, str(exc).encode())

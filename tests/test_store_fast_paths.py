@@ -13,9 +13,8 @@ import orjson
 import pytest
 
 from mocli import reporting
-from mocli.errors import NotFound, StoreCorrupt
-from mocli.store import local as store
-from mocli.store.local import HEADER, IDS_KEY, CaseStore, JournalStorage
+from mocli.errors import NotFound, StoreBusy, StoreCorrupt
+from mocli.store.local import HEADER, IDS_KEY, CaseStore
 
 
 def case(n: int, **extra) -> dict:
@@ -40,21 +39,26 @@ def filled(path):
     return s
 
 
-@pytest.fixture
-def no_full_read(monkeypatch):
-    """Fail the test if anything reads the whole journal the old way."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("the whole journal was read")
-
-    monkeypatch.setattr(JournalStorage, "read_docs", refuse)
-    monkeypatch.setattr(JournalStorage, "read", refuse)
-
-
 def index_cache(path):
     return path.with_name(f".{path.name}.{IDS_KEY}.cache")
 
 
-def test_case_note_and_resolve_reads_go_through_the_index_not_a_full_read(filled, path, no_full_read):
+def damage_case_2_in_place(path) -> bytes:
+    """Overwrite bytes inside case 2's record (same inode, same size): a full read finds the damage and
+    sets the line aside; a read through the cached index, which covers those bytes, never looks at them.
+    Returns the damaged line."""
+    data = path.read_bytes()
+    start = data.index(b'"id":"MO-261127-00002"')
+    assert start < len(data) - 4096  # outside the cache's anchor (its last 4 KB): only a full read sees it
+    with path.open("r+b") as fh:
+        fh.seek(start)
+        fh.write(b"#" * 10)
+    return path.read_bytes().split(b"\n")[2]
+
+
+def test_case_note_and_resolve_reads_go_through_the_index_not_a_full_read(filled, path):
+    filled.find("00008")  # the index is cached
+    damaged = damage_case_2_in_place(path)
     assert filled.find("00003")["id"] == "MO-261127-00003"
     out = filled.update("MO-261127-00005", lambda c: {**c, "history": ["noted"]})
     assert out["history"] == ["noted"]
@@ -67,6 +71,9 @@ def test_case_note_and_resolve_reads_go_through_the_index_not_a_full_read(filled
     assert filled.find("mo-261128-00001")["id"] == "MO-261128-00001"  # a whole id is never ambiguous
     with pytest.raises(NotFound, match="no case id"):
         filled.find("  ")
+    # No full read happened: it would have set the damaged line aside.
+    assert path.read_bytes().split(b"\n")[2] == damaged
+    assert not list(path.parent.glob("cases.db.quarantine-*"))
 
 
 def test_a_later_record_without_the_id_string_is_never_missed(filled, path):
@@ -94,19 +101,18 @@ def test_fast_updates_keep_ids_counts_and_the_tinydb_view_right(filled, path):
     assert [orjson.loads(line)["n"] for line in path.read_bytes().split(b"\n")[-5:-2]] == [9, 9, 9]
 
 
-def test_a_record_that_is_not_where_the_index_says_falls_back_to_a_full_read(filled, path, monkeypatch):
+def test_a_record_that_is_not_where_the_index_says_falls_back_to_a_full_read(filled, path):
     filled.find("00001")
+    damaged = damage_case_2_in_place(path)  # only a full read notices this one
     head, *docs, end = [orjson.loads(line) for line in index_cache(path).read_bytes().splitlines()]
     spans = {i: (start, length) for i, _, start, length in docs}
     for entry in docs:
         if entry[0] == 3:
             entry[2:] = spans[4]  # doc 3's record said to be doc 4's: a stale or wrong index
     index_cache(path).write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in [head, *docs, end]))
-    full_reads = []
-    real = JournalStorage.read_docs
-    monkeypatch.setattr(JournalStorage, "read_docs", lambda self, t: full_reads.append(t) or real(self, t))
     assert CaseStore(path).find("00003")["id"] == "MO-261127-00003"
-    assert full_reads == ["cases"]
+    [kept] = path.parent.glob("cases.db.quarantine-*")  # the full read found the damage and set it aside
+    assert kept.read_bytes() == damaged + b"\n"
 
 
 def test_records_appended_after_the_cache_are_checked_and_a_damaged_one_is_set_aside(filled, path):
@@ -151,11 +157,10 @@ def test_a_torn_tail_after_the_cache_is_ignored_then_cut_off(filled, path):
     assert [c["status"] for c in CaseStore(path).all()][-1] == "resolved"
 
 
-def test_after_a_compaction_the_cache_is_not_trusted(filled, path, monkeypatch):
+def test_after_a_compaction_the_cache_is_not_trusted(filled, path):
     filled.find("00001")
     inode = path.stat().st_ino
-    monkeypatch.setattr(store, "COMPACT_SLACK", -100)  # the next change compacts
-    filled.update("00006", lambda c: {**c, "status": "resolved"})
+    CaseStore(path, compact_slack=-100).update("00006", lambda c: {**c, "status": "resolved"})
     assert path.stat().st_ino != inode
     for n in range(1, 9):
         assert CaseStore(path).find(f"{n:05d}")["status"] == ("resolved" if n == 6 else "open")
@@ -170,24 +175,21 @@ def test_a_scan_that_was_compacted_away_reads_records_from_a_full_read(filled, p
     assert [c["id"] for c in got] == ["MO-261127-00008", "MO-261127-00002"]
 
 
-def test_the_fast_update_holds_the_lock_from_the_read_to_the_append(filled, path, monkeypatch):
+def test_the_fast_update_holds_the_lock_from_the_read_to_the_append(filled, path):
     s = CaseStore(path)
-    s.find("00001")
-    events = []
-    lock = s.storage._lock
-    # the scan finds where the journal's whole records end (the state the update builds on) under the lock
-    real_release, real_pread, real_append = lock.release, store._last_line_end, JournalStorage._append
+    s.find("00001")  # the index is cached: the update takes the fast path
+    other = CaseStore(path, lock_timeout=0.05)  # another agent's process (its own lock file handle)
+    before = path.read_bytes()
 
-    def release(*args, **kwargs):
-        if lock.lock_counter == 1:
-            events.append("unlocked")
-        return real_release(*args, **kwargs)
+    def change(found):
+        with pytest.raises(StoreBusy):  # the store stays locked between the read and the append
+            other.add(case(99))
+        assert path.read_bytes() == before  # nothing appended in between
+        return {**found, "status": "resolved"}
 
-    monkeypatch.setattr(lock, "release", release)
-    monkeypatch.setattr(store, "_last_line_end", lambda *a: events.append(("read", lock.is_locked)) or real_pread(*a))
-    monkeypatch.setattr(JournalStorage, "_append", lambda self, r: events.append("append") or real_append(self, r))
-    s.update("00002", lambda c: {**c, "status": "resolved"})
-    assert events == [("read", True), "append", "unlocked"]
+    s.update("00002", change)
+    other.add(case(99))  # the lock is released once the change is appended
+    assert [c["status"] for c in CaseStore(path).all()][1] == "resolved"
 
 
 def _noter(path: str, who: str, count: int) -> None:
@@ -236,7 +238,8 @@ def test_ctrl_c_while_the_cache_is_written_leaves_no_temporary_file(filled, path
 
 
 def test_ctrl_c_in_a_compaction_after_a_fast_read_keeps_the_old_file(filled, path, monkeypatch):
-    filled.find("00001")  # the index is cached: the first write is the compaction's
+    compacting = CaseStore(path, compact_slack=-100)  # every change compacts
+    compacting.find("00001")  # the index is cached: the first write is the compaction's
     before = path.read_bytes()
     real = os.write
 
@@ -244,10 +247,9 @@ def test_ctrl_c_in_a_compaction_after_a_fast_read_keeps_the_old_file(filled, pat
         real(fd, bytes(data[: max(1, len(data) // 2)]))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "COMPACT_SLACK", -100)
     monkeypatch.setattr(os, "write", half_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        filled.update("00001", lambda c: {**c, "status": "resolved"})
+        compacting.update("00001", lambda c: {**c, "status": "resolved"})
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]

@@ -10,7 +10,7 @@ import stat
 import orjson
 import pytest
 
-from mocli.errors import NotFound, StoreCorrupt
+from mocli.errors import NotFound, StoreBusy, StoreCorrupt
 from mocli.store import CaseStore, read_projection
 
 KEY = "test-v1"
@@ -53,14 +53,20 @@ def test_update_appends_exactly_one_record(path):
 def test_update_holds_the_lock_from_read_to_write(path):
     s = CaseStore(path)
     s.add(doc(1))
+    other = CaseStore(path, lock_timeout=0.05)  # another agent's process (its own lock file handle)
     seen = []
 
     def change(case):
-        seen.append(s.storage._lock.is_locked)
+        try:
+            other.add(doc(2))
+        except StoreBusy:
+            seen.append("busy")
         return {**case, "status": "resolved"}
 
     s.update("00001", change)
-    assert seen == [True] and not s.storage._lock.is_locked
+    assert seen == ["busy"]
+    other.add(doc(2))  # released once the update is written
+    assert [c["status"] for c in CaseStore(path).all()] == ["resolved", "open"]
 
 
 def test_updates_compact_when_superseded_records_pile_up(path):
@@ -203,20 +209,17 @@ def test_a_cold_read_projects_only_each_cases_latest_record(path):
     assert sorted(projected) == ["MO-000000-00000", "MO-000000-00001"]
 
 
-def test_a_cold_read_holds_a_chunk_of_the_journal_not_the_whole_file(path, monkeypatch):
+def test_a_cold_read_holds_a_chunk_of_the_journal_not_the_whole_file(path):
     import tracemalloc
-
-    from mocli.store import local
 
     CaseStore(path).table.insert_multiple(doc(n, filler="x" * 6000) for n in range(2000))
     size = path.stat().st_size  # about 12 MB
-    monkeypatch.setattr(local, "_CHUNK", 1 << 16, raising=False)
     small = path.with_name("warm-up.db")
     CaseStore(small).add(doc(0))
     read_projection(small, lambda d: d["id"], KEY)  # modules a read imports are not the journal's bytes
     tracemalloc.start()
     try:
-        got = read_projection(path, lambda d: d["id"], KEY)
+        got = read_projection(path, lambda d: d["id"], KEY, chunk_bytes=1 << 16)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -224,39 +227,33 @@ def test_a_cold_read_holds_a_chunk_of_the_journal_not_the_whole_file(path, monke
     assert peak < size / 4, f"peak {peak} bytes for a {size}-byte journal"
 
 
-def test_a_damaged_line_found_by_a_streaming_read_is_named_by_its_line_number(path, monkeypatch, capsys):
-    from mocli.store import local
-
+def test_a_damaged_line_found_by_a_streaming_read_is_named_by_its_line_number(path, capsys):
     s = CaseStore(path)
     for n in range(50):
         s.add(doc(n, filler="y" * 300))
     data = path.read_bytes().split(b"\n")
     data[10] = b'{"t":"cases","i":10,"n":11,"d":{oops'
     path.write_bytes(b"\n".join(data))
-    monkeypatch.setattr(local, "_CHUNK", 1 << 12, raising=False)
     os.chmod(path.parent, 0o755)  # not a folder mocli keeps its own files in: read around, never changed
     before = path.read_bytes()
-    got = read_projection(path, project, KEY, move_corrupt=False)
+    got = read_projection(path, project, KEY, move_corrupt=False, chunk_bytes=1 << 12)
     assert len(got) == 49 and path.read_bytes() == before
     assert "line 11 is not a valid case record" in capsys.readouterr().err
 
 
-def test_a_warm_read_streams_its_cache_too(path, monkeypatch):
+def test_a_warm_read_streams_its_cache_too(path):
     """Loading a cached view holds a chunk of the cache file besides the views it returns, not the whole
     file and a parsed copy of it (a warm report at 50,000 cases peaked above a cold one)."""
     import tracemalloc
-
-    from mocli.store import local
 
     CaseStore(path).table.insert_multiple(doc(n, filler="z" * 2000) for n in range(2000))
     whole = lambda d: {"id": d["id"], "filler": d["filler"]}  # noqa: E731
     read_projection(path, whole, KEY)  # builds the cache
     cache = path.with_name(f".cases.db.{KEY}.cache")
     size = cache.stat().st_size  # about 4 MB
-    monkeypatch.setattr(local, "_CHUNK", 1 << 16)
     tracemalloc.start()
     try:
-        got = read_projection(path, whole, KEY)
+        got = read_projection(path, whole, KEY, chunk_bytes=1 << 16)
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -24,7 +24,7 @@ def _path(db: Path | None) -> Path:
 def examine(path: Path) -> dict[str, Any]:
     """What a case file holds, read without changing it: intact cases, damaged lines, set-aside ones."""
     from mocli.errors import NotFound, StoreError
-    from mocli.store import HEADER, quarantine_files, split_damaged
+    from mocli.store import CASES, HEADER, live_documents, quarantine_files, split_damaged
 
     try:
         data = path.read_bytes()
@@ -36,7 +36,7 @@ def examine(path: Path) -> dict[str, Any]:
                               "records": 0, "damaged_lines": [], "set_aside": []}
     if report["is_case_store"]:
         good, _ = split_damaged(data)
-        report["cases"] = len(_cases_in(good))
+        report["cases"] = len(live_documents(good, CASES))
         report["records"] = good.count(b"\n") - 1
         lines = data[len(HEADER):].split(b"\n")
         tail = lines.pop()
@@ -48,23 +48,6 @@ def examine(path: Path) -> dict[str, Any]:
         report["set_aside"].append({"file": str(q), "records": q.read_bytes().count(b"\n")})
     report["healthy"] = report["is_case_store"] and not report["damaged_lines"] and not report["set_aside"]
     return report
-
-
-def _cases_in(journal: bytes) -> dict[int, dict[str, Any]]:
-    """The live cases of an intact journal (as split_damaged returns it)."""
-    import orjson  # noqa: TID253
-
-    from mocli.store import CASES
-
-    docs: dict[int, dict[str, Any]] = {}
-    for line in journal.split(b"\n")[1:-1]:
-        rec = orjson.loads(line)
-        if rec["t"] == CASES:
-            if rec.get("x"):
-                docs.pop(rec["i"], None)
-            else:
-                docs[rec["i"]] = rec["d"]
-    return docs
 
 
 def salvage(line: bytes) -> list[dict[str, Any]]:

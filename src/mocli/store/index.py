@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson  # noqa: TID253 (the store is imported only inside commands)
-
 from mocli.store import local
 from mocli.store.index_rows import COLUMNS, Row, micros, row  # noqa: F401 (micros: for index_queries)
 from mocli.store.local import CASES, HEADER
+from mocli.store.records import checked_record
 
 INDEX_KEY = "index-v1"  # bump with _FORMAT when a column's meaning changes
 _FORMAT = "4"
@@ -257,16 +256,10 @@ def _project(conn: sqlite3.Connection, fd: int, start: int, end: int, *, fresh: 
     try:
         for off, line in local._lines_backward(fd, start, end):
             count += 1
-            try:
-                rec = orjson.loads(line)
-                t, doc_id, n = rec["t"], rec["i"], rec["n"]
-                if not (isinstance(t, str) and type(doc_id) is int and type(n) is int):
-                    raise TypeError
-                removed = bool(rec.get("x"))
-                if not removed and not isinstance(rec["d"], dict):
-                    raise TypeError
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise Unusable("a record is not valid") from None
+            rec = checked_record(line)
+            if rec is None:
+                raise Unusable("a record is not valid")
+            t, doc_id, n, removed = rec["t"], rec["i"], rec["n"], bool(rec.get("x"))
             if t != CASES:
                 continue
             next_id = max(next_id, n)
