@@ -49,6 +49,12 @@ _RESOLUTION_FIELDS = ("outcome", "remedy", "value", "currency", "resolved_at", "
 _CLAIM_FIELDS = ("carrier", "carrier_ref", "status", "amount", "paid", "currency", "filed_at", "deadline")
 
 
+def _head(case: dict[str, Any]) -> dict[str, Any]:
+    """What every slim view of a case starts with: who opened it when, its status and follow-up."""
+    return {"id": case.get("id"), "created_at": case.get("created_at"), "agent": case.get("agent"),
+            "status": case.get("status", "open"), "follow_up_by": case.get("follow_up_by")}
+
+
 def summary(case: dict[str, Any]) -> dict[str, Any]:
     """A case cut down to what filters and figures read, in the same shape (a few keys instead of the
     whole record): parsing 50,000 of these is several times faster than 50,000 full cases."""
@@ -60,11 +66,7 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
     address = order.get("address")
     claim = case.get("carrier_claim")
     return {
-        "id": case.get("id"),
-        "created_at": case.get("created_at"),
-        "agent": case.get("agent"),
-        "status": case.get("status", "open"),
-        "follow_up_by": case.get("follow_up_by"),
+        **_head(case),
         "customer": {"id": customer.get("id"), "email": customer.get("email"), "tier": customer.get("tier")},
         "order": {"carrier": order.get("carrier"), "value": order.get("value"), "currency": order.get("currency"),
                   "address_key": address_key(address) if isinstance(address, dict) else None,
@@ -100,11 +102,7 @@ def listing(case: dict[str, Any]) -> dict[str, Any]:
     order = case.get("order") or {}
     tracking = case.get("tracking")
     return {
-        "id": case.get("id"),
-        "created_at": case.get("created_at"),
-        "agent": case.get("agent"),
-        "status": case.get("status", "open"),
-        "follow_up_by": case.get("follow_up_by"),
+        **_head(case),
         "follow_up_key": follow_up_key(case),
         "customer": {"tier": customer.get("tier")},
         "order": {"carrier": order.get("carrier")},

@@ -76,6 +76,7 @@ def tally(ix: Index, filters: Filters, now: datetime, *, top: int) -> Tally:
     """reporting.tally's counts over the cases `filters` selects, by SQL aggregates (`top`: how many
     repeat claimants, addresses and overdue follow-ups to name; 0: all)."""
     from mocli import reporting
+    from mocli.reporting.groups import add_group
 
     conn = ix.conn
     sql, params = where(filters)
@@ -88,38 +89,8 @@ def tally(ix: Index, filters: Filters, now: datetime, *, top: int) -> Tally:
             f"SELECT status, tier, action, carrier, agent, outcome, remedy, currency, count(*), sum(value), "
             f"sum({overdue}), sum(status <> 'open' AND sla), sum(status <> 'open' AND sla AND late) "
             f"FROM cases WHERE {sql} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8", [now_us, *params]):
-        t.by_status[status] += n
-        t.by_tier[tier] += n
-        t.by_action[action] += n
-        t.by_carrier[carrier] += n
-        load = t.agents[agent]
-        load["opened"] += n
-        load[status] += n
-        if late_now:
-            load["overdue"] += late_now
-        t.overdue += late_now
-        if late_now or settled:
-            t.sla_settled[tier] += late_now + settled
-        if late_now or breached:
-            t.sla_breached[tier] += late_now + breached
-        if outcome:
-            t.by_outcome[outcome] += n
-            if outcome == "lost":
-                t.carrier_lost[carrier] += n
-            elif outcome == "found":
-                t.carrier_found[carrier] += n
-        if remedy:
-            t.by_remedy[remedy] += n
-            if remedy == "refund":
-                t.refund_count += n
-                t.refund_total[currency] += value
-            elif remedy == "reship":
-                t.reship_count += n
-                t.reship_value[currency] += value
-        if action in reporting.CLAIM_ACTIONS:
-            t.carrier_claims[carrier] += n
-        if action == "fraud_review":
-            t.fraud_opened += n
+        add_group(t, status, tier, action, carrier, agent, outcome, remedy, currency, n, value, late_now,
+                  late_now + settled, late_now + breached)
     t.hours = _hours(ix, sql, params)
     t.fraud_signals.update(dict(conn.execute(
         f"SELECT rule, count(*) FROM signals JOIN cases USING (doc_id) WHERE {sql} AND action = 'fraud_review' "

@@ -197,41 +197,13 @@ def _kept_trend(cur: Any, now: datetime) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _count(t: Any, status: str, tier: str, action: str, carrier: str, agent: str, outcome: str | None,
-           remedy: str | None, currency: str | None, n: int, value: float | None, overdue: int, met: int,
-           breached: int) -> None:
-    """Add one kind of case (n of them) to the tally, as reporting.tally counts each case."""
-    from mocli import reporting
+def _count(t: Any, *row: Any) -> None:
+    """Add one kind of case (a COUNTS or KEPT_COUNTS row: its keys, then how many, their value, how many
+    overdue now, met and breached) to the tally, as reporting.tally counts each case."""
+    from mocli.reporting.groups import add_group
 
-    t.by_status[status] += n
-    t.by_tier[tier] += n
-    t.by_action[action] += n
-    t.by_carrier[carrier] += n
-    load = t.agents[agent]
-    load["opened"] += n
-    load[status] += n
-    load["overdue"] += overdue
-    t.overdue += overdue
-    t.sla_settled[tier] += overdue + met
-    t.sla_breached[tier] += breached
-    if outcome:
-        t.by_outcome[outcome] += n
-        if outcome == "lost":
-            t.carrier_lost[carrier] += n
-        elif outcome == "found":
-            t.carrier_found[carrier] += n
-    if remedy:
-        t.by_remedy[remedy] += n
-        if remedy == "refund":
-            t.refund_count += n
-            t.refund_total[currency] += value or 0
-        elif remedy == "reship":
-            t.reship_count += n
-            t.reship_value[currency] += value or 0
-    if action in reporting.CLAIM_ACTIONS:
-        t.carrier_claims[carrier] += n
-    if action == "fraud_review":
-        t.fraud_opened += n
+    *kind, overdue, met, breached = row
+    add_group(t, *kind, overdue, overdue + met, breached)
 
 
 def _hours(counts: Counter) -> tuple[int, float | None, float | None]:
