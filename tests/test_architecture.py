@@ -141,9 +141,9 @@ def test_only_the_prompter_asks_questions():
 
 
 @pytest.mark.parametrize("flag, home", [
-    *[(flag, "mocli.commands.common") for flag in ("--db", "--no-input", "--agent")],
     *[(flag, "mocli.commands.options") for flag in (
-        "--json", "--since", "--until", "--tier", "--copy", "--include-pii", "--answers",
+        "--db", "--no-input", "--agent", "--json", "--since", "--until", "--tier", "--copy", "--include-pii",
+        "--answers",
         "--received-by-someone-else", "--checked-drop-off-spots", "--theft-in-area", "--package-found",
         "--customer-choice", "--notes")],
 ])
