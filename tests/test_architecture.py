@@ -141,9 +141,9 @@ def test_only_the_prompter_asks_questions():
 
 
 @pytest.mark.parametrize("flag, home", [
-    *[(flag, "mocli.commands.common") for flag in ("--db", "--no-input", "--agent")],
     *[(flag, "mocli.commands.options") for flag in (
-        "--json", "--since", "--until", "--tier", "--copy", "--include-pii", "--answers",
+        "--db", "--no-input", "--agent", "--json", "--since", "--until", "--tier", "--copy", "--include-pii",
+        "--answers",
         "--received-by-someone-else", "--checked-drop-off-spots", "--theft-in-area", "--package-found",
         "--customer-choice", "--notes")],
 ])
@@ -170,8 +170,7 @@ def test_only_the_env_makes_a_prompter_or_a_console_or_asks_the_terminal():
         return False
 
     found = sorted(m for m, path in module_files().items() if m.startswith("mocli.commands.") and asks(path))
-    # track.py draws its progress line and views itself (owned apart this round).
-    assert found == ["mocli.commands.env", "mocli.commands.track"]
+    assert found == ["mocli.commands.env"]
 
 
 # Long modules that do not yet say why (none left since store/local.py was split, issue #9); a module

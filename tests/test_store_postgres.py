@@ -19,6 +19,14 @@ HANA = ("--customer", "hana.kim@example.com", "--order", "1006", "--address-conf
 DOWN = "postgresql://127.0.0.1:1/teamdb"  # nothing listens on port 1
 
 
+def team_store():
+    """The case store a command's Env opens: the team's PostgreSQL when MOCLI_STORE_URL names one."""
+    from mocli.commands.env import Env
+
+    env = Env()
+    return env.store(env.load(read_only=True)[0])
+
+
 def new_case(cli, *extra):
     r = cli("new-case", "--no-input", "--json", *HANA, *extra)
     assert r.code == 0, r.err
@@ -198,9 +206,7 @@ def test_a_repeat_claimant_is_seen_across_two_agents(cli, team_url, monkeypatch,
     for agent, order in (("ava", "#2001"), ("ben", "#2002")):
         monkeypatch.setenv("MOCLI_AGENT", agent)
         first = new_case(cli)
-        from mocli.commands.common import load, store
-
-        team = store(load(read_only=True)[0])
+        team = team_store()
         team.update(first["id"], lambda c, order=order: {**c, "order": {**c["order"], "number": order}})
     monkeypatch.setenv("MOCLI_AGENT", "cleo")
     third = new_case(cli)
@@ -214,11 +220,10 @@ def test_a_repeat_claimant_is_seen_across_two_agents(cli, team_url, monkeypatch,
 def test_the_history_is_append_only(cli, team_url):
     import psycopg
 
-    from mocli.commands.common import load, store
     from mocli.errors import StoreError
 
     case = new_case(cli)
-    team = store(load(read_only=True)[0])
+    team = team_store()
     with pytest.raises(StoreError, match="append-only"):
         team.update(case["id"], lambda c: {**c, "history": [{**c["history"][0], "detail": "rewritten"}]})
     with psycopg.connect(team_url) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
@@ -229,12 +234,11 @@ def test_the_history_is_append_only(cli, team_url):
 def test_a_connection_dropped_mid_write_leaves_no_partial_case(cli, team_url, monkeypatch):
     import psycopg
 
-    from mocli.commands.common import load, store
     from mocli.errors import StoreError
     from mocli.store import postgres
 
     case = new_case(cli)
-    team = store(load(read_only=True)[0])
+    team = team_store()
 
     def kill_own_connection():
         pid = team.connection().info.backend_pid
@@ -269,12 +273,11 @@ def test_a_statement_past_the_timeout_is_stopped(team_url):
 
 
 def test_a_case_id_already_taken_is_refused(cli, team_url):
-    from mocli.commands.common import load, store
     from mocli.store.interface import CaseIdTaken
 
     case = new_case(cli)
     with pytest.raises(CaseIdTaken):
-        store(load(read_only=True)[0]).add(case)
+        team_store().add(case)
 
 
 def test_new_case_draws_a_fresh_id_when_its_id_is_taken(cli, team_url, monkeypatch):
@@ -309,13 +312,13 @@ def test_of_eight_agents_resolving_one_case_exactly_one_wins(cli, team_url):
 
 def test_eight_threads_resolving_at_the_same_instant_one_wins(cli, team_url):
     """The same race without process start-up in between: all eight updates start together."""
-    from mocli.commands.common import load
+    from mocli.commands.env import Env
     from mocli.errors import MocliError
     from mocli.policy import resolving
     from mocli.store.factory import open_store
 
     case = new_case(cli)
-    cfg, now = load()
+    cfg, now = Env().load()
     tier = cfg.tier("Standard")
     barrier = threading.Barrier(8)
     outcomes: list[str] = []

@@ -133,24 +133,44 @@ def test_missing_secret_stops_the_run_naming_the_variable(cli, ups_server, monke
     assert "UPS_CLIENT_SECRET" in r.err and r.out == ""
 
 
-def test_a_batch_shows_progress_on_a_terminal_and_never_in_a_pipe(monkeypatch):
+def _env_drawing_messages_into(buffer, **terminal):
+    """An Env whose message console draws into `buffer` as a terminal would (colour and cursor codes)."""
+    from rich.console import Console
+
+    from mocli.commands.env import Env
+
+    class DrawsInto(Env):
+        def console(self, stderr=False):
+            if stderr:
+                return Console(file=buffer, force_terminal=True, width=80)
+            return super().console()
+
+    return DrawsInto(**terminal)
+
+
+def test_a_batch_shows_progress_when_the_envs_stderr_is_a_terminal(cli):
     import io
-    import sys
 
-    from mocli.commands import track as track_cmd
+    drawn = io.StringIO()
+    env = _env_drawing_messages_into(drawn, stderr_is_terminal=True)
+    r = cli("track", "1Z4E57A20368154024", "794123300255", "--json", env=env)
+    assert r.code == 0, r.err
+    assert "tracking" in drawn.getvalue() and "2/2" in drawn.getvalue()
+    assert [o["tracking_number"] for o in json.loads(r.out)] == ["1Z4E57A20368154024", "794123300255"]
 
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
 
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert track_cmd._progress(4, "json") is None  # a pipe: nothing but the data
-    monkeypatch.setattr(sys, "stderr", Tty())
-    bar = track_cmd._progress(4, "table")
-    assert bar is not None
-    bar.advance()
-    bar.stop()
-    assert track_cmd._progress(1, "table") is None  # one number: its result is the display
+def test_no_progress_in_a_pipe_nor_for_one_number(cli):
+    import io
+
+    piped = io.StringIO()
+    on_a_terminal = io.StringIO()
+    # stdin and stdout at a terminal, stderr piped (`mocli track ... 2>log`): nothing but the data.
+    assert cli("track", "1Z4E57A20368154024", "794123300255", "--json",
+               env=_env_drawing_messages_into(piped, stdin_is_terminal=True, stdout_is_terminal=True)).code == 0
+    # One number: its result is the display.
+    assert cli("track", "1Z4E57A20368154024", "--json",
+               env=_env_drawing_messages_into(on_a_terminal, stderr_is_terminal=True)).code == 0
+    assert piped.getvalue() == on_a_terminal.getvalue() == ""
 
 
 def test_every_tracking_provider_answers_the_same_lookup(cfg):

@@ -1,6 +1,6 @@
 """The world a command runs in, built once by the CLI (as httpie's Environment and gh's Factory are).
 
-The terminal (are stdin and stdout terminals, colour, width), the consoles for data and messages, the
+The terminal (are stdin, stdout and stderr terminals, colour, width), the consoles for data and messages, the
 prompter, the agent, the config, the case store and the clock: commands take them from here, so a test
 hands a command a fake `Env` (`mocli.cli.main(args, env=...)`) instead of patching modules. Only the
 standard library loads at import time: `mocli --help` builds no Env and imports nothing heavy.
@@ -65,11 +65,13 @@ class Env:
 
     # A plain class, not a dataclass: it is built at every start-up, and a dataclass costs ~1 ms to define.
     def __init__(self, *, stdin_is_terminal: bool = False, stdout_is_terminal: bool = False,
-                 default_agent: Callable[[], str] = _login, clock: Callable[[str], datetime] = _clock,
+                 stderr_is_terminal: bool = False, default_agent: Callable[[], str] = _login,
+                 clock: Callable[[str], datetime] = _clock,
                  make_prompter: Callable[[], Any] = _prompter, load_config: Callable[..., Config] = _config,
                  open_store: Callable[[Config, str | None], Any] = _store) -> None:
         self.stdin_is_terminal = stdin_is_terminal
         self.stdout_is_terminal = stdout_is_terminal
+        self.stderr_is_terminal = stderr_is_terminal  # where progress is drawn (`mocli track`'s bar)
         self.default_agent = default_agent  # the agent when no --agent is given: MOCLI_AGENT, else the login
         self.clock = clock  # the current time in a time zone (MOCLI_NOW pins it)
         self.make_prompter = make_prompter
@@ -79,7 +81,8 @@ class Env:
     @classmethod
     def from_process(cls) -> Env:
         """The real terminal, config, store and clock of this process."""
-        return cls(stdin_is_terminal=_isatty(sys.stdin), stdout_is_terminal=_isatty(sys.stdout))
+        return cls(stdin_is_terminal=_isatty(sys.stdin), stdout_is_terminal=_isatty(sys.stdout),
+                   stderr_is_terminal=_isatty(sys.stderr))
 
     @property
     def interactive(self) -> bool:

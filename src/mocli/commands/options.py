@@ -1,8 +1,9 @@
 """The flags many commands take, as `Annotated` aliases declared once: `db: Db = None`.
 
-Each alias wraps the one declaration of its flag (commands/common.py: --db, --agent, --no-input;
-render/output.py: --json [FIELDS], --format, --no-pager), so a flag is spelled, checked and explained
-the same on every command; `helped` gives a command its own help text for the same flag.
+Each flag is declared once: here (--db, --agent, --no-input and the rest below) or, for the output
+flags (--json [FIELDS], --format, --no-pager), in render/output.py, which this module wraps; so a flag
+is spelled, checked and explained the same on every command. `helped` gives a command its own help
+text for the same flag.
 Only typer and the standard library load here.
 """
 
@@ -15,8 +16,13 @@ from typing import Annotated, Any, get_args
 
 import typer
 
-from mocli.commands.common import CASE_HELP, agent_option, db_option, no_input_option
 from mocli.render.output import format_option, json_option, pager_option
+
+# Shared texts, so every command names things the same way.
+CASE_HELP = "Case id, or any unique part of it (e.g. 7K2QF or 261127-7K2)."
+DB_HELP = "Case file (default: the data directory, see `mocli config path`)."
+AGENT_HELP = "Agent name recorded (default: MOCLI_AGENT or your login)."
+NO_INPUT_HELP = "Never prompt; fail naming every missing answer."
 
 
 # The aliases' types are plain (`str`, not `str | None`): the `= None` default says a flag may be absent,
@@ -43,10 +49,13 @@ def helped(alias: Any, help: str, kind: Any = None, **settings: Any) -> Any:
 
 
 CaseRef = Annotated[str, typer.Argument(metavar="CASE", help=CASE_HELP)]
-Db = _annotated(Path, db_option())
-Agent = _annotated(str, agent_option())
+# --db on every command that reads or writes cases.
+Db = Annotated[Path, typer.Option("--db", metavar="PATH", dir_okay=False, help=DB_HELP)]
+# --agent: the agent recorded (or, on a listing, the agent to filter by).
+Agent = Annotated[str, typer.Option("--agent", help=AGENT_HELP)]
 AgentFilter = helped(Agent, "Only cases opened by this agent.")
-NoInput = _annotated(bool, no_input_option())
+# --no-input: never prompt, as when stdin or stdout is not a terminal.
+NoInput = Annotated[bool, typer.Option("--no-input", help=NO_INPUT_HELP)]
 Format = _annotated(str, format_option())
 NoPager = _annotated(bool, pager_option())
 # The customer message copied to the clipboard (new-case, resolve, case).

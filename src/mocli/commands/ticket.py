@@ -5,12 +5,11 @@ CASE` does it again for a saved case, e.g. after the helpdesk was down."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mocli.commands.common import CASE_HELP, db_option
+from mocli.commands.options import CaseRef, Db
 
 if TYPE_CHECKING:
     from mocli.config import Config
@@ -44,20 +43,21 @@ app = typer.Typer(help="Post a saved case to its helpdesk ticket.", no_args_is_h
 
 @app.command("post")
 def post(
-    case_ref: str = typer.Argument(..., metavar="CASE", help=CASE_HELP),
+    case_ref: CaseRef,
     ticket: str = typer.Option(None, "--ticket", help="Ticket id (default: the one linked to the case)."),
-    db: Path = db_option(),
+    db: Db = None,
 ) -> None:
     """Add the case summary as an internal note on its Zendesk ticket and apply the case's macro: the
     retry after `new-case --ticket ID --update-ticket` could not reach the helpdesk (exit 3).
 
     Example: mocli ticket post XTMZG
     """
-    from mocli.commands.common import load, store
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
 
-    cfg, _ = load(read_only=True)
-    record = store(cfg, str(db) if db else None).find(case_ref)
+    env = current_env()
+    cfg, _ = env.load(read_only=True)
+    record = env.store(cfg, db).find(case_ref)
     target = ticket or record.get("ticket")
     if not target:
         raise InvalidInput(f"case {record['id']} has no linked ticket; name one with --ticket ID")

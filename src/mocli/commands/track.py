@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
-from mocli.render.output import format_option, json_option, pager_option
+from mocli.commands.options import Format, Json, NoPager
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mocli.commands.env import Env
 
 # The JSON object per number (docs/track.md): what `--json FIELDS` may select.
 TRACK_KEYS = ("tracking_number", "input", "carrier", "status", "raw_status", "raw_description",
@@ -20,12 +26,12 @@ def track(
     carrier: str | None = typer.Option(None, "--carrier", "-c",
                                        help="Carrier to ask (ups, fedex, usps, dhl, amazon, ...), "
                                             "overriding detection from the number."),
-    json_fields: str = json_option("an array, one object per number"),
-    fmt: str = format_option(),
+    json_fields: Json("an array, one object per number") = None,
+    fmt: Format = None,
     save_proof: str | None = typer.Option(None, "--save-proof", metavar="DIR",
                                           help="Write delivery photos and signatures to files in DIR."),
     timeout: float = typer.Option(300.0, "--timeout", min=1.0, help="Overall deadline in seconds for the run."),
-    no_pager: bool = pager_option(),
+    no_pager: NoPager = False,
 ) -> None:
     """Track parcels: carrier detected from the number (check digits validated), normalised status,
     events newest first, proof of delivery.
@@ -39,6 +45,7 @@ def track(
       mocli track 1Z4E57A20368154024 794123300255
       mocli track - --format ndjson < numbers.txt
     """
+    from mocli.commands.env import current_env
     from mocli.errors import InvalidInput
     from mocli.render import output
 
@@ -47,7 +54,7 @@ def track(
     raws = _read_numbers(numbers)
     if not raws:
         raise InvalidInput("no tracking numbers given (stdin was empty)")
-    code = _run(raws, carrier, fmt, save_proof, timeout, fields, no_pager)
+    code = _run(current_env(), raws, carrier, fmt, save_proof, timeout, fields, no_pager)
     raise typer.Exit(code)
 
 
@@ -72,12 +79,11 @@ def _stdin_lines():
         yield line.decode("utf-8", errors="replace")
 
 
-def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float,
+def _run(env: Env, raws: list[str], carrier: str | None, fmt: str, save_proof: str | None, timeout: float,
          fields: list[str] | None = None, no_pager: bool = False) -> int:
     import asyncio
     import json
 
-    from mocli.commands.common import load
     from mocli.lookups import tracking as run
     from mocli.policy.situation import ON_THE_WAY, late_or_stalled
     from mocli.providers.registry import Providers
@@ -87,9 +93,9 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     override = run.override_carrier(carrier)
     if save_proof:
         _save(save_proof, None)  # fail before any lookup if DIR cannot be made
-    cfg, now = load(read_only=True)  # no business days, no messages
+    cfg, now = env.load(read_only=True)  # no business days, no messages
     providers = Providers(cfg, now.date())
-    progress = _progress(len(raws), fmt)
+    progress = _progress(len(raws), env)
     lines = _Lines(sys.stdout)
 
     sit = cfg.settings.situation
@@ -122,10 +128,10 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
 
         print_json([output.select(view.to_json(r), fields) for r in results])
     elif fmt == "table":
-        from mocli.render import console, paged, tracking_link
+        from mocli.render import paged, tracking_link
 
         with paged(no_pager):
-            con = console()  # made inside: while paging it draws into the pager's buffer
+            con = env.console()  # made inside: while paging it draws into the pager's buffer
             for r in found:
                 con.print(view.render(r))
                 con.print(tracking_link(r.tracking), soft_wrap=True)  # the URL whole, never folded
@@ -134,9 +140,9 @@ def _run(raws: list[str], carrier: str | None, fmt: str, save_proof: str | None,
     # Errors go to stderr in every format, so stdout holds only what was found (one line each).
     failed = [r for r in results if r.error_code]
     if failed:
-        from mocli.render import console, sanitize
+        from mocli.render import sanitize
 
-        err = console(stderr=True)
+        err = env.console(stderr=True)
         for r in failed:
             if fmt == "table":
                 err.print(view.render(r))
@@ -197,13 +203,11 @@ def _save(directory: str, res) -> list[str]:
 
 
 class _Bar:
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, console: Console) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from mocli.render import console
-
         self.p = Progress(TextColumn("tracking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console(stderr=True), transient=True)
+                          console=console, transient=True)
         self.task = self.p.add_task("track", total=total)
         self.p.start()
 
@@ -214,8 +218,8 @@ class _Bar:
         self.p.stop()
 
 
-def _progress(total: int, fmt: str) -> _Bar | None:
-    """A progress bar on stderr for batches, only when stderr is a terminal."""
-    if total < 2 or not sys.stderr.isatty():
+def _progress(total: int, env: Env) -> _Bar | None:
+    """A progress bar on the Env's message console for batches, only when stderr is a terminal."""
+    if total < 2 or not env.stderr_is_terminal:
         return None
-    return _Bar(total)
+    return _Bar(total, env.console(stderr=True))
