@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mocli.commands.options import JsonOut, NoInput, helped
-from mocli.providers.helpdesk import HELPDESK
 
 if TYPE_CHECKING:
     from mocli.config import Config
@@ -21,6 +20,7 @@ def _zendesk_settings(cfg: Config) -> tuple[dict[str, int], dict[str, str]]:
     """`locale_ids` and `placeholders` from [providers.settings.zendesk], checked."""
     from mocli.errors import ConfigError
     from mocli.locales import normalise
+    from mocli.providers.helpdesk import HELPDESK
     from mocli.templates import PLACEHOLDERS
 
     settings = cfg.settings.providers.settings.get(HELPDESK) or {}
