@@ -248,6 +248,9 @@ def _project(conn: sqlite3.Connection, fd: int, start: int, end: int, *, fresh: 
             for table in _SIDE:
                 conn.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
             conn.executemany("DELETE FROM cases WHERE doc_id = ?", [(i,) for i in gone])
+        # Read from the end back, each batch comes newest case first: written in doc id order, SQLite
+        # appends to the table's pages instead of splitting them (a first index of 50,000: 35 MB, not 57).
+        rows.sort(key=lambda r: r.case[0])
         conn.executemany(_INSERT, [r.case for r in rows])
         conn.executemany("INSERT INTO claimants VALUES (?, ?, ?, ?, ?)", [r.claimant for r in rows if r.claimant])
         conn.executemany(f"INSERT INTO views VALUES (?, ?, {', '.join('?' * len(RECOVERY_COLUMNS))})",

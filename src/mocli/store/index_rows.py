@@ -150,8 +150,8 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int, clock: Window
     res = get("resolution")
     res = res if isinstance(res, dict) else None
     case_id = get("id")
-    odd = (not isinstance(case_id, str)
-           or not all(isinstance(v, str) for v in (status, tier, action or "unknown", carrier)))
+    odd = not (type(case_id) is str and type(status) is str and type(tier) is str  # JSON gives no subclasses
+               and type(action or "unknown") is str and type(carrier) is str)
     created_text = get("created_at")
     created, ok = _aware(created_text)
     odd = odd or not ok
@@ -180,9 +180,11 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int, clock: Window
     sla = int(follow is not None and not (status == "resolved" and res is None))
     claimant = None
     address = order.get("address")
+    fields = claim_fields(case)
     if action in CLAIM_ACTIONS:
         cid = str(customer.get("id") or customer.get("email") or "unknown")
-        key = address_key(address) if isinstance(address, dict) else None
+        # claim_fields worked the address's key out already (the same call): not twice per claim
+        key = (fields["address"] if fields else address_key(address)) if isinstance(address, dict) else None
         line = address_line(address) if isinstance(address, dict) else None
         claimant = (doc_id, cid, str(customer.get("email") or ""), key or None, line or "")
     claim = get("carrier_claim")
@@ -196,7 +198,6 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int, clock: Window
                 "resolution": {k: res.get(k) for k in _RESOLUTION_FIELDS} if res is not None else None,
                 "carrier_claim": claim, "claim_facts": facts_dict(claim_facts(case)), "decision": {"action": action}}
         view, recovery = orjson.dumps(slim), recovery_columns(slim, clock)
-    fields = claim_fields(case)
     rules = ([str(sig.get("rule") or "unknown") for sig in get("signals") or () if isinstance(sig, dict)]
              if action == "fraud_review" else [])
     action = action or "unknown"
