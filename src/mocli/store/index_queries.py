@@ -14,6 +14,7 @@ from mocli.store.index import Index, micros
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters, Tally
+    from mocli.store.index_rows import WindowClock
 
 _MINUTE = 60_000_000
 _HOUR = 60 * _MINUTE
@@ -90,18 +91,17 @@ FROM ({_RECOVERY_ROWS}) GROUP BY kind, carrier, cur ORDER BY min(doc_id), kind""
 _MONEY = {"lost": "lost", "filed": "claimed", "recovered": "recovered", "left": "left_with_carrier"}
 
 
-def recovery(ix: Index, filters: Filters, now: datetime, rules: list[Any]) -> dict[str, Any]:
-    """The report's recovery figures (policy/claims.py `recovery` with `rules`) over the cases `filters`
+def recovery(ix: Index, filters: Filters, now: datetime, clock: WindowClock) -> dict[str, Any]:
+    """The report's recovery figures (policy/claims.py `recovery` with `clock`'s rules) over the cases `filters`
     selects, by GROUP BY over the claim columns kept with each claim case's view. Windows kept under other
     rules (claims.toml edited, a holiday calendar release), or not worked out yet, are worked out again
     first; a case whose values the columns cannot hold is folded from its view, as the full read folds it."""
     from mocli.claim_rules import destination_calendar
     from mocli.policy.claims import add_money, finish_recovery, merge_recovery, recovery_row, recovery_rows
     from mocli.reporting import carrier_of
-    from mocli.store.index_rows import PYTHON, RECOVERY_COLUMNS, WindowClock, recovery_columns
+    from mocli.store.index_rows import PYTHON, RECOVERY_COLUMNS, recovery_columns
 
     conn, today = ix.conn, now.date()
-    clock = WindowClock.of(rules)
     stale = conn.execute("SELECT doc_id, view FROM views WHERE rules IS NULL OR rules NOT IN ('', ?, ?)",
                          (clock.fingerprint, PYTHON)).fetchall()
     if stale:
@@ -135,7 +135,7 @@ def recovery(ix: Index, filters: Filters, now: datetime, rules: list[Any]) -> di
     folded = [orjson.loads(v) for (v,) in conn.execute(f"SELECT view {of} AND rules = ? ORDER BY doc_id",
                                                           [*params, PYTHON])]
     if folded:
-        merge_recovery(rows, recovery_rows(folded, rules, today, carrier_of=carrier_of,
+        merge_recovery(rows, recovery_rows(folded, clock.book.rules, today, carrier_of=carrier_of,
                                            calendar_for=destination_calendar))
     return finish_recovery(rows)
 
@@ -314,12 +314,12 @@ def report(path: Any, filters: Filters, now: datetime, *, top: int,
     from mocli.store.local import warn_if_quarantined
 
     warn_if_quarantined(path)
-    rules = load_claim_rules().rules
+    clock = WindowClock.of(load_claim_rules().rules)
     try:
-        with open_index(path, lock_timeout=lock_timeout, clock=WindowClock.of(rules)) as ix:
+        with open_index(path, lock_timeout=lock_timeout, clock=clock) as ix:
             if has_odd(ix):
                 return None
-            return (tally(ix, filters, now, top=top), recovery(ix, filters, now, rules), agents(ix),
+            return (tally(ix, filters, now, top=top), recovery(ix, filters, now, clock), agents(ix),
                     duplicate_ids(ix, filters))
     except Unusable:
         return None
