@@ -250,3 +250,24 @@ def test_windows_kept_under_edited_claim_rules_are_worked_out_again(path, mocli_
     for at, got in zip(edges, after, strict=True):
         assert got == reporting.recovery_figures(full_read(path, reporting.Filters(), at, 20)[1], at), at
     assert after != before  # the edit matters
+
+
+def test_a_claim_case_indexed_by_another_command_has_its_window_worked_out_by_the_next_report(path):
+    import sqlite3
+
+    from mocli.store.file_backend import LocalCaseStore
+
+    now = NOWS[0]
+    from_index(path, reporting.Filters(), now, 20)
+    s = CaseStore(path)
+    lost = next(c for c in s.all()
+                if (c.get("resolution") or {}).get("outcome") == "lost" and not c.get("carrier_claim"))
+    s.add({**lost, "id": "MO-261127-LOST01"})
+    LocalCaseStore(path).list_cases(reporting.Filters(), now=now, limit=1)  # indexes it, without the claim rules
+    with sqlite3.connect(index_path(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM views WHERE rules IS NULL").fetchone() == (1,)
+    for at in (now, NOWS[-1]):
+        got = from_index(path, reporting.Filters(), at, 20)[1]
+        assert got == reporting.recovery_figures(full_read(path, reporting.Filters(), at, 20)[1], at)
+    with sqlite3.connect(index_path(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM views WHERE rules IS NULL").fetchone() == (0,)
