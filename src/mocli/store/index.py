@@ -251,7 +251,8 @@ def _project(conn: sqlite3.Connection, fd: int, start: int, end: int, *, fresh: 
         # Read from the end back, each batch comes newest case first: written in doc id order, SQLite
         # appends to the table's pages instead of splitting them (a first index of 50,000: 35 MB, not 57).
         rows.sort(key=lambda r: r.case[0])
-        conn.executemany(_INSERT, [r.case for r in rows])
+        # A first index has no row to replace: a plain INSERT skips the look-up for one.
+        conn.executemany(_INSERT.replace(" OR REPLACE", "") if fresh else _INSERT, [r.case for r in rows])
         conn.executemany("INSERT INTO claimants VALUES (?, ?, ?, ?, ?)", [r.claimant for r in rows if r.claimant])
         conn.executemany(f"INSERT INTO views VALUES (?, ?, {', '.join('?' * len(RECOVERY_COLUMNS))})",
                          [(r.case[0], r.view, *r.recovery) for r in rows if r.view])
