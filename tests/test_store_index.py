@@ -44,6 +44,11 @@ def cases() -> list[dict]:
     out[4]["resolution"] = {}  # an empty resolution record is still one
     out[5]["tracking"] = {}
     out[6]["signals"] = [{"rule": "repeat_claims"}, "not a signal", {}]
+    # Claims in amounts finer than a cent: the recovery figures round after each one, in the order added.
+    for i, amount in ((7, 10.005), (8, 0.125), (9, "19.99")):
+        out[i]["carrier_claim"] = {"status": "paid", "amount": amount, "paid": amount, "currency": "USD"}
+    out[10]["carrier_claim"] = {"status": "denied", "amount": 40, "currency": "CAD"}
+    out[11]["carrier_claim"] = {"status": "submitted", "amount": 25.5}
     return out
 
 
@@ -60,11 +65,11 @@ def full_read(path: Path, filters: reporting.Filters, now: datetime, top: int) -
     return reporting.figures(selected, now, top=top), selected
 
 
-def from_index(path: Path, filters: reporting.Filters, now: datetime, top: int) -> tuple[dict, list]:
+def from_index(path: Path, filters: reporting.Filters, now: datetime, top: int) -> tuple[dict, dict]:
     found = report(path, filters, now, top=top, lock_timeout=5)
     assert found is not None, "the index should answer"
-    tally, views, _, _ = found
-    return reporting.assemble(tally, now, top=top), views
+    tally, recovered, _, _ = found
+    return reporting.assemble(tally, now, top=top), recovered
 
 
 NOWS = [datetime(2026, 11, 27, 10, tzinfo=ZoneInfo("America/New_York")),
@@ -75,19 +80,14 @@ NOWS = [datetime(2026, 11, 27, 10, tzinfo=ZoneInfo("America/New_York")),
 
 @pytest.mark.parametrize("now", NOWS, ids=lambda n: f"{n:%Y%m%d%H%M}-{n.tzname()}")
 def test_the_index_report_is_the_full_read_report_at_any_now_with_any_filter(path, now):
-    from mocli.claim_rules import destination_calendar, load_claim_rules
-    from mocli.policy.claims import recovery
-
-    rules = load_claim_rules().rules
     for filters in (reporting.Filters(), reporting.Filters(tier="vip"), reporting.Filters(status="open"),
                     reporting.Filters(since=now - timedelta(days=40), agent="AGENT03"),
                     reporting.Filters(carrier="ups", until=now - timedelta(days=10), action="carrier_investigation")):
         for top in (20, 0, 2):
             want, selected = full_read(path, filters, now, top)
-            got, views = from_index(path, filters, now, top)
+            got, recovered = from_index(path, filters, now, top)
             assert got == want, (filters, top)
-            money = {"carrier_of": reporting.carrier_of, "calendar_for": destination_calendar}
-            assert (recovery(views, rules, now.date(), **money) == recovery(selected, rules, now.date(), **money))
+            assert recovered == reporting.recovery_figures(selected, now), (filters, top)
     whole = full_read(path, reporting.Filters(), now, 20)[0]  # the data exercises every figure
     assert whole["repeat_claimants"]["customers_total"] and whole["repeat_claimants"]["addresses_total"]
     assert whole["fraud_reviews"]["signals"] and whole["trends"] and whole["time_to_resolution_hours"]["count"]
@@ -193,3 +193,81 @@ def test_the_listing_from_the_index_is_the_full_read_listing(path, now):
         assert [c["id"] for c in shown] == [c["id"] for c in (want[:limit] if limit else want)], (filters, kw)
         assert count == len(want) and shown == (want[:limit] if limit else want)
     assert index_path(path).exists()  # answered from the index
+
+
+def _window_edges(path: Path) -> list[datetime]:
+    """Times either side of the last days of claim windows the index keeps (the day a claim expires
+    unfiled), in zones either side of UTC."""
+    import sqlite3
+    from datetime import date, time
+
+    with sqlite3.connect(index_path(path)) as conn:
+        days = sorted({d for (d,) in conn.execute("SELECT expires FROM views WHERE expires IS NOT NULL")})
+    assert len(days) > 3, "the data should have claim windows to cross"
+    picked = [date.fromordinal(d) for d in (days[0], days[len(days) // 2], days[-1])]
+    return [datetime.combine(day + timedelta(days=shift), at, tzinfo=ZoneInfo(zone))
+            for day in picked for shift in (0, 1) for at, zone in ((time(0), "Pacific/Kiritimati"),
+                                                                    (time(23, 59), "America/Los_Angeles"))]
+
+
+def test_the_recovery_figures_by_sql_equal_the_claim_clock_either_side_of_a_window_closing(path):
+    from_index(path, reporting.Filters(), NOWS[0], 20)  # builds the index
+    for now in _window_edges(path):
+        for filters in (reporting.Filters(), reporting.Filters(carrier="ups"), reporting.Filters(tier="vip")):
+            _, selected = full_read(path, filters, now, 20)
+            want = reporting.recovery_figures(selected, now)
+            assert from_index(path, filters, now, 20)[1] == want, (now, filters)
+    whole = reporting.recovery_figures(full_read(path, reporting.Filters(), NOWS[-1], 20)[1], NOWS[-1])
+    assert any(r["expired_unfiled"] and r["left_with_carrier"] for r in whole.values())  # every figure is exercised
+    assert all(sum(r[k] if isinstance(r[k], int) else len(r[k]) for r in whole.values())
+               for k in ("paid", "denied", "pending", "lost", "recovered"))
+
+
+def test_a_warm_report_adds_up_the_kept_claim_windows_without_clocking_a_case(path, monkeypatch):
+    from mocli.policy.claims import ClaimBook
+
+    from_index(path, reporting.Filters(), NOWS[0], 20)
+    clocked = []
+    real = ClaimBook.window
+    monkeypatch.setattr(ClaimBook, "window", lambda self, case: clocked.append(1) or real(self, case))
+    got = from_index(path, reporting.Filters(), NOWS[-1], 20)[1]
+    assert clocked == []
+    assert got == reporting.recovery_figures(full_read(path, reporting.Filters(), NOWS[-1], 20)[1], NOWS[-1])
+
+
+def test_windows_kept_under_edited_claim_rules_are_worked_out_again(path, mocli_env):
+    from mocli.config import shipped_config_dir
+
+    from_index(path, reporting.Filters(), NOWS[0], 20)
+    edges = _window_edges(path)
+    before = [from_index(path, reporting.Filters(), at, 20)[1] for at in edges]
+    shipped = (shipped_config_dir() / "claims.toml").read_text()
+    # The agent's own claims.toml: UPS claims close after 30 days instead of 60.
+    ups = shipped.index('carrier = "UPS"')
+    (mocli_env["conf"] / "claims.toml").write_text(
+        shipped[:ups] + shipped[ups:].replace("deadline_days = 60", "deadline_days = 30", 1))
+    after = [from_index(path, reporting.Filters(), at, 20)[1] for at in edges]  # the first works them out again
+    for at, got in zip(edges, after, strict=True):
+        assert got == reporting.recovery_figures(full_read(path, reporting.Filters(), at, 20)[1], at), at
+    assert after != before  # the edit matters
+
+
+def test_a_claim_case_indexed_by_another_command_has_its_window_worked_out_by_the_next_report(path):
+    import sqlite3
+
+    from mocli.store.file_backend import LocalCaseStore
+
+    now = NOWS[0]
+    from_index(path, reporting.Filters(), now, 20)
+    s = CaseStore(path)
+    lost = next(c for c in s.all()
+                if (c.get("resolution") or {}).get("outcome") == "lost" and not c.get("carrier_claim"))
+    s.add({**lost, "id": "MO-261127-LOST01"})
+    LocalCaseStore(path).list_cases(reporting.Filters(), now=now, limit=1)  # indexes it, without the claim rules
+    with sqlite3.connect(index_path(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM views WHERE rules IS NULL").fetchone() == (1,)
+    for at in (now, NOWS[-1]):
+        got = from_index(path, reporting.Filters(), at, 20)[1]
+        assert got == reporting.recovery_figures(full_read(path, reporting.Filters(), at, 20)[1], at)
+    with sqlite3.connect(index_path(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM views WHERE rules IS NULL").fetchone() == (0,)

@@ -117,3 +117,19 @@ def destination_calendar(facts: Any, timezone: str = "UTC") -> Any:
             raise ConfigError(f"no public-holiday calendar for the destination country {country!r}; "
                               "a working-day claim rule cannot be counted") from None
     return BusinessCalendar(timezone=timezone, country=country, subdivision=region)
+
+
+# The fields of a claim rule (policy/claims.py ClaimRule) that a claim window or the amount left with the
+# carrier depends on (not a rule's wording, source or evidence).
+WINDOW_FIELDS = ("carrier", "service", "earliest_from", "earliest_days", "earliest_unit", "deadline_from",
+                 "deadline_days", "deadline_months", "deadline_unit", "liability", "currency")
+
+
+def window_fingerprint(rules: list[Any]) -> str:
+    """A short digest of what moves claim windows under these rules (and the holiday calendars' release,
+    which counts working-day rules): a window kept under another fingerprint is worked out again."""
+    import hashlib
+    from importlib.metadata import version
+
+    text = repr(([tuple(getattr(r, name) for name in WINDOW_FIELDS) for r in rules], version("holidays")))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -145,15 +145,13 @@ def _from_index(cfg: Any, paths: list[Path], filters: Any, now: Any, top: int) -
     """The report's counts from the case file's index (store/index.py) when there is one file to read;
     None when several are rolled up (cases are merged across them) or the index cannot answer exactly."""
     from mocli.config import data_dir
-    from mocli.reporting import recovery_figures
     from mocli.store.index_queries import report
 
     files = _case_files(paths) if paths else [data_dir() / "cases.db"]
     present = [f for f in files if f.exists()]
     if len(present) != 1:
         return None
-    found = report(present[0], filters, now, top=top, lock_timeout=cfg.settings.store.lock_timeout_seconds,
-                   recover=lambda views: recovery_figures(views, now))  # streamed: one claim case's view at a time
+    found = report(present[0], filters, now, top=top, lock_timeout=cfg.settings.store.lock_timeout_seconds)
     return None if found is None else (files, found)
 
 

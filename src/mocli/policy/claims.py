@@ -131,9 +131,10 @@ def claim_facts(case: dict[str, Any]) -> ClaimFacts:
     order = case.get("order") or {}
     tracking = case.get("tracking") or {}
     address = order.get("address") or {}
-    events = [e for e in tracking.get("events") or () if isinstance(e, dict) and _day(e.get("at"))]
+    # Each event's day read once (a first index of 50,000 cases reads some 80,000 of them).
+    days = [(day, e) for e in tracking.get("events") or () if isinstance(e, dict) and (day := _day(e.get("at")))]
     # A label created is not a carrier scan: the carrier's clocks start when it has the parcel.
-    scans = sorted(_day(e["at"]) for e in events if e.get("status") != "pre_transit")
+    scans = sorted(day for day, e in days if e.get("status") != "pre_transit")
     mailed = scans[0] if scans else None
     expected = _day(order.get("expected_delivery")) or _day(tracking.get("estimated_delivery"))
     placed = _day(order.get("placed_at"))

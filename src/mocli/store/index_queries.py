@@ -5,7 +5,6 @@ page, the repeat-claim history. Each gives what its full-read counterpart in `mo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from mocli.store.index import Index, micros
 
 if TYPE_CHECKING:
     from mocli.reporting import Filters, Tally
+    from mocli.store.index_rows import WindowClock
 
 _MINUTE = 60_000_000
 _HOUR = 60 * _MINUTE
@@ -64,12 +64,80 @@ def duplicate_ids(ix: Index, filters: Filters) -> list[str]:
         "HAVING count(*) > 1) GROUP BY id HAVING count(*) > 1 ORDER BY id", params)]
 
 
-def claim_views(ix: Index, filters: Filters) -> Iterator[dict[str, Any]]:
-    """What the recovery figures read of each case a carrier claim concerns, in the order added (one at
-    a time: at 200,000 cases there are some 60,000)."""
+# What policy/claims.py `recovery_rows` adds up, one kind of sum a line, each with the carrier and currency
+# it is kept under: claims lost, claims filed (and of them paid, denied), recovered, expired unfiled (and of
+# them the amount left with the carrier). {of}: the views of the cases selected; a view whose values the
+# columns cannot hold (PYTHON) is folded by policy/claims.py itself.
+_RECOVERY_ROWS = """
+      SELECT 'lost' AS kind, claim_carrier AS carrier, lost_cur AS cur, 0 AS paid, 0 AS denied,
+             lost_value AS amount, doc_id
+      {of} AND rules <> 'python' AND lost_cur IS NOT NULL
+      UNION ALL
+      SELECT 'filed', claim_carrier, claim_cur, claim_status = 'paid', claim_status = 'denied', claim_amount, doc_id
+      {of} AND rules <> 'python' AND claim_status IS NOT NULL
+      UNION ALL
+      SELECT 'recovered', claim_carrier, claim_cur, 0, 0, claim_paid, doc_id
+      {of} AND rules <> 'python' AND claim_status = 'paid'
+      UNION ALL
+      SELECT 'expired', claim_carrier, order_cur, 0, 0, 0, doc_id
+      {of} AND rules <> 'python' AND claim_status IS NULL AND expires < ?
+      UNION ALL
+      SELECT 'left', claim_carrier, order_cur, 0, 0, recoverable, doc_id
+      {of} AND rules <> 'python' AND claim_status IS NULL AND expires < ? AND recoverable IS NOT NULL"""
+_RECOVERY = f"""
+SELECT kind, carrier, cur, count(*), sum(paid), sum(denied), sum(amount), min(doc_id),
+       sum(abs(amount * 100 - round(amount * 100)) > 1e-6)
+FROM ({_RECOVERY_ROWS}) GROUP BY kind, carrier, cur ORDER BY min(doc_id), kind"""
+_MONEY = {"lost": "lost", "filed": "claimed", "recovered": "recovered", "left": "left_with_carrier"}
+
+
+def recovery(ix: Index, filters: Filters, now: datetime, clock: WindowClock) -> dict[str, Any]:
+    """The report's recovery figures (policy/claims.py `recovery` with `clock`'s rules) over the cases `filters`
+    selects, by GROUP BY over the claim columns kept with each claim case's view. Windows kept under other
+    rules (claims.toml edited, a holiday calendar release), or not worked out yet, are worked out again
+    first; a case whose values the columns cannot hold is folded from its view, as the full read folds it."""
+    from mocli.claim_rules import destination_calendar
+    from mocli.policy.claims import add_money, finish_recovery, merge_recovery, recovery_row, recovery_rows
+    from mocli.reporting import carrier_of
+    from mocli.store.index_rows import PYTHON, RECOVERY_COLUMNS, recovery_columns
+
+    conn, today = ix.conn, now.date()
+    stale = conn.execute("SELECT doc_id, view FROM views WHERE rules IS NULL OR rules NOT IN ('', ?, ?)",
+                         (clock.fingerprint, PYTHON)).fetchall()
+    if stale:
+        sets = ", ".join(f"{c} = ?" for c in RECOVERY_COLUMNS)
+        conn.executemany(f"UPDATE views SET {sets} WHERE doc_id = ?",
+                         [(*recovery_columns(orjson.loads(v), clock), doc_id) for doc_id, v in stale])
     sql, params = where(filters)
-    for (view,) in ix.conn.execute(f"SELECT view {_of('views', sql)} ORDER BY doc_id", params):
-        yield orjson.loads(view)
+    of = _of("views", sql)
+    day = today.toordinal()
+    args = [*params, *params, *params, *params, day, *params, day]
+    rows: dict[str, dict[str, Any]] = {}
+    for kind, carrier, cur, n, paid, denied, amount, _, uneven in conn.execute(
+            _RECOVERY.replace("{of}", of), args):
+        r = recovery_row(rows, carrier)
+        if kind == "filed":
+            r["filed"] += n
+            r["paid"] += paid
+            r["denied"] += denied
+            r["pending"] += n - paid - denied
+        elif kind == "expired":
+            r["expired_unfiled"] += n
+        if kind not in _MONEY:
+            continue
+        if uneven:  # amounts finer than a cent: added one by one in the order added, as the fold rounds them
+            for (each,) in conn.execute(f"SELECT amount FROM ({_RECOVERY_ROWS.replace('{of}', of)}) "
+                                        "WHERE kind = ? AND carrier = ? AND cur IS ? ORDER BY doc_id",
+                                        [*args, kind, carrier, cur]):
+                add_money(r[_MONEY[kind]], cur, each)
+        else:  # whole cents: the sum rounded once is what rounding after each addition gives
+            add_money(r[_MONEY[kind]], cur, amount)
+    folded = [orjson.loads(v) for (v,) in conn.execute(f"SELECT view {of} AND rules = ? ORDER BY doc_id",
+                                                          [*params, PYTHON])]
+    if folded:
+        merge_recovery(rows, recovery_rows(folded, clock.book.rules, today, carrier_of=carrier_of,
+                                           calendar_for=destination_calendar))
+    return finish_recovery(rows)
 
 
 def tally(ix: Index, filters: Filters, now: datetime, *, top: int) -> Tally:
@@ -235,20 +303,23 @@ def claim_history(ix: Index, customer_id: str, address_key: str) -> list[dict[st
         "SELECT fields FROM claims WHERE customer = ? OR address = ? ORDER BY doc_id", (customer_id, address_key))]
 
 
-def report(path: Any, filters: Filters, now: datetime, *, top: int, lock_timeout: float,
-           recover: Callable[[Iterator[dict[str, Any]]], Any] = list) -> tuple[Tally, Any, list[str], list[str]] | None:
-    """From the index of the journal `path`: the report's counts, `recover(views)` over the recovery
-    figures' views of the claim cases, every agent, and the ids several cases share; None when the index
-    cannot answer exactly (a damaged journal, a case of unusual shape): then the report reads the journal."""
+def report(path: Any, filters: Filters, now: datetime, *, top: int,
+           lock_timeout: float) -> tuple[Tally, dict[str, Any], list[str], list[str]] | None:
+    """From the index of the journal `path`: the report's counts, the recovery figures (by the configured
+    claim rules), every agent, and the ids several cases share; None when the index cannot answer exactly
+    (a damaged journal, a case of unusual shape): then the report reads the journal."""
+    from mocli.claim_rules import load_claim_rules
     from mocli.store.index import Unusable, open_index
+    from mocli.store.index_rows import WindowClock
     from mocli.store.local import warn_if_quarantined
 
     warn_if_quarantined(path)
+    clock = WindowClock.of(load_claim_rules().rules)
     try:
-        with open_index(path, lock_timeout=lock_timeout) as ix:
+        with open_index(path, lock_timeout=lock_timeout, clock=clock) as ix:
             if has_odd(ix):
                 return None
-            return (tally(ix, filters, now, top=top), recover(claim_views(ix, filters)), agents(ix),
+            return (tally(ix, filters, now, top=top), recovery(ix, filters, now, clock), agents(ix),
                     duplicate_ids(ix, filters))
     except Unusable:
         return None

@@ -11,8 +11,8 @@ from typing import Any
 import orjson  # noqa: TID253 (the store is imported only inside commands)
 
 from mocli.addresses import address_key
-from mocli.policy.claims import CLAIM_ACTIONS, claim_facts, claim_fields, facts_dict
-from mocli.reporting import _CLAIM_FIELDS, _RESOLUTION_FIELDS, address_line, when
+from mocli.policy.claims import CLAIM_ACTIONS, ClaimBook, claim_facts, claim_fields, facts_dict, worth_claiming
+from mocli.reporting import _CLAIM_FIELDS, _RESOLUTION_FIELDS, address_line, carrier_of, when
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -20,6 +20,66 @@ _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 COLUMNS = ("doc_id", "span_off", "span_len", "odd", "id", "status", "tier", "action", "carrier", "agent",
            "agent_raw", "f_agent", "f_tier", "f_carrier", "created_us", "created_week", "outcome", "remedy",
            "value", "currency", "has_res", "resolved_week", "hours", "follow_text", "follow_us", "sla", "late")
+
+
+# The views table's recovery columns (after doc_id and the view): what policy/claims.py `recovery_rows`
+# adds up of a claim case, the claim window's last day as a day number (date.toordinal) and the claim
+# rules' fingerprint it was worked out under ('' when no window is needed; NULL: not worked out yet;
+# PYTHON: a value these columns cannot hold as the fold reads it, so the report folds the view itself).
+RECOVERY_COLUMNS = ("claim_carrier", "lost_cur", "lost_value", "claim_status", "claim_cur", "claim_amount",
+                    "claim_paid", "order_cur", "expires", "recoverable", "rules")
+PYTHON = "python"
+
+
+@dataclass
+class WindowClock:
+    """The claim rules' fingerprint and a ClaimBook over them: what a claim case's window is kept under."""
+
+    fingerprint: str
+    book: ClaimBook
+
+    @classmethod
+    def of(cls, rules: list[Any]) -> WindowClock:
+        from mocli.claim_rules import destination_calendar, window_fingerprint
+
+        # Only the window's days are kept, never its state: the day given the book does not matter.
+        return cls(window_fingerprint(rules), ClaimBook(rules, date.today(), calendar_for=destination_calendar))
+
+
+def recovery_columns(view: dict[str, Any], clock: WindowClock | None) -> tuple[Any, ...]:
+    """A claim case's RECOVERY_COLUMNS from its slim view, as policy/claims.py `recovery_rows` reads it
+    (its window by `clock`; none given: left to be worked out when a report asks)."""
+    try:
+        return _recovery_columns(view, clock)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return (*([None] * (len(RECOVERY_COLUMNS) - 1)), PYTHON)
+
+
+def _recovery_columns(view: dict[str, Any], clock: WindowClock | None) -> tuple[Any, ...]:
+    carrier = carrier_of(view)
+    if not isinstance(carrier, str):
+        raise TypeError("a carrier the report keys by value")
+    res = view.get("resolution") or {}
+    lost_cur = lost_value = None
+    if res.get("outcome") == "lost":
+        lost_cur, lost_value = str(res.get("currency") or "USD"), float(res.get("value") or 0)
+    claim = view.get("carrier_claim")
+    status = claim_cur = amount = paid = order_cur = expires = recoverable = None
+    rules = ""  # a filed claim, or nothing to claim: no window to work out
+    if claim:
+        got = claim.get("status")
+        status = "paid" if got == "paid" else "denied" if got == "denied" else "pending"
+        claim_cur, amount = str(claim.get("currency") or "USD"), float(claim.get("amount") or 0)
+        paid = float(claim.get("paid") or 0) if status == "paid" else None
+    elif worth_claiming(view):
+        order_cur = str((view.get("order") or {}).get("currency") or "USD")
+        rules = None
+        if clock is not None:
+            rules = clock.fingerprint
+            _, _, last = clock.book.window(view)
+            if last is not None:
+                expires, recoverable = last.toordinal(), clock.book.recoverable(view)
+    return (carrier, lost_cur, lost_value, status, claim_cur, amount, paid, order_cur, expires, recoverable, rules)
 
 
 def micros(moment: datetime) -> int:
@@ -56,25 +116,27 @@ class Row:
     case: tuple[Any, ...]  # COLUMNS order
     claimant: tuple[Any, ...] | None
     view: bytes | None
+    recovery: tuple[Any, ...] | None  # RECOVERY_COLUMNS, with the view
     claim: tuple[Any, ...] | None
     rules: list[str]
 
 
-def row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
+def row(doc_id: int, case: dict[str, Any], off: int, length: int, clock: WindowClock | None = None) -> Row:
     """The index rows of one stored case.
 
     Each column is what reporting.tally / Filters / listing read from the case's summary
     (reporting.summary), taken from the case the same way (without building the summary: a first index
     of 50,000 cases projects each once); `odd` marks a case with a field of a type those would read
-    differently, or that they could not read at all (the commands then read the journal instead).
+    differently, or that they could not read at all (the commands then read the journal instead). A
+    claim case's window is worked out by `clock` (none: when a report first asks).
     """
     try:
-        return _row(doc_id, case, off, length)
+        return _row(doc_id, case, off, length, clock)
     except (AttributeError, TypeError, ValueError):
-        return Row((doc_id, off, length, 1, *([None] * (len(COLUMNS) - 4))), None, None, None, [])
+        return Row((doc_id, off, length, 1, *([None] * (len(COLUMNS) - 4))), None, None, None, None, [])
 
 
-def _row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
+def _row(doc_id: int, case: dict[str, Any], off: int, length: int, clock: WindowClock | None) -> Row:
     get = case.get
     status = get("status", "open")
     customer = get("customer") or {}
@@ -88,8 +150,8 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
     res = get("resolution")
     res = res if isinstance(res, dict) else None
     case_id = get("id")
-    odd = (not isinstance(case_id, str)
-           or not all(isinstance(v, str) for v in (status, tier, action or "unknown", carrier)))
+    odd = not (type(case_id) is str and type(status) is str and type(tier) is str  # JSON gives no subclasses
+               and type(action or "unknown") is str and type(carrier) is str)
     created_text = get("created_at")
     created, ok = _aware(created_text)
     odd = odd or not ok
@@ -118,23 +180,24 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
     sla = int(follow is not None and not (status == "resolved" and res is None))
     claimant = None
     address = order.get("address")
+    fields = claim_fields(case)
     if action in CLAIM_ACTIONS:
         cid = str(customer.get("id") or customer.get("email") or "unknown")
-        key = address_key(address) if isinstance(address, dict) else None
+        # claim_fields worked the address's key out already (the same call): not twice per claim
+        key = (fields["address"] if fields else address_key(address)) if isinstance(address, dict) else None
         line = address_line(address) if isinstance(address, dict) else None
         claimant = (doc_id, cid, str(customer.get("email") or ""), key or None, line or "")
     claim = get("carrier_claim")
     claim = {k: claim.get(k) for k in _CLAIM_FIELDS} if isinstance(claim, dict) else None
-    view = None
+    view = recovery = None
     if (res and res.get("outcome") == "lost") or claim or (
             res.get("outcome") == "lost" if res and res.get("outcome") else action in CLAIM_ACTIONS):
         # What the recovery figures (policy/claims.py `recovery`) read, as the summary holds it.
-        view = orjson.dumps({"order": {k: order.get(k) for k in ("carrier", "value", "currency")},
-                             "tracking": {"carrier": tracking.get("carrier")} if tracking is not None else None,
-                             "resolution": {k: res.get(k) for k in _RESOLUTION_FIELDS} if res is not None else None,
-                             "carrier_claim": claim, "claim_facts": facts_dict(claim_facts(case)),
-                             "decision": {"action": action}})
-    fields = claim_fields(case)
+        slim = {"order": {k: order.get(k) for k in ("carrier", "value", "currency")},
+                "tracking": {"carrier": tracking.get("carrier")} if tracking is not None else None,
+                "resolution": {k: res.get(k) for k in _RESOLUTION_FIELDS} if res is not None else None,
+                "carrier_claim": claim, "claim_facts": facts_dict(claim_facts(case)), "decision": {"action": action}}
+        view, recovery = orjson.dumps(slim), recovery_columns(slim, clock)
     rules = ([str(sig.get("rule") or "unknown") for sig in get("signals") or () if isinstance(sig, dict)]
              if action == "fraud_review" else [])
     action = action or "unknown"
@@ -145,7 +208,7 @@ def _row(doc_id: int, case: dict[str, Any], off: int, length: int) -> Row:
               _monday(created_text), outcome or None, remedy or None, value, currency, int(res is not None),
               resolved_week, hours, follow_text if isinstance(follow_text, str) else None,
               micros(follow) if follow and follow.tzinfo else None, sla, late)
-    return Row(values, claimant, view,
+    return Row(values, claimant, view, recovery,
                (doc_id, _text(fields, "customer"), _text(fields, "address"), orjson.dumps(fields)) if fields else None,
                rules)
 
