@@ -11,7 +11,6 @@ the slow, exact way (the clock in Python) until `mocli store init` recomputes th
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,26 +29,18 @@ REFRESH_BATCH = 10_000  # cases recomputed per transaction: a big store stays us
 # What the claim clock and the recovery figures read of a case's document.
 PARTS = ("jsonb_build_object('order', doc->'order', 'tracking', doc->'tracking', 'decision', doc->'decision', "
          "'resolution', doc->'resolution', 'carrier_claim', doc->'carrier_claim')")
-# The fields of a claim rule (policy/claims.py ClaimRule) that a stored window or amount depends on.
-WINDOW_FIELDS = ("carrier", "service", "earliest_from", "earliest_days", "earliest_unit", "deadline_from",
-                 "deadline_days", "deadline_months", "deadline_unit", "liability", "currency")
-
 
 class ClaimClockRules:
     """The claim rules this mocli clocks claims with, their fingerprint, and a ClaimBook over them."""
 
     def __init__(self, rules: ClaimRules | None = None) -> None:
-        from importlib.metadata import version
-
-        from mocli.claim_rules import destination_calendar, load_claim_rules
+        from mocli.claim_rules import destination_calendar, load_claim_rules, window_fingerprint
         from mocli.policy.claims import ClaimBook
 
         self.rules = rules or load_claim_rules()
-        # What moves a window or the amount left with the carrier (not a rule's wording, source or evidence);
-        # the holiday calendars count working-day rules: a new release of them may move a window too.
-        text = repr(([tuple(getattr(r, name) for name in WINDOW_FIELDS) for r in self.rules.rules],
-                     version("holidays")))
-        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+        # What moves a window or the amount left with the carrier (not a rule's wording, source or evidence),
+        # with the holiday calendars' release: the same fingerprint the local file's index keeps.
+        self.fingerprint = window_fingerprint(self.rules.rules)
         # Only the windows are kept, never a state: the day does not matter here.
         self.book = ClaimBook(self.rules.rules, date.today(), calendar_for=destination_calendar)
 
