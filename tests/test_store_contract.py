@@ -154,6 +154,17 @@ def test_claim_history_finds_the_customers_claims_and_the_claims_at_the_address(
     assert all(c["on"] == "2026-11-27" or c["on"] < "2026-11-27" for c in got)
 
 
+def assert_report_is_of(store, cases, *filter_sets):
+    """The store's report under each filter set is the figures reporting.figures gives for those cases."""
+    every = [reporting.summary(c) for c in cases]
+    for filters in filter_sets:
+        expected = reporting.figures(reporting.select(every, filters), NOW)
+        got = store.report(filters, NOW)
+        for key in ("generated_at", "period", "filters", "sources"):
+            expected.pop(key), got.pop(key, None)
+        assert got == expected, filters
+
+
 def test_the_report_is_the_same_figures_as_computed_from_the_cases(store, base_case):
     cases = [make(base_case, 1, follow=NOW - timedelta(hours=2)),
              make(base_case, 2, agent="ben", tier="VIP", customer="C-2"),
@@ -169,14 +180,8 @@ def test_the_report_is_the_same_figures_as_computed_from_the_cases(store, base_c
     cases[3]["signals"] = [{"rule": "repeat_claims", "evidence": "x", "detail": {}}]
     for c in cases:
         store.add(c)
-    every = [reporting.summary(c) for c in cases]
-    for filters in (reporting.Filters(), reporting.Filters(agent="BEN"), reporting.Filters(carrier="ups"),
-                    reporting.Filters(since=NOW - timedelta(hours=2, minutes=30))):
-        expected = reporting.figures(reporting.select(every, filters), NOW)
-        got = store.report(filters, NOW)
-        for key in ("generated_at", "period", "filters", "sources"):
-            expected.pop(key), got.pop(key, None)
-        assert got == expected, filters
+    assert_report_is_of(store, cases, reporting.Filters(), reporting.Filters(agent="BEN"),
+                        reporting.Filters(carrier="ups"), reporting.Filters(since=NOW - timedelta(hours=2, minutes=30)))
 
 
 def test_the_report_stays_the_figures_of_the_cases_after_they_are_edited_and_resolved(store, base_case):
@@ -200,14 +205,9 @@ def test_the_report_stays_the_figures_of_the_cases_after_they_are_edited_and_res
     for n, change in ((1, resolve), (4, resolve), (2, move), (5, move), (4, move)):
         changed = store.update(cases[n - 1]["id"], change)
         cases[n - 1] = {**changed, "history": []}
-    every = [reporting.summary(c) for c in cases]
-    for filters in (reporting.Filters(), reporting.Filters(agent="CLEO"), reporting.Filters(status="resolved"),
-                    reporting.Filters(tier="vip", carrier="fedex"), reporting.Filters(since=NOW - timedelta(hours=3))):
-        expected = reporting.figures(reporting.select(every, filters), NOW)
-        got = store.report(filters, NOW)
-        for key in ("generated_at", "period", "filters", "sources"):
-            expected.pop(key), got.pop(key, None)
-        assert got == expected, filters
+    assert_report_is_of(store, cases, reporting.Filters(), reporting.Filters(agent="CLEO"),
+                        reporting.Filters(status="resolved"), reporting.Filters(tier="vip", carrier="fedex"),
+                        reporting.Filters(since=NOW - timedelta(hours=3)))
 
 
 def test_export_gives_every_case_whole_in_the_order_added(store, base_case):
