@@ -159,6 +159,19 @@ def own_cpu_per_lookup(lookups: int = 2000, rounds: int = 5) -> float:
     return statistics.median(own)
 
 
+def batch(mocli: list[str], stdin: str, env: dict[str, str], walls: list[float],
+          cpus: list[float]) -> subprocess.CompletedProcess[str]:
+    """One `mocli track -` over every number: its wall time and its CPU time (the child's) appended."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=env,
+                          capture_output=True, text=True)
+    walls.append(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return proc
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000)
@@ -205,23 +218,11 @@ def main() -> int:
                     subprocess.run([*mocli, "track", "--json", items[0]], env=old, capture_output=True)
                 continue
             if old:
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                started = time.perf_counter()
-                proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=old,
-                                      capture_output=True, text=True)
-                befores.append(time.perf_counter() - started)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                before_cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                proc = batch(mocli, stdin, old, befores, before_cpus)
                 if proc.returncode != 0:
                     print(f"run {i + 1} (--before): exit code {proc.returncode}", file=sys.stderr)
                     return 1
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            proc = subprocess.run([*mocli, "track", "-", "--format", "ndjson"], input=stdin, env=env,
-                                  capture_output=True, text=True)
-            walls.append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            proc = batch(mocli, stdin, env, walls, cpus)
             lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
             ok = sum(1 for o in lines if o["error"] is None)
             if proc.returncode != 0 or ok != args.numbers:
